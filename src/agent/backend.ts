@@ -1,0 +1,31 @@
+import type { AgentEvent, AudioFormat } from "./events";
+
+/** What a backend needs to know about one conversation turn. */
+export interface TurnContext {
+  userId: string;
+}
+
+/**
+ * A cloud voice agent behind one long-lived link. Methods never throw for a link
+ * that is down: they return false and the caller reports it (the press is never
+ * silently swallowed).
+ */
+export interface AgentBackend {
+  readonly name: string;
+  /** Formats negotiated on the current link, or null while not ready. */
+  readonly formats: { input: AudioFormat; output: AudioFormat } | null;
+  subscribe(listener: (event: AgentEvent) => void): void;
+  /** Opens the link and keeps it open (reconnecting) until stop(). */
+  start(): void;
+  stop(): Promise<void>;
+  /** Skip any pending back-off and connect now (the user pressed the button). */
+  wake(): void;
+  /** Starts a user turn. */
+  beginTurn(turn: TurnContext): boolean;
+  /** One encoded uplink frame. */
+  appendAudio(frame: Buffer): boolean;
+  /** The user finished speaking (push-to-talk release). */
+  commitTurn(): boolean;
+  /** Interrupt the agent's reply. */
+  cancelReply(): boolean;
+}

@@ -1,0 +1,69 @@
+import type { AudioFormat } from "../events";
+import type { ChatUpdateData, CozeCodec } from "./protocol";
+
+export interface CozeSessionSettings {
+  userId: string;
+  conversationId?: string;
+  input: AudioFormat;
+  output: AudioFormat;
+  /** Milliseconds per downlink frame the server should send. */
+  outputFrameMs: number;
+  voiceId?: string;
+  speechRate: number;
+  turnDetection: "client_interrupt" | "server_vad";
+}
+
+/** Builds the `chat.update` payload for one link (sent again after every reconnect). */
+export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
+  const chat_config: NonNullable<ChatUpdateData["chat_config"]> = { user_id: s.userId, auto_save_history: true };
+  // The vendor's docs: leave conversation_id out rather than sending it empty.
+  if (s.conversationId) chat_config.conversation_id = s.conversationId;
+  const codec: CozeCodec = s.output.codec;
+  const output_audio: NonNullable<ChatUpdateData["output_audio"]> = { codec, speech_rate: s.speechRate };
+  if (codec === "opus") {
+    output_audio.opus_config = { sample_rate: s.output.sampleRate, frame_size_ms: s.outputFrameMs };
+  } else {
+    output_audio.pcm_config = { sample_rate: s.output.sampleRate, frame_size_ms: s.outputFrameMs };
+  }
+  if (s.voiceId) output_audio.voice_id = s.voiceId;
+  return {
+    chat_config,
+    input_audio: { format: "pcm", codec: s.input.codec, sample_rate: s.input.sampleRate, channel: 1, bit_depth: 16 },
+    output_audio,
+    turn_detection: { type: s.turnDetection },
+  };
+}
+
+/** Reads the effective formats back from `chat.updated`, falling back to what we asked for. */
+export function formatsFromChatUpdated(
+  data: Record<string, unknown> | undefined,
+  asked: { input: AudioFormat; output: AudioFormat },
+): { input: AudioFormat; output: AudioFormat } {
+  const input = obj(data?.input_audio);
+  const output = obj(data?.output_audio);
+  const pcm = obj(output?.pcm_config) ?? obj(output?.opus_config);
+  return {
+    input: {
+      codec: codecOr(input?.codec, asked.input.codec),
+      sampleRate: numOr(input?.sample_rate, asked.input.sampleRate),
+      channels: 1,
+    },
+    output: {
+      codec: codecOr(output?.codec, asked.output.codec),
+      sampleRate: numOr(pcm?.sample_rate, asked.output.sampleRate),
+      channels: 1,
+    },
+  };
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function numOr(v: unknown, fallback: number): number {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function codecOr(v: unknown, fallback: CozeCodec): CozeCodec {
+  return v === "pcm" || v === "opus" || v === "g711a" || v === "g711u" ? v : fallback;
+}

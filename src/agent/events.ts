@@ -1,0 +1,52 @@
+/**
+ * The normalized event model between agent backends (Coze, Realtime, …) and the
+ * conversation. Backends translate their wire format into these and nothing else;
+ * the conversation and the device state machine never see a wire event.
+ */
+
+export type LinkState = "connecting" | "ready" | "down";
+
+/** Why a link is not usable; decides how the device signals it and how fast we retry. */
+export type LinkProblem = "network" | "auth" | "server" | "protocol";
+
+export type AudioCodec = "pcm" | "opus" | "g711a" | "g711u";
+
+export interface AudioFormat {
+  codec: AudioCodec;
+  sampleRate: number;
+  channels: 1;
+}
+
+export type AgentEvent =
+  /** The link is being opened (first time or after a drop). */
+  | { type: "link.connecting"; attempt: number }
+  /** Session configured; audio may flow. `input`/`output` are what the server accepted. */
+  | { type: "link.ready"; input: AudioFormat; output: AudioFormat }
+  /** The link is gone. `retryInMs` is when the backend will try again by itself (null: never). */
+  | { type: "link.down"; problem: LinkProblem; message: string; retryInMs: number | null }
+  /** The server took the end of the user's turn. */
+  | { type: "input.committed" }
+  /** Server-side VAD heard the user start / stop speaking. */
+  | { type: "input.speech_started" }
+  | { type: "input.speech_stopped" }
+  /** Transcript of the user's speech, partial or final. */
+  | { type: "user.transcript"; text: string; final: boolean }
+  /** The agent started a reply. */
+  | { type: "reply.started"; replyId: string; conversationId?: string }
+  /** Encoded audio of a reply, in the negotiated output format. */
+  | { type: "reply.audio"; replyId: string; audio: Buffer }
+  /** Text of the reply (caption); `final` marks the complete text. */
+  | { type: "reply.text"; replyId: string; text: string; final: boolean }
+  /** The reply ended. */
+  | { type: "reply.done"; replyId: string; status: "completed" | "failed" | "canceled"; error?: AgentError }
+  /** A server error that does not end the link. */
+  | { type: "agent.error"; error: AgentError };
+
+export interface AgentError {
+  code: number | string;
+  message: string;
+  /** What the user can do about it. */
+  hint?: string;
+}
+
+export type AgentEventType = AgentEvent["type"];

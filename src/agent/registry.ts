@@ -1,0 +1,52 @@
+/** Agent backends by name (`agent.backend`). */
+import type { Config } from "../config/schema";
+import type { Logger } from "../log/logger";
+import type { Clock } from "../device/clock";
+import type { AgentBackend } from "./backend";
+import { CozeBackend } from "./coze/client";
+
+export interface BackendContext {
+  config: Config;
+  /** The agent URL to use (the emulator's when agent.url is `emulator`). */
+  url: string;
+  /** The token to send; the emulator accepts any. */
+  token: string;
+  log: Logger;
+  clock: Clock;
+}
+
+type BackendFactory = (ctx: BackendContext) => AgentBackend;
+
+const backends: Record<Config["agent"]["backend"], BackendFactory> = {
+  coze: ({ config, url, token, log, clock }) => {
+    const a = config.agent;
+    return new CozeBackend(
+      {
+        url,
+        botId: a.bot_id,
+        token,
+        ...(a.device_id ? { deviceId: a.device_id } : {}),
+        session: {
+          userId: config.conversation.user_id,
+          ...(config.conversation.conversation_id ? { conversationId: config.conversation.conversation_id } : {}),
+          input: { codec: "pcm", sampleRate: config.audio.input.sample_rate, channels: 1 },
+          output: { codec: "pcm", sampleRate: config.audio.output.sample_rate, channels: 1 },
+          outputFrameMs: 40,
+          ...(a.voice_id ? { voiceId: a.voice_id } : {}),
+          speechRate: a.speech_rate,
+          turnDetection: "client_interrupt",
+        },
+        connectTimeoutMs: a.connect_timeout_ms,
+        pingIntervalMs: a.ping_interval_ms,
+        pingTimeoutMs: a.ping_timeout_ms,
+        reconnect: { initialMs: a.reconnect.initial_ms, maxMs: a.reconnect.max_ms, authFailureMs: a.reconnect.auth_failure_ms },
+      },
+      log.child({ backend: "coze" }),
+      clock,
+    );
+  },
+};
+
+export function createBackend(ctx: BackendContext): AgentBackend {
+  return backends[ctx.config.agent.backend](ctx);
+}

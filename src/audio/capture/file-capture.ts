@@ -1,0 +1,59 @@
+import { EventEmitter } from "node:events";
+import fs from "node:fs";
+import { bytesFor, type PcmFormat } from "../pcm";
+import type { CaptureSource } from "./source";
+import { readPcmFile } from "../wav";
+
+/**
+ * A stand-in mic for machines without a sound card: loops a speech file (raw
+ * S16_LE or WAV) followed by a second of silence, in real time.
+ */
+export class FileCapture extends EventEmitter implements CaptureSource {
+  readonly description: string;
+  private timer: NodeJS.Timeout | undefined;
+  private loop: Buffer = Buffer.alloc(0);
+  private offset = 0;
+  private startedAt = 0;
+  private sent = 0;
+
+  constructor(
+    private readonly file: string,
+    readonly format: PcmFormat,
+    private readonly tickMs = 20,
+  ) {
+    super();
+    this.description = `file mic ${file} (looped)`;
+  }
+
+  start(): void {
+    try {
+      const speech = readPcmFile(fs.readFileSync(this.file));
+      this.loop = Buffer.concat([speech, Buffer.alloc(bytesFor(this.format, 1000))]);
+    } catch (err) {
+      this.emit("error", new Error(`cannot read the file mic ${this.file}: ${(err as Error).message}`));
+      return;
+    }
+    this.startedAt = performance.now();
+    this.sent = 0;
+    // Deliver by elapsed time, not by tick count, so timer jitter does not drift the rate.
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  private tick(): void {
+    const due = bytesFor(this.format, performance.now() - this.startedAt) - this.sent;
+    if (due <= 0) return;
+    const out = Buffer.allocUnsafe(due);
+    for (let w = 0; w < due; ) {
+      const n = Math.min(due - w, this.loop.length - this.offset);
+      this.loop.copy(out, w, this.offset, this.offset + n);
+      w += n;
+      this.offset = (this.offset + n) % this.loop.length;
+    }
+    this.sent += due;
+    this.emit("data", out);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,16 @@
+import type { PcmFormat } from "../pcm";
+
+/**
+ * Where decoded PCM goes: an ALSA device or a stand-in. `write` calls back when the
+ * device has taken the chunk (so the caller never queues more than it chose to).
+ */
+export interface PcmSink {
+  readonly format: PcmFormat;
+  readonly description: string;
+  write(chunk: Buffer, done: (err?: Error) => void): void;
+  /** Discard what the device still holds, as far as the driver allows. */
+  drop(): void;
+  close(): Promise<void>;
+  /** Called with an Error whose message says what to do. */
+  onError(listener: (err: Error) => void): void;
+}

@@ -1,0 +1,23 @@
+/** `talkbox emulator`: runs the built-in Coze emulator until SIGINT/SIGTERM. */
+import type { Logger } from "../log/logger";
+import { startEmulator } from "../emulator/server";
+
+export async function emulatorCommand(opts: { port: number; host?: string; token?: string; log: Logger }): Promise<void> {
+  const emulator = await startEmulator({ port: opts.port, host: opts.host, token: opts.token, log: opts.log });
+  opts.log.info(
+    { url: emulator.url, auth: opts.token ? "Bearer token required" : "none" },
+    `Coze emulator listening on ${emulator.url}; point a daemon at it with agent.url: ${emulator.url} ` +
+      `(any agent.bot_id works${opts.token ? "; agent.token must match the emulator's token" : ""})`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      opts.log.info({ signal }, "emulator: shutting down");
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await emulator.close();
+}

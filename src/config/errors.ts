@@ -1,0 +1,86 @@
+import type { z } from "zod";
+
+/** sysexits(3) EX_CONFIG: lets systemd and scripts tell a bad config apart from a crash. */
+export const EX_CONFIG = 78;
+
+/**
+ * A config or board-profile problem the user must fix. `source` names the file (or what was
+ * searched); each issue names a key path and what is expected. Messages never quote input
+ * values, so a token can't leak through them.
+ */
+export class ConfigError extends Error {
+  readonly exitCode = EX_CONFIG;
+  readonly issues: string[];
+
+  constructor(source: string, issues: string[]) {
+    super(issues.length === 1 ? `${source}: ${issues[0]}` : `${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  object: "a mapping (key: value lines)",
+  array: "a list",
+};
+
+function kindOf(input: unknown): string {
+  if (input === null) return "an empty value";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "a mapping";
+  if (typeof input === "number" && !Number.isInteger(input)) return "a fraction";
+  return TYPE_NAMES[typeof input] ?? typeof input;
+}
+
+/**
+ * Per-parse zod error map: plain-English messages that describe the input's kind, never its value.
+ * Schema-level messages (set where a hint helps) take precedence over this.
+ */
+export const plainEnglish: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case "invalid_type": {
+      const expected = TYPE_NAMES[iss.expected] ?? iss.expected;
+      return iss.input === undefined ? `required (expected ${expected})` : `expected ${expected}, got ${kindOf(iss.input)}`;
+    }
+    case "too_small":
+      if (iss.origin === "string" && Number(iss.minimum) === 1) return "must not be empty";
+      return `expected ${iss.inclusive ? "at least" : "more than"} ${iss.minimum}`;
+    case "too_big":
+      return `expected ${iss.inclusive ? "at most" : "less than"} ${iss.maximum}`;
+    case "invalid_value":
+      return iss.values.length === 1
+        ? `expected ${JSON.stringify(iss.values[0])}`
+        : `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "unrecognized_keys": {
+      const shape = (iss.inst as z.core.$ZodObject | undefined)?._zod.def.shape;
+      return shape ? `unknown key; allowed keys here: ${Object.keys(shape).join(", ")}` : "unknown key";
+    }
+    default:
+      return undefined;
+  }
+};
+
+function dotted(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out ? "." : ""}${String(p)}`;
+  return out;
+}
+
+/**
+ * One line per problem: `key.path: message`. An unknown key gets its own full path, so a typo
+ * like `agent.boot_id` is named as written. `fromEnv` maps key paths to the variable that set them.
+ */
+export function issueLines(error: z.ZodError, fromEnv: ReadonlyMap<string, string> = new Map()): string[] {
+  return error.issues.flatMap((iss) => {
+    const paths = iss.code === "unrecognized_keys" ? iss.keys.map((k) => [...iss.path, k]) : [iss.path];
+    return paths.map((p) => {
+      const key = dotted(p);
+      const env = fromEnv.get(key);
+      return `${key || "(whole file)"}: ${iss.message}${env ? ` (value from ${env})` : ""}`;
+    });
+  });
+}

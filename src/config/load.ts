@@ -1,0 +1,113 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { loadBoard } from "../boards/load.js";
+import type { BoardProfile } from "../boards/profile.js";
+import { ConfigError, issueLines, plainEnglish } from "./errors.js";
+import { boardName, configSchema, type Config } from "./schema.js";
+import { readYaml } from "./yaml.js";
+
+export { defaultBoardsDir } from "../boards/load.js";
+
+export interface LoadOptions {
+  /** An explicit config file; it must exist. Without it, the default locations are searched. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  boardsDir?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file read, or null when running on defaults + environment. */
+  file: string | null;
+  board: BoardProfile;
+  /** Strings to scrub from logs. */
+  secrets: string[];
+}
+
+const SYSTEM_CONFIG = "/etc/talkbox/talkbox.yaml";
+
+const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["TALKBOX_TOKEN", ["agent", "token"]],
+  ["TALKBOX_BOT_ID", ["agent", "bot_id"]],
+  ["TALKBOX_AGENT_URL", ["agent", "url"]],
+  ["TALKBOX_BOARD", ["board"]],
+  ["TALKBOX_CONTROL_SOCKET", ["control", "socket"]],
+  ["TALKBOX_LOG_LEVEL", ["log", "level"]],
+];
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Writes env values into the raw config; returns which key paths they set, for error messages. */
+function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): Map<string, string> {
+  const applied = new Map<string, string>();
+  for (const [name, keys] of ENV_KEYS) {
+    const value = env[name];
+    if (!value) continue;
+    let node = raw;
+    for (const key of keys.slice(0, -1)) {
+      if (!isMapping(node)) break;
+      node[key] ??= {};
+      node = node[key];
+    }
+    // A non-mapping parent (e.g. `agent: 5`) is left for validation to report.
+    if (!isMapping(node)) continue;
+    node[keys[keys.length - 1]!] = value;
+    applied.set(keys.join("."), name);
+  }
+  return applied;
+}
+
+function findConfigFile(explicit: string | undefined, cwd: string): string | null {
+  if (explicit !== undefined) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) {
+      throw new ConfigError(file, ["config file not found; fix the path, or leave it out to use ./talkbox.yaml or " + SYSTEM_CONFIG]);
+    }
+    return file;
+  }
+  return [path.resolve(cwd, "talkbox.yaml"), SYSTEM_CONFIG].find((f) => fs.existsSync(f)) ?? null;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const file = findConfigFile(opts.path, cwd);
+  const searched = [path.resolve(cwd, "talkbox.yaml"), SYSTEM_CONFIG];
+  const source = file ?? `no config file found (searched ${searched.join(", ")})`;
+  const raw = file === null ? {} : readYaml(file);
+  const fromEnv = applyEnv(raw, opts.env ?? process.env);
+  const fail = (error: z.ZodError): never => {
+    const hint = file === null
+      ? [`create ${searched[0]} or ${SYSTEM_CONFIG} setting agent.bot_id and agent.token, or set TALKBOX_AGENT_URL=emulator to try the built-in emulator`]
+      : [];
+    throw new ConfigError(source, [...issueLines(error, fromEnv), ...hint]);
+  };
+
+  // The board supplies audio defaults, so it is read before the rest is validated.
+  const selected = z.object({ board: boardName }).safeParse(raw, { error: plainEnglish });
+  if (!selected.success) return fail(selected.error);
+  const board = loadBoard(selected.data.board, opts.boardsDir);
+
+  const { capture, playback } = board.audio;
+  const parsed = configSchema({
+    input: { device: capture.device, sample_rate: capture.sample_rate },
+    output: { device: playback.device, sample_rate: playback.sample_rate },
+  }).safeParse(raw, { error: plainEnglish });
+  if (!parsed.success) return fail(parsed.error);
+  const config = parsed.data;
+
+  // A relative socket path means "next to the config file"; from the environment or defaults, the cwd.
+  const base = file !== null && !fromEnv.has("control.socket") ? path.dirname(file) : cwd;
+  config.control.socket = path.resolve(base, config.control.socket);
+
+  return { config, file, board, secrets: config.agent.token === undefined ? [] : [config.agent.token] };
+}
+
+/** A copy safe to print. */
+export function maskSecrets(config: Config): Config {
+  if (config.agent.token === undefined) return config;
+  return { ...config, agent: { ...config.agent, token: "********" } };
+}

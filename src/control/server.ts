@@ -1,0 +1,211 @@
+/**
+ * The daemon's local control socket: a head unit, a script or the CLI presses
+ * buttons and asks for status. One framed JSON request, one framed JSON reply,
+ * replies in request order; nothing a client sends can take the daemon down.
+ */
+import net from "node:net";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "../log/logger";
+import { parseCommand, type ControlCommand } from "./commands";
+import { encodeFrame, FrameDecoder } from "./framing";
+
+export type ControlHandler = (cmd: ControlCommand) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+export interface ControlServerOptions {
+  path: string;
+  /** Throw to fail a command: the message goes back to the client as `Error`. */
+  handler: ControlHandler;
+  log: Logger;
+  /** Socket file mode; group members may talk to the daemon. */
+  mode?: number;
+  maxConnections?: number;
+}
+
+export interface ControlServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MODE = 0o660;
+const DEFAULT_MAX_CONNECTIONS = 16;
+/** Requests queued on one connection before we stop reading from it. */
+const MAX_QUEUED_PER_CONNECTION = 32;
+
+export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
+  const socketPath = opts.path;
+  const log = opts.log;
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+
+  await fs.mkdir(path.dirname(socketPath), { recursive: true });
+  await clearStaleSocket(socketPath);
+
+  const connections = new Set<net.Socket>();
+  // allowHalfOpen: a client may send its requests and shut down its write side
+  // (`nc -N`), and still expects the replies.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (connections.size >= maxConnections) {
+      log.warn({ limit: maxConnections }, "control connection refused: too many connections");
+      socket.on("error", () => {});
+      hangUp(socket, encodeFrame({ Ok: false, Error: `too many control connections (limit ${maxConnections}); try again later` }));
+      return;
+    }
+    connections.add(socket);
+    socket.on("close", () => connections.delete(socket));
+    serveConnection(socket, opts.handler, log);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on control socket ${socketPath}: ${err.code ?? err.message}`)),
+    );
+    server.listen(socketPath, () => {
+      server.removeAllListeners("error");
+      resolve();
+    });
+  });
+  server.on("error", (err) => log.error({ err }, "control socket error"));
+  try {
+    await fs.chmod(socketPath, opts.mode ?? DEFAULT_MODE);
+  } catch (err) {
+    await closeServer(server, connections);
+    throw err;
+  }
+  log.info({ path: socketPath }, "control socket listening");
+
+  let closing: Promise<void> | null = null;
+  return {
+    path: socketPath,
+    close: () => (closing ??= closeServer(server, connections)),
+  };
+}
+
+function closeServer(server: net.Server, connections: Set<net.Socket>): Promise<void> {
+  // Node unlinks the socket file when a unix-socket server closes.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of connections) socket.destroy();
+  return closed;
+}
+
+/**
+ * A socket file left by a daemon that died is in the way of listen(); one that
+ * still answers belongs to a running daemon and must not be stolen.
+ */
+async function clearStaleSocket(socketPath: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.lstat(socketPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  if (!stat.isSocket()) {
+    throw new Error(`${socketPath} exists and is not a socket; remove it or choose another control socket path`);
+  }
+  const live = await new Promise<boolean>((resolve, reject) => {
+    const probe = net.createConnection(socketPath);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "ECONNREFUSED") resolve(false);
+      else reject(new Error(`cannot check whether ${socketPath} is in use (${err.code ?? err.message}); remove it if no daemon is running`));
+    });
+  });
+  if (live) {
+    throw new Error(`another talkbox daemon is already listening on ${socketPath}; stop it first or choose another control socket path`);
+  }
+  await fs.rm(socketPath, { force: true });
+}
+
+function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logger): void {
+  const decoder = new FrameDecoder();
+  let queue: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let poisoned = false;
+  let reportedTruncation = false;
+
+  const reportTruncation = (): void => {
+    if (reportedTruncation || poisoned || decoder.pending === 0) return;
+    reportedTruncation = true;
+    log.debug({ pendingBytes: decoder.pending }, "control connection closed mid-frame; partial request dropped");
+  };
+
+  // Each request is answered in turn so replies keep request order and the
+  // handler never sees a button's up before its down has been handled.
+  const enqueue = (reply: () => Promise<Record<string, unknown>>): void => {
+    queued++;
+    if (queued >= MAX_QUEUED_PER_CONNECTION) socket.pause();
+    queue = queue.then(async () => {
+      const frame = encodeReply(await reply(), log);
+      queued--;
+      if (queued < MAX_QUEUED_PER_CONNECTION && !poisoned) socket.resume();
+      if (!socket.destroyed && socket.writable) socket.write(frame);
+    });
+  };
+
+  socket.on("data", (chunk: Buffer) => {
+    if (poisoned) return;
+    for (const result of decoder.push(chunk)) {
+      if (result.ok) {
+        const parsed = parseCommand(result.value);
+        if (!parsed.ok) {
+          log.warn({ error: parsed.error }, "control command rejected");
+          enqueue(async () => ({ Ok: false, Error: parsed.error }));
+        } else {
+          const command = parsed.command;
+          enqueue(() => runHandler(handler, command, log));
+        }
+      } else if (!result.fatal) {
+        log.warn({ error: result.error }, "malformed control frame");
+        enqueue(async () => ({ Ok: false, Error: result.error }));
+      } else {
+        log.warn({ error: result.error }, "control connection out of sync; closing it");
+        poisoned = true;
+        enqueue(async () => ({ Ok: false, Error: `${result.error}; closing the connection` }));
+        socket.pause();
+        void queue.then(() => hangUp(socket));
+      }
+    }
+  });
+  socket.on("end", () => {
+    reportTruncation();
+    void queue.then(() => socket.end());
+  });
+  socket.on("close", reportTruncation);
+  socket.on("error", (err) => log.debug({ err }, "control connection error"));
+}
+
+/**
+ * Sends the last bytes and closes both directions: with half-open sockets a peer
+ * that never closes its side would otherwise hold a connection slot forever.
+ */
+function hangUp(socket: net.Socket, last?: Buffer): void {
+  socket.once("finish", () => socket.destroy());
+  if (last) socket.end(last);
+  else socket.end();
+}
+
+async function runHandler(handler: ControlHandler, command: ControlCommand, log: Logger): Promise<Record<string, unknown>> {
+  try {
+    const result = await handler(command);
+    // Ok leads the reply and a handler can't flip it: failure is signalled by throwing.
+    const reply: Record<string, unknown> = { Ok: true, ...result };
+    reply["Ok"] = true;
+    return reply;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.warn({ err, command: command.Command }, "control command failed");
+    return { Ok: false, Error: message };
+  }
+}
+
+function encodeReply(reply: Record<string, unknown>, log: Logger): Buffer {
+  try {
+    return encodeFrame(reply);
+  } catch (err) {
+    log.warn({ err }, "control reply could not be encoded");
+    return encodeFrame({ Ok: false, Error: `the daemon could not encode its reply: ${(err as Error).message}` });
+  }
+}

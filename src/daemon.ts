@@ -1,0 +1,153 @@
+/**
+ * Assembles the device from the config: audio drivers, the agent backend, the
+ * conversation, the buttons and the control socket. Owns start-up and shutdown.
+ */
+import { createBackend } from "./agent/registry";
+import type { AgentBackend } from "./agent/backend";
+import type { CaptureSource } from "./audio/capture/source";
+import { isAlsa, openCapture, openPlayback } from "./audio/drivers";
+import { Player } from "./audio/playback/player";
+import { probeAlsa } from "./audio/probe";
+import type { PcmFormat } from "./audio/pcm";
+import type { LoadedConfig } from "./config/load";
+import { EMULATOR_URL } from "./config/schema";
+import { startControlServer, type ControlServer } from "./control/server";
+import type { ControlCommand } from "./control/commands";
+import { realClock, type Clock } from "./device/clock";
+import { Conversation } from "./device/conversation";
+import { startEmulator, type Emulator } from "./emulator/server";
+import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
+import type { Logger } from "./log/logger";
+
+export interface Daemon {
+  conversation: Conversation;
+  stop(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  clock?: Clock;
+  stdin?: NodeJS.ReadStream;
+  /** Called when the user asks to quit from the keyboard. */
+  onQuit?: () => void;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { loaded, log } = opts;
+  const { config, board } = loaded;
+  const clock = opts.clock ?? realClock;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.debug({ err: (err as Error).message }, "error during shutdown");
+      }
+    }
+  };
+
+  try {
+    log.info({ board: board.name, config: loaded.file ?? "(defaults)" }, "talkbox starting");
+
+    let url = config.agent.url;
+    let token = config.agent.token ?? "";
+    if (url === EMULATOR_URL) {
+      const emulator: Emulator = await startEmulator({ log: log.child({ component: "emulator" }) });
+      cleanups.push(() => emulator.close());
+      url = emulator.url;
+      token = "emulator";
+      log.info({ url }, "using the built-in emulator (echo agent)");
+    }
+
+    const micFormat: PcmFormat = { sampleRate: config.audio.input.sample_rate, channels: 1 };
+    const spkFormat: PcmFormat = { sampleRate: config.audio.output.sample_rate, channels: 1 };
+    const micDevice = await chooseDevice("capture", config.audio.input.device, board.audio.capture.fallback, micFormat, log);
+    const spkDevice = await chooseDevice("playback", config.audio.output.device, board.audio.playback.fallback, spkFormat, log);
+
+    const capture: CaptureSource = openCapture(micDevice, micFormat, log.child({ component: "mic" }));
+    const sink = openPlayback(spkDevice, spkFormat, log.child({ component: "speaker" }));
+    sink.onError((err) => log.error(err.message));
+    const player = new Player(sink, clock);
+    cleanups.push(() => player.close());
+    log.info({ mic: capture.description, speaker: sink.description }, "audio ready");
+
+    const backend: AgentBackend = createBackend({ config, url, token, log, clock });
+    const conversation = new Conversation({
+      backend,
+      capture,
+      player,
+      log,
+      clock,
+      userId: config.conversation.user_id,
+      frameMs: config.audio.input.frame_ms,
+      replyTimeoutMs: config.conversation.reply_timeout_ms,
+    });
+
+    const control: ControlServer = await startControlServer({
+      path: config.control.socket,
+      log: log.child({ component: "control" }),
+      handler: (cmd) => handleControl(cmd, conversation, board.buttons.map((b) => b.name)),
+    });
+    cleanups.push(() => control.close());
+    log.info({ socket: control.path }, "control socket listening");
+
+    capture.start();
+    cleanups.push(() => capture.stop());
+    backend.start();
+    cleanups.push(() => backend.stop());
+
+    const keyButton = board.buttons.find((b) => b.driver === "keyboard");
+    let keyboard: KeyboardButton | null = null;
+    if (keyButton?.key) {
+      keyboard = attachKeyboard(opts.stdin ?? process.stdin, keyButton.key, {
+        down: () => conversation.press(),
+        up: () => conversation.release(),
+        quit: () => opts.onQuit?.(),
+      });
+      if (keyboard) {
+        const label = keyButton.key === " " ? "space" : `'${keyButton.key}'`;
+        log.info(`press ${label} to talk, ${label} again to stop; q quits`);
+        cleanups.push(() => keyboard?.close());
+      }
+    }
+
+    return { conversation, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function chooseDevice(
+  direction: "capture" | "playback",
+  device: string,
+  fallback: string | undefined,
+  format: PcmFormat,
+  log: Logger,
+): Promise<string> {
+  if (!fallback || !isAlsa(device, direction)) return device;
+  const probe = await probeAlsa(direction, device, format);
+  if (probe.ok) return device;
+  const key = direction === "capture" ? "audio.input.device" : "audio.output.device";
+  const tool = direction === "capture" ? "arecord -L" : "aplay -L";
+  log.warn(
+    `ALSA ${direction} device '${device}' is not usable (${probe.reason}); using the board's stand-in '${fallback}'. ` +
+      `To use real audio, set ${key} to a working device (list them with '${tool}')`,
+  );
+  return fallback;
+}
+
+function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: string[]): Record<string, unknown> {
+  switch (cmd.Command) {
+    case "Button": {
+      if (!buttons.includes(cmd.Name)) throw new Error(`no button named '${cmd.Name}'; this board has: ${[...new Set(buttons)].join(", ")}`);
+      if (cmd.Action === "down") conversation.press();
+      else conversation.release();
+      return { State: conversation.state };
+    }
+    case "Status":
+      return conversation.status();
+  }
+}

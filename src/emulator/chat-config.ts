@@ -1,0 +1,165 @@
+/**
+ * The session configuration a `chat.update` builds: partial updates merge into what the
+ * client asked for before, defaults fill the rest, and the whole result is checked so a
+ * client bug shows up here instead of as silence or noise on a real device.
+ */
+import type { ChatUpdateData } from "../agent/coze/protocol";
+
+type Obj = Record<string, unknown>;
+
+const CODECS = ["pcm", "opus", "g711a", "g711u"];
+const PCM_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
+const TURN_DETECTION = ["client_interrupt", "server_vad"];
+const OBJECT_FIELDS = ["chat_config", "input_audio", "output_audio", "turn_detection"];
+
+export const DEFAULT_FRAME_SIZE_MS = 40;
+
+export type ConfigResult = { ok: true; requested: Obj; effective: ChatUpdateData } | { ok: false; msg: string };
+
+/** Merges `patch` into `requested` and validates the effective config; `requested` is not modified. */
+export function applyChatUpdate(requested: Obj, patch: Obj, fallbackConversationId: string): ConfigResult {
+  for (const field of OBJECT_FIELDS) {
+    if (patch[field] !== undefined && !isObj(patch[field])) return { ok: false, msg: `${field} must be an object` };
+  }
+  const merged = deepMerge(requested, patch);
+  const effective = withDefaults(merged, fallbackConversationId);
+  const problem = validate(effective);
+  if (problem) return { ok: false, msg: problem };
+  return { ok: true, requested: merged, effective: effective as ChatUpdateData };
+}
+
+function isG711(codec: unknown): boolean {
+  return codec === "g711a" || codec === "g711u";
+}
+
+function withDefaults(req: Obj, fallbackConversationId: string): Obj {
+  const input = obj(req.input_audio) ?? {};
+  const output = obj(req.output_audio) ?? {};
+  const inputCodec = input.codec ?? "pcm";
+  const outputCodec = output.codec ?? "pcm";
+  const effOutput: Obj = { codec: outputCodec, speech_rate: 0, ...output };
+  if (outputCodec !== "opus") {
+    effOutput.pcm_config = {
+      sample_rate: isG711(outputCodec) ? 8000 : 24000,
+      frame_size_ms: DEFAULT_FRAME_SIZE_MS,
+      ...(obj(output.pcm_config) ?? {}),
+    };
+  }
+  return {
+    ...req,
+    chat_config: { ...(obj(req.chat_config) ?? {}), conversation_id: obj(req.chat_config)?.conversation_id ?? fallbackConversationId },
+    input_audio: {
+      format: "pcm",
+      codec: inputCodec,
+      sample_rate: isG711(inputCodec) ? 8000 : 24000,
+      channel: 1,
+      bit_depth: 16,
+      ...input,
+    },
+    output_audio: effOutput,
+    turn_detection: { type: "client_interrupt", ...(obj(req.turn_detection) ?? {}) },
+  };
+}
+
+function validate(eff: Obj): string | null {
+  const chat = obj(eff.chat_config) ?? {};
+  if (chat.conversation_id !== undefined && (typeof chat.conversation_id !== "string" || chat.conversation_id === "")) {
+    return "chat_config.conversation_id must be a non-empty string (leave it out to start a new conversation)";
+  }
+  if (chat.user_id !== undefined && typeof chat.user_id !== "string") return "chat_config.user_id must be a string";
+
+  const input = obj(eff.input_audio) ?? {};
+  if (input.format !== "pcm") return `input_audio.format must be "pcm"; got ${show(input.format)}`;
+  const codecProblem = checkCodec("input_audio", input.codec, input.sample_rate, "input_audio.sample_rate");
+  if (codecProblem) return codecProblem;
+  if (input.channel !== 1) return `input_audio.channel must be 1 (mono); got ${show(input.channel)}`;
+  if (input.bit_depth !== 16) return `input_audio.bit_depth must be 16; got ${show(input.bit_depth)}`;
+
+  const output = obj(eff.output_audio) ?? {};
+  if (output.pcm_config !== undefined && !isObj(output.pcm_config)) return "output_audio.pcm_config must be an object";
+  if (output.opus_config !== undefined && !isObj(output.opus_config)) return "output_audio.opus_config must be an object";
+  const pcm = obj(output.pcm_config);
+  const opus = obj(output.opus_config);
+  if (output.codec === "opus") {
+    if (opus?.sample_rate !== undefined && !OPUS_RATES.includes(opus.sample_rate as number)) {
+      return `output_audio.opus_config.sample_rate must be one of ${OPUS_RATES.join(", ")}; got ${show(opus.sample_rate)}`;
+    }
+  } else {
+    const p = checkCodec("output_audio", output.codec, pcm?.sample_rate, "output_audio.pcm_config.sample_rate");
+    if (p) return p;
+  }
+  for (const [name, cfg] of [["pcm_config", pcm], ["opus_config", opus]] as const) {
+    if (!cfg) continue;
+    const p = checkFrameSize(`output_audio.${name}`, cfg.frame_size_ms) ?? checkLimit(`output_audio.${name}.limit_config`, cfg.limit_config);
+    if (p) return p;
+  }
+  const rate = output.speech_rate;
+  if (typeof rate !== "number" || !Number.isFinite(rate) || rate < -50 || rate > 100) {
+    return `output_audio.speech_rate must be a number from -50 to 100; got ${show(rate)}`;
+  }
+  if (output.voice_id !== undefined && typeof output.voice_id !== "string") return "output_audio.voice_id must be a string";
+
+  const td = obj(eff.turn_detection) ?? {};
+  if (!TURN_DETECTION.includes(td.type as string)) {
+    return `turn_detection.type must be one of ${TURN_DETECTION.join(", ")}; got ${show(td.type)}`;
+  }
+  for (const f of ["prefix_padding_ms", "silence_duration_ms"]) {
+    const v = td[f];
+    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) return `turn_detection.${f} must be a number >= 0; got ${show(v)}`;
+  }
+
+  const subs = eff.event_subscriptions;
+  if (subs !== undefined && (!Array.isArray(subs) || subs.some((s) => typeof s !== "string"))) {
+    return "event_subscriptions must be an array of event names";
+  }
+  return null;
+}
+
+function checkCodec(prefix: string, codec: unknown, sampleRate: unknown, rateField: string): string | null {
+  if (!CODECS.includes(codec as string)) return `${prefix}.codec must be one of ${CODECS.join(", ")}; got ${show(codec)}`;
+  if (isG711(codec)) return sampleRate === 8000 ? null : `${rateField} must be 8000 for ${String(codec)}; got ${show(sampleRate)}`;
+  const rates = codec === "opus" ? OPUS_RATES : PCM_RATES;
+  return rates.includes(sampleRate as number) ? null : `${rateField} must be one of ${rates.join(", ")}; got ${show(sampleRate)}`;
+}
+
+function checkFrameSize(prefix: string, v: unknown): string | null {
+  if (v === undefined) return null;
+  return Number.isInteger(v) && (v as number) >= 10 && (v as number) <= 1000
+    ? null
+    : `${prefix}.frame_size_ms must be a whole number of milliseconds from 10 to 1000; got ${show(v)}`;
+}
+
+function checkLimit(prefix: string, v: unknown): string | null {
+  if (v === undefined) return null;
+  const l = obj(v);
+  if (!l) return `${prefix} must be an object {period, max_frame_num}`;
+  if (typeof l.period !== "number" || !(l.period > 0)) return `${prefix}.period must be a number of seconds > 0; got ${show(l.period)}`;
+  if (!Number.isInteger(l.max_frame_num) || (l.max_frame_num as number) < 1) {
+    return `${prefix}.max_frame_num must be a whole number >= 1; got ${show(l.max_frame_num)}`;
+  }
+  return null;
+}
+
+function deepMerge(base: Obj, patch: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    // JSON.parse makes "__proto__" an own key; assigning it would swap the prototype.
+    if (k === "__proto__") continue;
+    const prev = out[k];
+    out[k] = isObj(prev) && isObj(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown): Obj | undefined {
+  return isObj(v) ? v : undefined;
+}
+
+function show(v: unknown): string {
+  return v === undefined ? "nothing" : JSON.stringify(v);
+}

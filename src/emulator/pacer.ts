@@ -1,0 +1,86 @@
+/**
+ * Sends reply frames at the pace the Coze server does: `limit_config` allows at most
+ * `max_frame_num` frames per `period`; without it audio goes out in real time. A device
+ * that only works when audio arrives in one burst would fail against the real service,
+ * so the emulator must not burst either.
+ */
+import type { LimitConfig } from "../agent/coze/protocol";
+
+export interface PaceOptions {
+  frameMs: number;
+  limit?: LimitConfig;
+}
+
+/** Sends `frames` through `onFrame`, then calls `onDone`; stop() ends it at once, even from inside onFrame. */
+export class Pacer {
+  private next = 0;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private t0 = 0;
+  // A window opens when its first frame goes out, so any `period`-long span holds at most
+  // one window's frames even when a timer fires late.
+  private windowStart = 0;
+  private inWindow = 0;
+
+  constructor(
+    private readonly frames: readonly Buffer[],
+    private readonly opts: PaceOptions,
+    private readonly onFrame: (frame: Buffer, index: number) => void,
+    private readonly onDone: () => void,
+  ) {}
+
+  /** Sends the first frame(s) synchronously. */
+  start(): void {
+    this.t0 = nowMs();
+    this.windowStart = this.t0;
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private dueAt(): number {
+    const limit = this.opts.limit;
+    if (!limit) return this.t0 + this.next * this.opts.frameMs;
+    return this.inWindow < limit.max_frame_num ? 0 : this.windowStart + limit.period * 1000;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    while (!this.stopped && this.next < this.frames.length) {
+      const now = nowMs();
+      const due = this.dueAt();
+      // Timers may fire a fraction of a millisecond early; re-arm rather than send early.
+      if (due > now) {
+        this.timer = setTimeout(() => this.tick(), Math.max(1, Math.ceil(due - now)));
+        return;
+      }
+      if (this.opts.limit && this.inWindow >= this.opts.limit.max_frame_num) {
+        this.windowStart = now;
+        this.inWindow = 0;
+      }
+      const index = this.next++;
+      this.inWindow++;
+      this.onFrame(this.frames[index] as Buffer, index);
+    }
+    if (!this.stopped) {
+      this.stopped = true;
+      this.onDone();
+    }
+  }
+}
+
+/** Cuts PCM into frames of `frameMs`; the last one may be shorter. */
+export function splitFrames(pcm: Buffer, sampleRate: number, frameMs: number, bytesPerSample = 2): Buffer[] {
+  const frameBytes = Math.max(bytesPerSample, Math.round((sampleRate * frameMs) / 1000) * bytesPerSample);
+  const frames: Buffer[] = [];
+  for (let off = 0; off < pcm.length; off += frameBytes) frames.push(pcm.subarray(off, off + frameBytes));
+  return frames;
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,0 +1,34 @@
+/**
+ * The sim board's talk button: a key in the terminal toggles it (terminals report
+ * key presses, not releases, so one press holds and the next releases).
+ */
+export interface KeyboardButton {
+  close(): void;
+}
+
+export function attachKeyboard(
+  stdin: NodeJS.ReadStream,
+  key: string,
+  handlers: { down: () => void; up: () => void; quit: () => void },
+): KeyboardButton | null {
+  if (!stdin.isTTY) return null;
+  let held = false;
+  stdin.setRawMode(true);
+  stdin.resume();
+  const onData = (buf: Buffer): void => {
+    const s = buf.toString("utf8");
+    if (s === "\u0003" || s === "q") return handlers.quit();
+    if (s !== key) return;
+    held = !held;
+    if (held) handlers.down();
+    else handlers.up();
+  };
+  stdin.on("data", onData);
+  return {
+    close() {
+      stdin.off("data", onData);
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+    },
+  };
+}

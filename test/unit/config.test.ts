@@ -1,0 +1,327 @@
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { stringify } from "yaml";
+import { ConfigError } from "../../src/config/errors.js";
+import { defaultBoardsDir, loadConfig, maskSecrets } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
+
+/** Appears in configs under test; no error message may ever contain it. */
+const CANARY = "tok-CANARY-5f3e9a1c";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-config-"));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+let dirCount = 0;
+function freshDir(): string {
+  const dir = path.join(root, `case-${dirCount++}`);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+/** Writes talkbox.yaml (objects as YAML, strings as-is) into a fresh dir. */
+function writeConfig(body: unknown): { dir: string; file: string } {
+  const dir = freshDir();
+  const file = path.join(dir, "talkbox.yaml");
+  fs.writeFileSync(file, typeof body === "string" ? body : stringify(body));
+  return { dir, file };
+}
+
+/** A minimal valid config for a real agent, with a patch applied. */
+function base(patch: (c: any) => void = () => {}): unknown {
+  const c = { agent: { bot_id: "7350000000000000001", token: CANARY } };
+  patch(c);
+  return c;
+}
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.equal(err.exitCode, 78);
+    assert.ok(!err.message.includes(CANARY) && !err.issues.some((i) => i.includes(CANARY)), "token leaked into an error");
+    return err;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+/** The one issue about `key`, asserting it exists. */
+function issueFor(err: ConfigError, key: string): string {
+  const issue = err.issues.find((i) => i.startsWith(`${key}: `));
+  assert.ok(issue, `no issue for ${key} in: ${err.message}`);
+  return issue;
+}
+
+const load = (file: string, env: NodeJS.ProcessEnv = {}) => loadConfig({ path: file, env, cwd: path.dirname(file) });
+
+const systemConfigExists = fs.existsSync("/etc/talkbox/talkbox.yaml");
+
+describe("loadConfig: valid files", () => {
+  test("a file with every key is taken as written", () => {
+    const full: Config = {
+      board: "sim",
+      agent: {
+        backend: "coze",
+        url: "wss://ws.coze.com/v1/chat",
+        bot_id: "7350000000000000001",
+        token: CANARY,
+        device_id: "7351234567890123456",
+        voice_id: "7426720361733046281",
+        speech_rate: -20,
+        connect_timeout_ms: 5000,
+        ping_interval_ms: 20000,
+        ping_timeout_ms: 8000,
+        reconnect: { initial_ms: 250, max_ms: 60000, auth_failure_ms: 600000 },
+      },
+      conversation: { mode: "push-to-talk", user_id: "kitchen", conversation_id: "conv-1", reply_timeout_ms: 30000 },
+      audio: {
+        input: { device: "plughw:CARD=Mic", sample_rate: 48000, frame_ms: 20 },
+        output: { device: "plughw:CARD=Speaker", sample_rate: 24000 },
+      },
+      control: { socket: "/tmp/talkbox-test.sock" },
+      log: { level: "debug", format: "json" },
+    };
+    const { file } = writeConfig(full);
+    const loaded = load(file);
+    assert.deepEqual(loaded.config, full);
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.board.name, "sim");
+    assert.deepEqual(loaded.secrets, [CANARY]);
+  });
+
+  test("omitted keys get their defaults, audio from the board", () => {
+    const { file } = writeConfig(base());
+    const { config } = load(file);
+    assert.deepEqual(config, {
+      board: "sim",
+      agent: {
+        backend: "coze",
+        url: "wss://ws.coze.cn/v1/chat",
+        bot_id: "7350000000000000001",
+        token: CANARY,
+        speech_rate: 0,
+        connect_timeout_ms: 10000,
+        ping_interval_ms: 15000,
+        ping_timeout_ms: 10000,
+        reconnect: { initial_ms: 500, max_ms: 30000, auth_failure_ms: 300000 },
+      },
+      conversation: { mode: "push-to-talk", user_id: "talkbox", reply_timeout_ms: 20000 },
+      audio: {
+        input: { device: "default", sample_rate: 16000, frame_ms: 20 },
+        output: { device: "default", sample_rate: 16000 },
+      },
+      control: { socket: "/run/talkbox/control.sock" },
+      log: { level: "info", format: "auto" },
+    });
+  });
+
+  test("an empty file is valid for the emulator", () => {
+    const { file } = writeConfig("# nothing yet\n");
+    const { config, secrets } = load(file, { TALKBOX_AGENT_URL: "emulator" });
+    assert.equal(config.agent.url, "emulator");
+    assert.equal(config.agent.bot_id, "emulator-bot");
+    assert.equal(config.agent.token, undefined);
+    assert.deepEqual(secrets, []);
+  });
+
+  test("./talkbox.yaml in cwd is found without a path", () => {
+    const { dir, file } = writeConfig(base((c) => (c.conversation = { user_id: "found-me" })));
+    const loaded = loadConfig({ cwd: dir, env: {} });
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.config.conversation.user_id, "found-me");
+  });
+
+  test(
+    "with no file anywhere, defaults + environment are used",
+    { skip: systemConfigExists && "/etc/talkbox/talkbox.yaml exists on this machine" },
+    () => {
+      const loaded = loadConfig({ cwd: freshDir(), env: { TALKBOX_AGENT_URL: "emulator" } });
+      assert.equal(loaded.file, null);
+      assert.equal(loaded.config.agent.bot_id, "emulator-bot");
+    },
+  );
+
+  test(
+    "with no file and no emulator, the error names the searched files and how to start",
+    { skip: systemConfigExists && "/etc/talkbox/talkbox.yaml exists on this machine" },
+    () => {
+      const dir = freshDir();
+      const err = configError(() => loadConfig({ cwd: dir, env: {} }));
+      assert.ok(err.message.includes(path.join(dir, "talkbox.yaml")), err.message);
+      assert.ok(err.message.includes("/etc/talkbox/talkbox.yaml"), err.message);
+      assert.match(issueFor(err, "agent.token"), /TALKBOX_TOKEN/);
+      assert.match(err.message, /TALKBOX_AGENT_URL=emulator/);
+    },
+  );
+});
+
+describe("loadConfig: environment", () => {
+  test("each variable overrides its key", () => {
+    const boards = path.join(freshDir(), "boards");
+    fs.mkdirSync(boards);
+    fs.copyFileSync(path.join(defaultBoardsDir(), "sim.yaml"), path.join(boards, "sim.yaml"));
+    fs.writeFileSync(path.join(boards, "other.yaml"), fs.readFileSync(path.join(boards, "sim.yaml"), "utf8").replace("name: sim", "name: other"));
+    const { file } = writeConfig(
+      base((c) => {
+        c.agent.token = "file-token-value";
+        c.agent.url = "wss://ws.coze.cn/v1/chat";
+        c.log = { level: "warn" };
+        c.control = { socket: "/from/file.sock" };
+      }),
+    );
+    const { config, board, secrets } = loadConfig({
+      path: file,
+      boardsDir: boards,
+      env: {
+        TALKBOX_TOKEN: CANARY,
+        TALKBOX_BOT_ID: "42",
+        TALKBOX_AGENT_URL: "ws://127.0.0.1:9000/v1/chat",
+        TALKBOX_BOARD: "other",
+        TALKBOX_CONTROL_SOCKET: "/from/env.sock",
+        TALKBOX_LOG_LEVEL: "trace",
+      },
+    });
+    assert.equal(config.agent.token, CANARY);
+    assert.deepEqual(secrets, [CANARY]);
+    assert.equal(config.agent.bot_id, "42");
+    assert.equal(config.agent.url, "ws://127.0.0.1:9000/v1/chat");
+    assert.equal(config.board, "other");
+    assert.equal(board.name, "other");
+    assert.equal(config.control.socket, "/from/env.sock");
+    assert.equal(config.log.level, "trace");
+  });
+
+  test("a bad value from the environment names the variable", () => {
+    const { file } = writeConfig(base());
+    const err = configError(() => load(file, { TALKBOX_LOG_LEVEL: "loud" }));
+    assert.match(issueFor(err, "log.level"), /"info".*\(value from TALKBOX_LOG_LEVEL\)/);
+  });
+
+  test("a token from the environment satisfies a real URL and never shows in errors", () => {
+    const { file } = writeConfig({ agent: { bot_id: "1", speech_rate: 500 } });
+    const err = configError(() => load(file, { TALKBOX_TOKEN: CANARY }));
+    assert.ok(!err.issues.some((i) => i.startsWith("agent.token")), err.message);
+    issueFor(err, "agent.speech_rate");
+  });
+});
+
+describe("loadConfig: bad files", () => {
+  test("a YAML syntax error names the file, line and column", () => {
+    const { file } = writeConfig(`agent:\n  bot_id: "1"\n  token: ${CANARY}: oops\n`);
+    const err = configError(() => load(file));
+    assert.ok(err.message.startsWith(file), err.message);
+    assert.match(err.message, /YAML syntax error at line 3, column \d+/);
+  });
+
+  const bad: Array<[string, (c: any) => void, string, RegExp]> = [
+    ["a wrong type", (c) => (c.agent.ping_interval_ms = "soon"), "agent.ping_interval_ms", /expected a number, got text/],
+    ["a fraction", (c) => (c.conversation = { reply_timeout_ms: 1.5 }), "conversation.reply_timeout_ms", /whole number/],
+    ["a mapping where a value belongs", (c) => (c.board = { name: "sim" }), "board", /expected text, got a mapping/],
+    ["a speech rate out of range", (c) => (c.agent.speech_rate = 101), "agent.speech_rate", /at most 100/],
+    ["a zero timeout", (c) => (c.agent.reconnect = { initial_ms: 0 }), "agent.reconnect.initial_ms", /more than 0/],
+    ["an unsupported sample rate", (c) => (c.audio = { output: { sample_rate: 12345 } }), "audio.output.sample_rate", /one of 8000, .*48000/],
+    ["another frame length", (c) => (c.audio = { input: { frame_ms: 40 } }), "audio.input.frame_ms", /expected 20/],
+    ["a bad log level", (c) => (c.log = { level: "verbose" }), "log.level", /"trace".*"silent"/],
+    ["an unknown backend", (c) => (c.agent.backend = "openai"), "agent.backend", /expected "coze"/],
+    ["free conversation", (c) => (c.conversation = { mode: "free" }), "conversation.mode", /^conversation\.mode: free conversation is not supported yet; use push-to-talk$/],
+    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, bot_id, token/],
+    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, agent, conversation, audio, control, log/],
+    ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
+    ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
+    ["a device_id with letters", (c) => (c.agent.device_id = "dev-1"), "agent.device_id", /digits only/],
+    ["an unquoted device_id", (c) => (c.agent.device_id = 7351234567890), "agent.device_id", /in quotes/],
+    ["an empty token", (c) => (c.agent.token = ""), "agent.token", /must not be empty/],
+    ["a missing token", (c) => delete c.agent.token, "agent.token", /agent\.token in the config file or the TALKBOX_TOKEN environment variable/],
+    ["a missing bot_id", (c) => delete c.agent.bot_id, "agent.bot_id", /TALKBOX_BOT_ID/],
+    ["an unknown board", (c) => (c.board = "nosuch"), "board", /unknown board "nosuch"; available boards: .*sim/],
+  ];
+  for (const [what, patch, key, reason] of bad) {
+    test(`${what} is reported at ${key}`, () => {
+      const { file } = writeConfig(base(patch));
+      const err = configError(() => load(file));
+      assert.match(issueFor(err, key), reason);
+    });
+  }
+
+  test("the file is named and every problem is listed", () => {
+    const { file } = writeConfig(base((c) => ((c.agent.speech_rate = -51), (c.log = { format: "xml" }))));
+    const err = configError(() => load(file));
+    assert.ok(err.message.startsWith(`${file}:\n`), err.message);
+    assert.equal(err.issues.length, 2);
+    issueFor(err, "agent.speech_rate");
+    issueFor(err, "log.format");
+  });
+
+  test("a file that is a list, not a mapping", () => {
+    const { file } = writeConfig("- board: sim\n");
+    const err = configError(() => load(file));
+    assert.match(issueFor(err, "(whole file)"), /expected a mapping/);
+  });
+
+  test("an explicit path that does not exist", () => {
+    const missing = path.join(freshDir(), "nope.yaml");
+    const err = configError(() => loadConfig({ path: missing, env: {} }));
+    assert.match(err.message, new RegExp(`^${missing}: config file not found`));
+  });
+
+  test("a bad board profile names the profile file and key", () => {
+    const boards = path.join(freshDir(), "boards");
+    fs.mkdirSync(boards);
+    fs.writeFileSync(path.join(boards, "sim.yaml"), stringify({ name: "sim", description: "x", audio: { capture: {}, playback: {} } }));
+    const { file } = writeConfig(base());
+    const err = configError(() => loadConfig({ path: file, env: {}, boardsDir: boards }));
+    assert.ok(err.message.startsWith(path.join(boards, "sim.yaml")), err.message);
+    issueFor(err, "audio.capture.device");
+  });
+});
+
+describe("loadConfig: paths and boards", () => {
+  test("a relative control.socket is resolved against the config file's directory", () => {
+    const { dir, file } = writeConfig(base((c) => (c.control = { socket: "run/ctl.sock" })));
+    const { config } = loadConfig({ path: file, env: {}, cwd: root });
+    assert.equal(config.control.socket, path.join(dir, "run/ctl.sock"));
+  });
+
+  test("a relative control.socket from the environment is resolved against cwd", () => {
+    const { file } = writeConfig(base());
+    const cwd = freshDir();
+    const { config } = loadConfig({ path: file, env: { TALKBOX_CONTROL_SOCKET: "ctl.sock" }, cwd });
+    assert.equal(config.control.socket, path.join(cwd, "ctl.sock"));
+  });
+
+  test("audio defaults come from the board profile; the user config wins", () => {
+    const boards = path.join(freshDir(), "boards");
+    fs.mkdirSync(boards);
+    fs.writeFileSync(
+      path.join(boards, "usb.yaml"),
+      stringify({
+        name: "usb",
+        description: "USB mic and speaker",
+        audio: {
+          capture: { device: "plughw:CARD=Mic", sample_rate: 48000 },
+          playback: { device: "plughw:CARD=Speaker", sample_rate: 44100 },
+        },
+      }),
+    );
+    const { file } = writeConfig(base((c) => ((c.board = "usb"), (c.audio = { output: { sample_rate: 24000 } }))));
+    const { config } = loadConfig({ path: file, env: {}, boardsDir: boards });
+    assert.deepEqual(config.audio, {
+      input: { device: "plughw:CARD=Mic", sample_rate: 48000, frame_ms: 20 },
+      output: { device: "plughw:CARD=Speaker", sample_rate: 24000 },
+    });
+  });
+});
+
+describe("maskSecrets", () => {
+  test("hides the token and leaves the original intact", () => {
+    const { file } = writeConfig(base());
+    const { config } = load(file);
+    const masked = maskSecrets(config);
+    assert.equal(masked.agent.token, "********");
+    assert.ok(!JSON.stringify(masked).includes(CANARY));
+    assert.equal(config.agent.token, CANARY);
+  });
+});
