@@ -123,8 +123,9 @@ export class DeviceStateMachine {
     switch (this.current) {
       case "thinking":
       case "speaking":
-        // Barge-in: stop the agent and what is already queued, in the same tick.
-        this.effect({ type: "reply.cancel" });
+        // Barge-in: stop the agent and what is already queued, in the same tick. A reply
+        // the server has finished sending only needs its queued audio dropped.
+        if (!this.replyDone) this.effect({ type: "reply.cancel" });
         this.effect({ type: "playback.flush" });
         this.playbackIdle = true;
         this.disarm();

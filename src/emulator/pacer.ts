@@ -1,10 +1,14 @@
 /**
  * Sends reply frames at the pace the Coze server does: `limit_config` allows at most
- * `max_frame_num` frames per `period`; without it audio goes out in real time. A device
- * that only works when audio arrives in one burst would fail against the real service,
- * so the emulator must not burst either.
+ * `max_frame_num` frames per `period`; without it the audio goes out as fast as speech
+ * synthesis makes it, which we model as `UNLIMITED_SPEED` times real time. Neither is
+ * one burst: a device that only works when all audio arrives at once would fail against
+ * the real service. A device must also cope with audio arriving faster than it plays.
  */
 import type { LimitConfig } from "../agent/coze/protocol";
+
+/** How much faster than real time audio goes out without limit_config. */
+export const UNLIMITED_SPEED = 4;
 
 export interface PaceOptions {
   frameMs: number;
@@ -44,7 +48,7 @@ export class Pacer {
 
   private dueAt(): number {
     const limit = this.opts.limit;
-    if (!limit) return this.t0 + this.next * this.opts.frameMs;
+    if (!limit) return this.t0 + (this.next * this.opts.frameMs) / UNLIMITED_SPEED;
     return this.inWindow < limit.max_frame_num ? 0 : this.windowStart + limit.period * 1000;
   }
 

@@ -55,6 +55,8 @@ export interface Emulator {
   dropAll(): void;
   /** While false, new upgrades get HTTP 503 (an outage). */
   setAcceptConnections(accept: boolean): void;
+  /** Stop reading from every open connection (a link that died silently: no pongs, no FIN). */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const sessions: EmulatorSession[] = [];
   const turns: TurnRecord[] = [];
   const sockets = new Set<Socket>();
+  const sessionSockets: Duplex[] = [];
   let accepting = true;
 
   const wss = new WebSocketServer({ noServer: true });
@@ -112,6 +115,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         closed: () => events.emit("close", index),
       });
       sessions.push(session);
+      sessionSockets.push(socket);
       log.info({ session: index, query }, "emulator: client connected");
       events.emit("connection", index, { headers, query });
       session.start();
@@ -151,6 +155,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     inject: (index, data, injectOpts) => openSession(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     dropAll: () => {
       for (const s of sessions) if (s.open) s.terminate();
+    },
+    freezeAll: () => {
+      // Stop reading: pings go unanswered, as on a link that died without a FIN.
+      sessions.forEach((s, i) => {
+        if (s.open) sessionSockets[i]?.pause();
+      });
     },
     setAcceptConnections: (accept) => {
       accepting = accept;

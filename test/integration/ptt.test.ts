@@ -5,16 +5,23 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startDevice, trimSilence, type Device } from "../support/device";
+import { leadingSilence, nextClientEvent, startDevice, trimSilence, type Device } from "../support/device";
+import { until } from "../support/daemon-process";
 import type { TurnRecord } from "../../src/emulator/server";
 
 const FRAME_BYTES = 640; // 20 ms at 16 kHz mono S16_LE
 
 function assertFromMic(dev: Device, turn: TurnRecord): number {
-  const mic = dev.rig.micRecord();
+  const mic = dev.rig.micInput;
   const at = mic.indexOf(turn.audio.subarray(0, FRAME_BYTES));
   assert.ok(at >= 0, "the first frame the agent received is not in what the mic captured");
-  assert.ok(mic.subarray(at, at + turn.audio.length).equals(turn.audio), "the agent received audio that differs from the mic's");
+  const slice = mic.subarray(at, at + turn.audio.length);
+  if (!slice.equals(turn.audio)) {
+    let i = 0;
+    while (i < slice.length && slice[i] === turn.audio[i]) i++;
+    const resync = mic.indexOf(turn.audio.subarray(i - (i % FRAME_BYTES), i - (i % FRAME_BYTES) + FRAME_BYTES));
+    assert.fail(`the agent received audio that differs from the mic's at byte ${i} of ${turn.audio.length} (mic has ${slice.length} bytes there; the frame is found at mic offset ${resync}, expected ${at + i - (i % FRAME_BYTES)})`);
+  }
   return at;
 }
 
@@ -57,6 +64,80 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       // Stopping closes the device, which pushes out ALSA's last partial period.
       assert.equal(await dev.stopDaemon(), 0);
       assert.ok(trimSilence(dev.rig.speakerOut()).equals(turn.reply), "the speaker did not play exactly the reply");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("two turns on one connection: each reply is played in full, in order", async () => {
+    const dev = await startDevice();
+    try {
+      const turns: TurnRecord[] = [];
+      for (const frames of [40, 60]) {
+        const from = dev.daemon.logs.length;
+        await dev.press();
+        await dev.appends(frames);
+        const done = dev.nextTurn();
+        await dev.release();
+        const turn = await done;
+        assertRealTimeAppends(turn);
+        assertFromMic(dev, turn);
+        turns.push(turn);
+        await dev.daemon.waitForState("idle", 10_000, from + 1);
+      }
+      assert.equal(dev.emulator.sessions().length, 1, "both turns must use the one kept connection");
+      assert.equal(dev.daemon.logs.filter((l) => l.msg === "agent link ready").length, 1);
+      assert.equal(await dev.stopDaemon(), 0);
+      const played = trimSilence(dev.rig.speakerOut());
+      assert.ok(played.equals(Buffer.concat(turns.map((t) => t.reply))), "the speaker did not play both replies exactly");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("barge-in: a press while the agent speaks sends cancel, stops playback, and starts the new turn", async (t) => {
+    const dev = await startDevice();
+    try {
+      await dev.press();
+      await dev.appends(150);
+      const first = dev.nextTurn();
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      // Early in the reply, while the agent is still sending it.
+      await until(() => dev.rig.speakerOut().length > 3_200, "the reply at the speaker");
+      const cancel = nextClientEvent(dev.emulator, "conversation.chat.cancel");
+      const reply = await dev.press();
+      assert.equal(reply.State, "listening");
+      const cancelAt = await cancel;
+      const turn1 = await first;
+      assert.equal(turn1.canceled, true);
+      assert.ok(turn1.reply.length < turn1.audio.length, "the agent stopped sending after the cancel");
+      const playedByCancel = dev.rig
+        .speakerTimes()
+        .filter(([ns]) => ns <= cancelAt)
+        .reduce((n, [, , len]) => n + len, 0);
+      // Hold the new turn for a second: the old reply would have gone on playing meanwhile.
+      await dev.appends(50);
+      const second = dev.nextTurn();
+      const from = dev.daemon.logs.length;
+      await dev.release();
+      const turn2 = await second;
+      assert.equal(turn2.canceled, false);
+      assertFromMic(dev, turn2);
+      await dev.daemon.waitForState("idle", 10_000, from);
+      assert.equal(await dev.stopDaemon(), 0);
+      const out = dev.rig.speakerOut();
+      const played = trimSilence(out);
+      assert.ok(played.subarray(played.length - turn2.reply.length).equals(turn2.reply), "the second reply was not played in full");
+      const heard1 = played.subarray(0, played.length - turn2.reply.length);
+      assert.ok(heard1.length < turn1.audio.length, "the first reply played on after barge-in");
+      assert.ok(turn1.reply.subarray(0, heard1.length).equals(heard1), "what played of the first reply is not its beginning");
+      const afterCancelMs = (heard1.length - (playedByCancel - leadingSilence(out))) / 32;
+      // The agent sends faster than real time, so seconds of the reply were queued on the
+      // device at the press (1.5 s play on without a flush); what was already in the
+      // rig's pipe (128 ms) and the player's device queue (60 ms) may still play out.
+      assert.ok(afterCancelMs < 250, `${afterCancelMs.toFixed(0)} ms of the cancelled reply played after the cancel`);
+      t.diagnostic(`barge-in: ${afterCancelMs.toFixed(0)} ms of the cancelled reply played after the cancel reached the agent`);
     } finally {
       await dev.stop().catch(() => {});
     }

@@ -25,8 +25,8 @@ export interface Rig {
   env: NodeJS.ProcessEnv;
   micDevice: string;
   spkDevice: string;
-  /** The bytes the mic delivered so far, in order (what arecord read). */
-  micRecord(): Buffer;
+  /** Everything the mic hears, from the start: what a capture reads, in order. */
+  micInput: Buffer;
   /** The bytes the speaker played so far. */
   speakerOut(): Buffer;
   /** Arrival of played chunks: [monotonic ns, byte offset, length]. */
@@ -102,7 +102,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     env: { ...process.env, ALSA_CONFIG_PATH },
     micDevice: `filemic:IN=${path.join(dir, "in.raw")},OUT=${micFifo}`,
     spkDevice: `filespk:OUT=${spkFifo}`,
-    micRecord: () => read("mic.rec"),
+    micInput: mic,
     speakerOut: () => read("spk.out"),
     speakerTimes: () =>
       read("spk.times")

@@ -104,11 +104,29 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   };
 }
 
-/** Leading and trailing digital silence removed (the rig's device probe and end-of-stream padding add some). */
-export function trimSilence(b: Buffer): Buffer {
+/** Bytes of digital silence at the start (the rig's device probe plays some). */
+export function leadingSilence(b: Buffer): number {
   let s = 0;
   while (s + 1 < b.length && b[s] === 0 && b[s + 1] === 0) s += 2;
+  return s;
+}
+
+/** Leading and trailing digital silence removed (the device probe and closing the device add some). */
+export function trimSilence(b: Buffer): Buffer {
+  const s = leadingSilence(b);
   let e = b.length;
   while (e - 2 >= s && b[e - 1] === 0 && b[e - 2] === 0) e -= 2;
   return b.subarray(s, e);
+}
+
+/** Resolves with the receipt time of the next client event of this type. */
+export function nextClientEvent(emulator: Emulator, eventType: string): Promise<bigint> {
+  return new Promise((resolve) => {
+    const on = (_i: number, rec: { event: { event_type: string } | null; atNs: bigint }): void => {
+      if (rec.event?.event_type !== eventType) return;
+      emulator.events.off("client-event", on);
+      resolve(rec.atNs);
+    };
+    emulator.events.on("client-event", on);
+  });
 }

@@ -4,8 +4,10 @@ import { bytesFor, msFor, type PcmFormat } from "../pcm";
 import type { PcmSink } from "./sink";
 
 /**
- * Feeds a sink one period-sized chunk at a time, so what is queued stays ours and
- * can be dropped at once on barge-in. Events:
+ * Feeds a sink period-sized chunks, keeping only `queueMs` of audio ahead of the
+ * clock inside the device: the rest stays in our queue, where a flush drops it at
+ * once. (snd_pcm_drop cuts a sound card's buffer, but not every ALSA path honours
+ * it, and speaker opens the device with a 500 ms buffer.) Events:
  * - 'started' (atMs) when the first chunk after silence is handed to the device;
  * - 'drained' when everything written has (by the clock) finished playing.
  */
@@ -17,6 +19,7 @@ export class Player extends EventEmitter {
   /** Clock time at which the device will have played everything handed to it. */
   private deviceEndsAt = 0;
   private drainTimer: ClockTimer | undefined;
+  private kickTimer: ClockTimer | undefined;
   private active = false;
   private readonly chunkBytes: number;
 
@@ -24,6 +27,7 @@ export class Player extends EventEmitter {
     private readonly sink: PcmSink,
     private readonly clock: Clock,
     chunkMs = 20,
+    private readonly queueMs = 60,
   ) {
     super();
     this.chunkBytes = bytesFor(sink.format, chunkMs);
@@ -53,6 +57,8 @@ export class Player extends EventEmitter {
     this.queued = 0;
     this.inFlight = false;
     this.clock.clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.kickTimer);
+    this.kickTimer = undefined;
     this.sink.drop();
     this.deviceEndsAt = this.clock.now();
     if (this.active) {
@@ -62,21 +68,29 @@ export class Player extends EventEmitter {
   }
 
   private kick(): void {
-    if (this.inFlight || this.queued === 0) return;
+    if (this.inFlight || this.kickTimer || this.queued === 0) return;
+    const now = this.clock.now();
+    const ahead = this.deviceEndsAt - now;
+    if (ahead > this.queueMs) {
+      this.kickTimer = this.clock.setTimeout(() => {
+        this.kickTimer = undefined;
+        this.kick();
+      }, ahead - this.queueMs);
+      return;
+    }
     const chunk = this.take(this.chunkBytes);
     const epoch = this.epoch;
     this.inFlight = true;
     if (!this.active) {
       this.active = true;
-      this.emit("started", this.clock.now());
+      this.emit("started", now);
     }
-    this.sink.write(chunk, (err) => {
+    this.deviceEndsAt = Math.max(this.deviceEndsAt, now) + msFor(this.sink.format, chunk.length);
+    this.sink.write(chunk, () => {
       if (epoch !== this.epoch) return;
       this.inFlight = false;
-      const now = this.clock.now();
-      this.deviceEndsAt = Math.max(this.deviceEndsAt, now) + (err ? 0 : msFor(this.sink.format, chunk.length));
       if (this.queued > 0) this.kick();
-      else this.drainTimer = this.clock.setTimeout(() => this.onDrained(epoch), Math.max(0, this.deviceEndsAt - now));
+      else this.drainTimer = this.clock.setTimeout(() => this.onDrained(epoch), Math.max(0, this.deviceEndsAt - this.clock.now()));
     });
   }
 
@@ -108,6 +122,7 @@ export class Player extends EventEmitter {
 
   async close(): Promise<void> {
     this.clock.clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.kickTimer);
     await this.sink.close();
   }
 }
