@@ -16,6 +16,8 @@ export interface DeviceOptions {
   config?: Record<string, Record<string, unknown>>;
   env?: NodeJS.ProcessEnv;
   rate?: number;
+  /** The device state to wait for before the test starts (default idle). */
+  ready?: string;
 }
 
 export interface Device {
@@ -42,7 +44,13 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const socket = path.join(rig.dir, "control.sock");
   const config: Record<string, Record<string, unknown> | string> = {
     board: "sim",
-    agent: { url: emulator.url, bot_id: "7000000000000000001", token: "test-token-1234", reconnect: { initial_ms: 100, max_ms: 1000 }, ...o.config?.agent },
+    agent: {
+      url: emulator.url,
+      bot_id: "7000000000000000001",
+      token: "test-token-1234",
+      reconnect: { initial_ms: 100, max_ms: 1000 },
+      ...o.config?.agent,
+    },
     audio: {
       input: { device: rig.micDevice, sample_rate: rate },
       output: { device: rig.spkDevice, sample_rate: rate },
@@ -54,7 +62,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   };
   const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env });
   try {
-    await daemon.waitForState("idle");
+    await daemon.waitForState(o.ready ?? "idle");
   } catch (err) {
     await daemon.stop();
     await rig.close();

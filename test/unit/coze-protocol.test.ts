@@ -1,0 +1,133 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeBase64, decodeEvent, encodeEvent, errorHint, isAuthError } from "../../src/agent/coze/protocol";
+import { buildChatUpdate, formatsFromChatUpdated } from "../../src/agent/coze/session-config";
+import { translate, type ReplyTracker } from "../../src/agent/coze/translate";
+
+const pcm16k = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
+const pcm24k = { codec: "pcm" as const, sampleRate: 24000, channels: 1 as const };
+
+function ev(event_type: string, data?: Record<string, unknown>) {
+  const d = decodeEvent(JSON.stringify({ id: "s1", event_type, data }), false);
+  assert.ok(d.ok);
+  return d.event;
+}
+
+describe("Coze wire encoding", () => {
+  test("every client event has a unique id and the envelope fields", () => {
+    const a = JSON.parse(encodeEvent("input_audio_buffer.append", { delta: "AAA=" }));
+    const b = JSON.parse(encodeEvent("input_audio_buffer.complete"));
+    assert.equal(a.event_type, "input_audio_buffer.append");
+    assert.deepEqual(a.data, { delta: "AAA=" });
+    assert.equal(b.data, undefined);
+    assert.ok(typeof a.id === "string" && a.id.length > 0);
+    assert.notEqual(a.id, b.id);
+  });
+
+  test("chat.update carries the user, formats and push-to-talk turn detection; no empty conversation_id", () => {
+    const data = buildChatUpdate({ userId: "driver", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 10, turnDetection: "client_interrupt" });
+    assert.deepEqual(data.input_audio, { format: "pcm", codec: "pcm", sample_rate: 16000, channel: 1, bit_depth: 16 });
+    assert.equal(data.output_audio?.codec, "pcm");
+    assert.deepEqual(data.output_audio?.pcm_config, { sample_rate: 24000, frame_size_ms: 40 });
+    assert.equal(data.output_audio?.speech_rate, 10);
+    assert.deepEqual(data.turn_detection, { type: "client_interrupt" });
+    assert.equal(data.chat_config?.user_id, "driver");
+    assert.ok(!("conversation_id" in (data.chat_config ?? {})));
+    const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: "client_interrupt" });
+    assert.equal(resumed.chat_config?.conversation_id, "c9");
+  });
+
+  test("chat.updated is read back, with what we asked for where it is silent or nonsense", () => {
+    const asked = { input: pcm16k, output: pcm24k };
+    assert.deepEqual(formatsFromChatUpdated({ output_audio: { codec: "pcm", pcm_config: { sample_rate: 16000 } } }, asked).output.sampleRate, 16000);
+    assert.deepEqual(formatsFromChatUpdated(undefined, asked), asked);
+    assert.deepEqual(formatsFromChatUpdated({ input_audio: { codec: "mp3", sample_rate: -1 } }, asked), asked);
+  });
+
+  test("decodeEvent rejects what is not one JSON event object, without throwing", () => {
+    for (const [raw, binary, why] of [
+      ["not json", false, /not JSON/],
+      ["[1]", false, /not a JSON object/],
+      ["null", false, /not a JSON object/],
+      ['{"id":"x"}', false, /missing event_type/],
+      ['{"event_type":"x","data":"s"}', false, /data is not an object/],
+      ['{"event_type":"x","data":[1]}', false, /data is not an object/],
+      ['{"event_type":"x"}', true, /binary frame/],
+    ] as const) {
+      const d = decodeEvent(raw, binary);
+      assert.equal(d.ok, false, raw);
+      if (!d.ok) assert.match(d.reason, why);
+    }
+    const ok = decodeEvent(Buffer.from('{"event_type":"chat.created","detail":{"logid":"L"}}'), false);
+    assert.ok(ok.ok && ok.event.detail?.logid === "L");
+  });
+
+  test("strict base64: garbage is refused, not silently skipped", () => {
+    assert.deepEqual(decodeBase64("AAEC"), Buffer.from([0, 1, 2]));
+    assert.equal(decodeBase64("!!!!"), null);
+    assert.equal(decodeBase64("AAE"), null);
+    assert.equal(decodeBase64(12), null);
+    assert.deepEqual(decodeBase64(""), Buffer.alloc(0));
+  });
+
+  test("error codes: auth codes are recognised and every common code has a fix", () => {
+    assert.ok(isAuthError(4100) && isAuthError("4101") && !isAuthError(4000));
+    assert.match(errorHint(4015)!, /publish/i);
+    assert.match(errorHint(4100)!, /token/);
+    assert.equal(errorHint(1234), undefined);
+  });
+});
+
+describe("Coze server events → normalized events", () => {
+  test("a reply's events map to reply.started / audio / text / done with the chat id", () => {
+    const r: ReplyTracker = { current: null };
+    assert.deepEqual(translate(ev("conversation.chat.created", { id: "chat1", conversation_id: "conv1" }), r), {
+      kind: "events",
+      events: [{ type: "reply.started", replyId: "chat1", conversationId: "conv1" }],
+    });
+    const audio = translate(ev("conversation.audio.delta", { content: Buffer.from([1, 2, 3, 4]).toString("base64"), chat_id: "chat1" }), r);
+    assert.deepEqual(audio, { kind: "events", events: [{ type: "reply.audio", replyId: "chat1", audio: Buffer.from([1, 2, 3, 4]) }] });
+    const text = translate(ev("conversation.message.completed", { type: "answer", content_type: "text", content: "hi", chat_id: "chat1" }), r);
+    assert.deepEqual(text, { kind: "events", events: [{ type: "reply.text", replyId: "chat1", text: "hi", final: true }] });
+    assert.equal(translate(ev("conversation.message.delta", { type: "follow_up", content: "x" }), r).kind, "ignored");
+    assert.deepEqual(translate(ev("conversation.chat.completed", { id: "chat1" }), r), {
+      kind: "events",
+      events: [{ type: "reply.done", replyId: "chat1", status: "completed" }],
+    });
+    assert.equal(r.current, null);
+  });
+
+  test("audio comes from data.content, not data.delta; audio outside a reply is invalid", () => {
+    const r: ReplyTracker = { current: "c" };
+    assert.equal(translate(ev("conversation.audio.delta", { delta: "AAAA" }), r).kind, "invalid");
+    assert.equal(translate(ev("conversation.audio.delta", { content: "AAAA" }), { current: null }).kind, "invalid");
+  });
+
+  test("failed carries the error and its fix; canceled ends the current reply", () => {
+    const r: ReplyTracker = { current: "c1" };
+    const failed = translate(ev("conversation.chat.failed", { id: "c1", last_error: { code: 4015, msg: "not published" } }), r);
+    assert.ok(failed.kind === "events");
+    const e = failed.events[0]!;
+    assert.ok(e.type === "reply.done" && e.status === "failed" && e.error?.code === 4015 && /publish/i.test(e.error.hint ?? ""));
+    const r2: ReplyTracker = { current: "c2" };
+    assert.deepEqual(translate(ev("conversation.chat.canceled", { code: 2 }), r2), {
+      kind: "events",
+      events: [{ type: "reply.done", replyId: "c2", status: "canceled" }],
+    });
+  });
+
+  test("input and transcript events; unknown events are ignored, not errors", () => {
+    const r: ReplyTracker = { current: null };
+    assert.deepEqual(translate(ev("input_audio_buffer.completed"), r), { kind: "events", events: [{ type: "input.committed" }] });
+    assert.deepEqual(translate(ev("conversation.audio_transcript.completed", { content: "hello" }), r), {
+      kind: "events",
+      events: [{ type: "user.transcript", text: "hello", final: true }],
+    });
+    assert.equal(translate(ev("conversation.audio_transcript.update", {}), r).kind, "invalid");
+    assert.equal(translate(ev("something.new"), r).kind, "ignored");
+    assert.deepEqual(translate(ev("error", { code: 4009, msg: "busy" }), r), {
+      kind: "events",
+      events: [{ type: "agent.error", error: { code: 4009, message: "busy", hint: errorHint(4009)! } }],
+    });
+  });
+});

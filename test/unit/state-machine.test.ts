@@ -1,0 +1,185 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { DeviceStateMachine, type DeviceInput, type Effect } from "../../src/device/state-machine";
+import { FakeClock } from "../support/fake-clock";
+
+function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number } = {}) {
+  const clock = new FakeClock();
+  const effects: Effect[] = [];
+  const m = new DeviceStateMachine(
+    { clock, replyTimeoutMs: opts.replyTimeoutMs ?? 10_000, errorHoldMs: opts.errorHoldMs ?? 3000 },
+    (e) => effects.push(e),
+  );
+  const send = (...inputs: DeviceInput[]): void => inputs.forEach((i) => m.dispatch(i));
+  const took = (): string[] => effects.splice(0).map((e) => e.type);
+  return { m, clock, send, took, effects };
+}
+
+const ready: DeviceInput = { type: "link.ready" };
+const down: DeviceInput = { type: "button.down", userId: "u1" };
+const up: DeviceInput = { type: "button.up" };
+
+describe("device state machine", () => {
+  test("starts connecting, becomes idle when the link is ready", () => {
+    const { m, send } = machine();
+    assert.equal(m.state, "connecting");
+    send(ready);
+    assert.equal(m.state, "idle");
+  });
+
+  test("a push-to-talk turn: listening → thinking → speaking → idle after reply and drain", () => {
+    const { m, send, took, effects } = machine();
+    send(ready, down);
+    assert.equal(m.state, "listening");
+    assert.deepEqual(effects[0], { type: "turn.begin", userId: "u1" });
+    took();
+    send(up);
+    assert.equal(m.state, "thinking");
+    assert.deepEqual(took(), ["turn.commit"]);
+    send({ type: "reply.started" }, { type: "reply.audio" });
+    assert.equal(m.state, "speaking");
+    // The playback queue may run dry between deltas: not the end while the reply goes on.
+    send({ type: "playback.drained" });
+    assert.equal(m.state, "speaking");
+    send({ type: "reply.audio" }, { type: "reply.done", status: "completed" });
+    assert.equal(m.state, "speaking", "audio still playing");
+    send({ type: "playback.drained" });
+    assert.equal(m.state, "idle");
+    assert.deepEqual(took(), []);
+  });
+
+  test("a reply that is done before the queue drains ends at the drain", () => {
+    const { m, send } = machine();
+    send(ready, down, up, { type: "reply.audio" }, { type: "playback.drained" }, { type: "reply.done", status: "completed" });
+    assert.equal(m.state, "idle");
+  });
+
+  test("barge-in while speaking cancels, flushes and starts the new turn in one dispatch", () => {
+    const { m, send, took } = machine();
+    send(ready, down, up, { type: "reply.started" }, { type: "reply.audio" });
+    took();
+    send(down);
+    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "turn.begin"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("barge-in after the server finished sending only flushes", () => {
+    const { m, send, took } = machine();
+    send(ready, down, up, { type: "reply.audio" }, { type: "reply.done", status: "completed" });
+    took();
+    send(down);
+    assert.deepEqual(took(), ["playback.flush", "turn.begin"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("barge-in while thinking cancels the pending reply", () => {
+    const { send, took } = machine();
+    send(ready, down, up);
+    took();
+    send(down);
+    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "turn.begin"]);
+  });
+
+  test("a too-short press aborts without committing", () => {
+    const { m, send, took } = machine();
+    send(ready, down);
+    took();
+    send({ type: "button.up", empty: true });
+    assert.deepEqual(took(), ["turn.abort", "notice"]);
+    assert.equal(m.state, "idle");
+  });
+
+  test("no answer within the reply timeout: cancel, error, then idle after the hold", () => {
+    const { m, clock, send, took } = machine({ replyTimeoutMs: 5000, errorHoldMs: 2000 });
+    send(ready, down, up);
+    took();
+    clock.advance(4999);
+    assert.equal(m.state, "thinking");
+    clock.advance(1);
+    assert.equal(m.state, "error");
+    assert.deepEqual(took(), ["reply.cancel", "notice"]);
+    clock.advance(1999);
+    assert.equal(m.state, "error");
+    clock.advance(1);
+    assert.equal(m.state, "idle");
+  });
+
+  test("reply.started re-arms the timeout; audio disarms it", () => {
+    const { m, clock, send } = machine({ replyTimeoutMs: 5000 });
+    send(ready, down, up);
+    clock.advance(4000);
+    send({ type: "reply.started" });
+    clock.advance(4000);
+    assert.equal(m.state, "thinking");
+    send({ type: "reply.audio" });
+    clock.advance(60_000);
+    assert.equal(m.state, "speaking");
+  });
+
+  test("a failed reply shows error, then returns to idle after the hold", () => {
+    const { m, clock, send, took } = machine({ errorHoldMs: 3000 });
+    send(ready, down, up);
+    took();
+    send({ type: "reply.done", status: "failed", message: "quota" });
+    assert.equal(m.state, "error");
+    assert.deepEqual(took(), ["notice"]);
+    clock.advance(3000);
+    assert.equal(m.state, "idle");
+  });
+
+  test("the user may try again at once from error", () => {
+    const { m, send } = machine();
+    send(ready, down, up, { type: "reply.done", status: "failed" }, down);
+    assert.equal(m.state, "listening");
+  });
+
+  test("a server-side cancel flushes what is queued", () => {
+    const { m, send, took } = machine();
+    send(ready, down, up, { type: "reply.audio" });
+    took();
+    send({ type: "reply.done", status: "canceled" });
+    assert.deepEqual(took(), ["playback.flush"]);
+    assert.equal(m.state, "idle");
+  });
+
+  test("the link dropping mid-turn aborts it and shows offline; ready brings idle back", () => {
+    const { m, send, took } = machine();
+    send(ready, down);
+    took();
+    send({ type: "link.down", problem: "network", message: "gone" });
+    assert.equal(m.state, "offline");
+    assert.deepEqual(took(), ["turn.abort", "notice"]);
+    send({ type: "link.connecting" });
+    assert.equal(m.state, "offline", "retries do not flicker the state");
+    send(ready);
+    assert.equal(m.state, "idle");
+  });
+
+  test("a press while offline is reported and wakes the link, never silently dropped", () => {
+    const { m, send, effects } = machine();
+    send(ready, { type: "link.down", problem: "network", message: "gone" });
+    effects.length = 0;
+    send(down);
+    assert.equal(m.state, "offline");
+    assert.deepEqual(effects.map((e) => e.type), ["link.wake", "notice"]);
+    assert.match((effects[1] as { message: string }).message, /offline/);
+  });
+
+  test("a press while first connecting says so and stays connecting", () => {
+    const { m, send, effects } = machine();
+    send(down);
+    assert.equal(m.state, "connecting");
+    assert.match((effects.find((e) => e.type === "notice") as { message: string }).message, /still connecting/);
+  });
+
+  test("a release without a press, or a second press while listening, changes nothing", () => {
+    const { m, send, took } = machine();
+    send(ready, up);
+    assert.equal(m.state, "idle");
+    send(down);
+    took();
+    send(down);
+    assert.deepEqual(took(), []);
+    assert.equal(m.state, "listening");
+  });
+});
