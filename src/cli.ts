@@ -124,6 +124,12 @@ async function runDaemon(configPath: string | undefined): Promise<number> {
   return done;
 }
 
+// `talkbox status | head` closes the pipe early; that is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

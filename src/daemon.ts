@@ -91,7 +91,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       handler: (cmd) => handleControl(cmd, conversation, board.buttons.map((b) => b.name)),
     });
     cleanups.push(() => control.close());
-    log.info({ socket: control.path }, "control socket listening");
 
     capture.start();
     cleanups.push(() => capture.stop());

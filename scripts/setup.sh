@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Prepares a checkout to run and test talkbox: system packages, npm packages, build.
+# Idempotent and quick when nothing changed; both README commands start with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "talkbox needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))."
+  say "On Debian/Raspberry Pi OS: sudo apt-get install nodejs npm (trixie ships 20+), or install Node 20 from your distribution's backports."
+  exit 1
+fi
+
+# alsa-utils: arecord/aplay (capture driver, aplay fallback, device probes);
+# libasound2-dev, g++, make, python3: building the native speaker module;
+# python3 also runs the test rig's pacer.
+packages=(alsa-utils libasound2-dev g++ make python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    say "missing system packages: ${missing[*]}; install them as root: apt-get install ${missing[*]}"
+    exit 1
+  fi
+  say "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+say "building (tsc)"
+npx --no-install tsc -p .
