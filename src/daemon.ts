@@ -83,6 +83,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       userId: config.conversation.user_id,
       frameMs: config.audio.input.frame_ms,
       replyTimeoutMs: config.conversation.reply_timeout_ms,
+      maxTurnMs: config.conversation.max_turn_ms,
     });
 
     const control: ControlServer = await startControlServer({

@@ -76,6 +76,8 @@ export function configSchema(audio: AudioDefaults) {
         conversation_id: z.string().min(1).optional(),
         // How long 'thinking' may last before it becomes an error.
         reply_timeout_ms: positiveInt().default(20_000),
+        // A press held longer is taken as released: a stuck button or a client that died holding it.
+        max_turn_ms: positiveInt().default(60_000),
       })
       .prefault({}),
     audio: z

@@ -127,7 +127,7 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
   let reportedTruncation = false;
 
   const reportTruncation = (): void => {
-    if (reportedTruncation || poisoned || decoder.pending === 0) return;
+    if (reportedTruncation || decoder.pending === 0) return;
     reportedTruncation = true;
     log.debug({ pendingBytes: decoder.pending }, "control connection closed mid-frame; partial request dropped");
   };
@@ -146,7 +146,7 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
   };
 
   socket.on("data", (chunk: Buffer) => {
-    if (poisoned) return;
+    // After a fatal error the decoder yields nothing more.
     for (const result of decoder.push(chunk)) {
       if (result.ok) {
         const parsed = parseCommand(result.value);

@@ -24,6 +24,7 @@ export interface ConversationOptions {
   userId: string;
   frameMs: number;
   replyTimeoutMs: number;
+  maxTurnMs: number;
   errorHoldMs?: number;
 }
 
@@ -79,7 +80,7 @@ export class Conversation extends EventEmitter {
     super();
     this.framer = new Framer(bytesFor(o.capture.format, o.frameMs));
     this.machine = new DeviceStateMachine(
-      { clock: o.clock, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000 },
+      { clock: o.clock, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
       (e) => this.apply(e),
       (c) => this.onStateChange(c),
     );

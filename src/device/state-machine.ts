@@ -41,6 +41,8 @@ export interface StateMachineOptions {
   replyTimeoutMs: number;
   /** How long `error` is shown before the device is usable again. */
   errorHoldMs: number;
+  /** A press held longer than this is taken as released (a stuck button, a client that died holding it). */
+  maxTurnMs: number;
 }
 
 export interface StateChange {
@@ -80,18 +82,7 @@ export class DeviceStateMachine {
       case "button.down":
         return this.onPress(input.userId);
       case "button.up":
-        if (this.current !== "listening") return;
-        if (input.empty) {
-          this.effect({ type: "turn.abort" });
-          this.effect({ type: "notice", level: "info", message: "the press was too short to hear anything: hold the button while you speak" });
-          this.go("idle", input.type);
-          return;
-        }
-        this.effect({ type: "turn.commit" });
-        this.replyDone = false;
-        this.go("thinking", input.type);
-        this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
-        return;
+        return this.onRelease(input);
       case "reply.started":
         if (this.current === "thinking") this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
         return;
@@ -109,6 +100,21 @@ export class DeviceStateMachine {
         if (this.current === "speaking" && this.replyDone) this.go("idle", input.type);
         return;
     }
+  }
+
+  private onRelease(input: Extract<DeviceInput, { type: "button.up" }>): void {
+    if (this.current !== "listening") return;
+    if (input.empty) {
+      this.effect({ type: "turn.abort" });
+      this.effect({ type: "notice", level: "info", message: "the press was too short to hear anything: hold the button while you speak" });
+      this.disarm();
+      this.go("idle", input.type);
+      return;
+    }
+    this.effect({ type: "turn.commit" });
+    this.replyDone = false;
+    this.go("thinking", input.type);
+    this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
   }
 
   private onPress(userId: string): void {
@@ -137,6 +143,10 @@ export class DeviceStateMachine {
     }
     this.effect({ type: "turn.begin", userId });
     this.go("listening", "button.down");
+    this.arm(this.opts.maxTurnMs, () => {
+      this.effect({ type: "notice", level: "warn", message: `the talk button was held for ${this.opts.maxTurnMs / 1000} s; taking it as released (is it stuck?)` });
+      this.onRelease({ type: "button.up" });
+    });
   }
 
   private onReplyDone(input: Extract<DeviceInput, { type: "reply.done" }>): void {

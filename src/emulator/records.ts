@@ -19,6 +19,8 @@ export interface TurnRecord {
   completeAtNs: bigint;
   /** PCM the agent sent back before wire encoding; on a cut-short reply only what was sent. */
   reply: Buffer;
+  /** process.hrtime.bigint() when the reply's first audio delta was sent; null if none was. */
+  firstAudioAtNs: bigint | null;
   /** The reply was cut short: by conversation.chat.cancel or by the connection closing. */
   canceled: boolean;
 }

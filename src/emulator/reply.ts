@@ -18,8 +18,8 @@ export interface ReplyContext {
   outputRate: number;
   frameMs: number;
   limit?: LimitConfig;
-  /** Called once: `sent` is the PCM that actually went out. */
-  onEnd(sent: Buffer, canceled: boolean): void;
+  /** Called once: `sent` is the PCM that actually went out; `firstAudioAtNs` when its first delta did. */
+  onEnd(sent: Buffer, canceled: boolean, firstAudioAtNs: bigint | null): void;
 }
 
 export class AgentReply {
@@ -28,6 +28,7 @@ export class AgentReply {
   private delayTimer: NodeJS.Timeout | undefined;
   private pacer: Pacer | undefined;
   private sentBytes = 0;
+  private firstAudioAtNs: bigint | null = null;
   private ended = false;
 
   constructor(
@@ -66,6 +67,7 @@ export class AgentReply {
       (frame) => {
         this.sentBytes += frame.length;
         ctx.send(S.audioDelta, this.message(frame.toString("base64"), "audio"));
+        this.firstAudioAtNs ??= process.hrtime.bigint();
       },
       () => this.finish(),
     );
@@ -91,7 +93,7 @@ export class AgentReply {
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     this.pacer?.stop();
-    this.ctx.onEnd(this.echo.pcm.subarray(0, this.sentBytes), canceled);
+    this.ctx.onEnd(this.echo.pcm.subarray(0, this.sentBytes), canceled, this.firstAudioAtNs);
   }
 
   private chat(status: string): Record<string, unknown> {

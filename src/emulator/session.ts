@@ -201,6 +201,7 @@ export class EmulatorSession {
       completeAtNs: atNs,
       reply: Buffer.alloc(0),
       canceled: false,
+      firstAudioAtNs: null,
     };
     this.resetBuffer();
     const inputRate = cfg.input_audio?.sample_rate ?? 24000;
@@ -217,10 +218,11 @@ export class EmulatorSession {
         outputRate: output.pcm_config.sample_rate,
         frameMs: output.pcm_config.frame_size_ms ?? DEFAULT_FRAME_SIZE_MS,
         limit: output.pcm_config.limit_config,
-        onEnd: (sent, canceled) => {
+        onEnd: (sent, canceled, firstAudioAtNs) => {
           this.reply = null;
           turn.reply = Buffer.from(sent);
           turn.canceled = canceled;
+          turn.firstAudioAtNs = firstAudioAtNs;
           this.hooks.turn(turn);
         },
       },

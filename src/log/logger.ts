@@ -36,7 +36,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const usePretty = format === "pretty" || (format === "auto" && !opts.destination && process.stdout.isTTY === true);
   let destination: DestinationStream;
   if (opts.destination) destination = opts.destination;
-  else if (usePretty) destination = pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", sync: true });
+  else if (usePretty) destination = pretty({ colorize: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", sync: true });
   else destination = pino.destination({ fd: 1, sync: false });
   return pino(
     {

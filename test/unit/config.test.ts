@@ -76,7 +76,7 @@ describe("loadConfig: valid files", () => {
         ping_timeout_ms: 8000,
         reconnect: { initial_ms: 250, max_ms: 60000, auth_failure_ms: 600000 },
       },
-      conversation: { mode: "push-to-talk", user_id: "kitchen", conversation_id: "conv-1", reply_timeout_ms: 30000 },
+      conversation: { mode: "push-to-talk", user_id: "kitchen", conversation_id: "conv-1", reply_timeout_ms: 30000, max_turn_ms: 90000 },
       audio: {
         input: { device: "plughw:CARD=Mic", sample_rate: 48000, frame_ms: 20 },
         output: { device: "plughw:CARD=Speaker", sample_rate: 24000 },
@@ -108,7 +108,7 @@ describe("loadConfig: valid files", () => {
         ping_timeout_ms: 10000,
         reconnect: { initial_ms: 500, max_ms: 30000, auth_failure_ms: 300000 },
       },
-      conversation: { mode: "push-to-talk", user_id: "talkbox", reply_timeout_ms: 20000 },
+      conversation: { mode: "push-to-talk", user_id: "talkbox", reply_timeout_ms: 20000, max_turn_ms: 60000 },
       audio: {
         input: { device: "default", sample_rate: 16000, frame_ms: 20 },
         output: { device: "default", sample_rate: 16000 },

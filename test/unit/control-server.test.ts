@@ -29,6 +29,18 @@ function socketPath(): string {
   return path.join(dir, `s${++counter}.sock`);
 }
 
+/**
+ * Failure guard for a wait: a broken server must fail the test, not hang the run
+ * (a timed-out test's body keeps awaiting and holds the process open).
+ */
+function within<T>(p: Promise<T>, what: string, ms = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
 /** Records log lines so a test can wait for the one it expects. */
 class LogCapture {
   readonly lines: Record<string, unknown>[] = [];
@@ -50,7 +62,7 @@ class LogCapture {
 
   waitFor(match: (l: Record<string, unknown>) => boolean): Promise<void> {
     if (this.lines.some(match)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+    return within(new Promise((resolve) => this.waiters.push({ match, resolve })), "expected log line");
   }
 }
 
@@ -71,7 +83,7 @@ class RawClient {
       }
     });
     socket.on("error", () => {});
-    this.closed = once(socket, "close").then(() => undefined);
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
   }
 
   static async connect(p: string): Promise<RawClient> {
@@ -86,7 +98,11 @@ class RawClient {
 
   next(): Promise<unknown> {
     if (this.frames.length > 0) return Promise.resolve(this.frames.shift());
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return within(new Promise((resolve) => this.waiters.push(resolve)), "a reply frame");
+  }
+
+  waitClosed(): Promise<void> {
+    return within(this.closed, "the server closing the connection");
   }
 }
 
@@ -208,7 +224,7 @@ describe("control server", () => {
         const r = (await c.next()) as Record<string, unknown>;
         assert.equal(r["Ok"], false);
         assert.match(String(r["Error"]), error);
-        await c.closed;
+        await c.waitClosed();
         assert.equal(calls.length, 1, "nothing after the bad header is dispatched");
         assert.deepEqual(await sendCommand(server.path, { Command: "Status" }), { Ok: true, State: "idle" });
       } finally {
@@ -277,13 +293,17 @@ describe("control server", () => {
   });
 
   test("answers every request of a client that half-closes after sending", GUARD, async () => {
-    const { server } = await startRig();
+    // Slow enough that the client's end-of-stream arrives before the replies are ready.
+    const { server } = await startRig(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { State: "idle" };
+    });
     try {
       const c = await RawClient.connect(server.path);
       c.socket.end(Buffer.concat([encodeFrame({ Command: "Status" }), encodeFrame({ Command: "Status" })]));
       assert.deepEqual(await c.next(), { Ok: true, State: "idle" });
       assert.deepEqual(await c.next(), { Ok: true, State: "idle" });
-      await c.closed;
+      await c.waitClosed();
     } finally {
       await server.close();
     }
@@ -295,7 +315,7 @@ describe("control server", () => {
     try {
       const c = await RawClient.connect(server.path);
       c.socket.end(encodeFrame({ Command: "Status" }).subarray(0, 11));
-      await c.closed;
+      await c.waitClosed();
       await logs.waitFor((l) => l["msg"] === "control connection closed mid-frame; partial request dropped");
       const line = logs.lines.find((l) => l["msg"] === "control connection closed mid-frame; partial request dropped");
       assert.equal(line?.["level"], 20);
@@ -318,14 +338,16 @@ describe("control server", () => {
       const r = (await extra.next()) as Record<string, unknown>;
       assert.equal(r["Ok"], false);
       assert.match(String(r["Error"]), /too many control connections \(limit 2\)/);
-      await extra.closed;
+      await extra.waitClosed();
 
       held[0]?.socket.destroy();
-      await held[0]?.closed;
+      await held[0]?.waitClosed();
       // The freed slot is usable again. The server may see the close a moment after
       // the client does, so a refusal here is retried rather than slept around.
       let reply = await sendCommand(server.path, { Command: "Status" });
-      while (reply["Ok"] === false) reply = await sendCommand(server.path, { Command: "Status" });
+      for (let tries = 1; reply["Ok"] === false && tries < 100; tries++) {
+        reply = await sendCommand(server.path, { Command: "Status" });
+      }
       assert.deepEqual(reply, { Ok: true, State: "idle" });
       held[1]?.socket.destroy();
     } finally {
@@ -347,10 +369,11 @@ describe("control server", () => {
   test("refuses to start on a socket another daemon is listening on", GUARD, async () => {
     const { server } = await startRig();
     try {
-      await assert.rejects(
-        startControlServer({ path: server.path, handler: () => ({}), log: silentLogger() }),
-        /another talkbox daemon is already listening on .*s\d+\.sock; stop it first/,
+      const error = await startControlServer({ path: server.path, handler: () => ({}), log: silentLogger() }).then(
+        (second) => second.close().then(() => new Error("a second server started")),
+        (e: Error) => e,
       );
+      assert.match(error.message, /another talkbox daemon is already listening on .*s\d+\.sock; stop it first/);
       assert.deepEqual(await sendCommand(server.path, { Command: "Status" }), { Ok: true, State: "idle" });
     } finally {
       await server.close();
@@ -489,12 +512,12 @@ describe("talkbox talk", () => {
       child.stdout.on("data", (d: Buffer) => (output += d.toString()));
       child.stderr.on("data", (d: Buffer) => (output += d.toString()));
       const exited = once(child, "exit");
-      await downSeen;
+      await within(downSeen, "the press");
       // The reply to down may still be in flight: wait until the CLI has printed it,
       // so the signal lands during the hold.
-      while (!output.includes("talk down: ok")) await once(child.stdout, "data");
+      while (!output.includes("talk down: ok")) await within(once(child.stdout, "data"), `"talk down: ok" (got ${output})`);
       child.kill("SIGINT");
-      const [code] = await exited;
+      const [code] = await within(exited, "talk exiting after Ctrl-C");
       assert.equal(code, 130, output);
       assert.deepEqual(actions, ["down", "up"]);
       assert.match(output, /talk up: ok/);

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { DeviceStateMachine, type DeviceInput, type Effect } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
 
-function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number } = {}) {
+function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number; maxTurnMs?: number } = {}) {
   const clock = new FakeClock();
   const effects: Effect[] = [];
   const m = new DeviceStateMachine(
-    { clock, replyTimeoutMs: opts.replyTimeoutMs ?? 10_000, errorHoldMs: opts.errorHoldMs ?? 3000 },
+    { clock, replyTimeoutMs: opts.replyTimeoutMs ?? 10_000, errorHoldMs: opts.errorHoldMs ?? 3000, maxTurnMs: opts.maxTurnMs ?? 60_000 },
     (e) => effects.push(e),
   );
   const send = (...inputs: DeviceInput[]): void => inputs.forEach((i) => m.dispatch(i));
@@ -181,5 +181,27 @@ describe("device state machine", () => {
     send(down);
     assert.deepEqual(took(), []);
     assert.equal(m.state, "listening");
+  });
+
+  test("a press held past the maximum is taken as released and committed", () => {
+    const { m, clock, send, took } = machine({ maxTurnMs: 60_000 });
+    send(ready, down);
+    took();
+    clock.advance(59_999);
+    assert.equal(m.state, "listening");
+    clock.advance(1);
+    assert.deepEqual(took(), ["notice", "turn.commit"]);
+    assert.equal(m.state, "thinking");
+    send(up);
+    assert.equal(m.state, "thinking", "the late release changes nothing");
+  });
+
+  test("a normal release clears the stuck-button timer", () => {
+    const { m, clock, send, took } = machine({ maxTurnMs: 1000, replyTimeoutMs: 100_000 });
+    send(ready, down, up, { type: "reply.audio" });
+    took();
+    clock.advance(5000);
+    assert.deepEqual(took(), []);
+    assert.equal(m.state, "speaking");
   });
 });

@@ -8,7 +8,7 @@ import type { PcmSink } from "./sink";
  * clock inside the device: the rest stays in our queue, where a flush drops it at
  * once. (snd_pcm_drop cuts a sound card's buffer, but not every ALSA path honours
  * it, and speaker opens the device with a 500 ms buffer.) Events:
- * - 'started' (atMs) when the first chunk after silence is handed to the device;
+ * - 'started' (atMs) when the device has taken the first chunk after silence;
  * - 'drained' when everything written has (by the clock) finished playing.
  */
 export class Player extends EventEmitter {
@@ -81,14 +81,13 @@ export class Player extends EventEmitter {
     const chunk = this.take(this.chunkBytes);
     const epoch = this.epoch;
     this.inFlight = true;
-    if (!this.active) {
-      this.active = true;
-      this.emit("started", now);
-    }
+    const first = !this.active;
+    this.active = true;
     this.deviceEndsAt = Math.max(this.deviceEndsAt, now) + msFor(this.sink.format, chunk.length);
     this.sink.write(chunk, () => {
       if (epoch !== this.epoch) return;
       this.inFlight = false;
+      if (first) this.emit("started", this.clock.now());
       if (this.queued > 0) this.kick();
       else this.drainTimer = this.clock.setTimeout(() => this.onDrained(epoch), Math.max(0, this.deviceEndsAt - this.clock.now()));
     });
