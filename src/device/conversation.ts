@@ -199,7 +199,8 @@ export class Conversation extends EventEmitter {
   }
 
   private onAgentEvent(e: AgentEvent): void {
-    const { log, machine } = { log: this.o.log, machine: this.machine };
+    const { log } = this.o;
+    const machine = this.machine;
     switch (e.type) {
       case "link.connecting":
         if (this.link.state !== "down") this.setLink({ state: "connecting" });

@@ -1,3 +1,4 @@
+import { configError } from "../support/config-error";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -5,7 +6,6 @@ import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { defaultBoardsDir, listBoards, loadBoard } from "../../src/boards/load.js";
-import { ConfigError } from "../../src/config/errors.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-boards-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -35,16 +35,6 @@ function profile(name: string, patch: (p: any) => void = () => {}): unknown {
   return p;
 }
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    assert.equal(err.exitCode, 78);
-    return err;
-  }
-  assert.fail("expected a ConfigError");
-}
 
 describe("sim board", () => {
   test("boards/sim.yaml validates, with the file fallback resolved against the boards dir", () => {

@@ -1,3 +1,4 @@
+import { configError as expectConfigError } from "../support/config-error";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -22,6 +23,8 @@ function freshDir(): string {
 }
 
 /** Writes talkbox.yaml (objects as YAML, strings as-is) into a fresh dir. */
+const configError = (fn: () => unknown) => expectConfigError(fn, CANARY);
+
 function writeConfig(body: unknown): { dir: string; file: string } {
   const dir = freshDir();
   const file = path.join(dir, "talkbox.yaml");
@@ -36,17 +39,6 @@ function base(patch: (c: any) => void = () => {}): unknown {
   return c;
 }
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    assert.equal(err.exitCode, 78);
-    assert.ok(!err.message.includes(CANARY) && !err.issues.some((i) => i.includes(CANARY)), "token leaked into an error");
-    return err;
-  }
-  assert.fail("expected a ConfigError");
-}
 
 /** The one issue about `key`, asserting it exists. */
 function issueFor(err: ConfigError, key: string): string {

@@ -7,7 +7,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createLogger, silentLogger, type Logger } from "../../src/log/logger";
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "../../src/control/framing";
+import { encodeFrame, FrameDecoder } from "../../src/control/framing";
 import { startControlServer, type ControlServer, type ControlHandler } from "../../src/control/server";
 import { openControlConnection, sendCommand } from "../../src/control/client";
 import type { ControlCommand } from "../../src/control/commands";

@@ -152,7 +152,7 @@ export class CozeBackend implements AgentBackend {
       this.opts.connectTimeoutMs,
     );
 
-    ws.on("unexpected-response", (req, res) => this.onHandshakeRejected(ws, req, res));
+    ws.on("unexpected-response", (_req, res) => this.onHandshakeRejected(ws, res));
     ws.on("message", (data, isBinary) => this.onMessage(ws, data as Buffer, isBinary));
     ws.on("pong", () => {
       this.pongPending = false;
@@ -163,28 +163,23 @@ export class CozeBackend implements AgentBackend {
     ws.on("close", (code, reason) => this.onClose(ws, code, reason.toString("utf8")));
   }
 
-  private onHandshakeRejected(ws: WebSocket, req: unknown, res: IncomingMessage): void {
+  private onHandshakeRejected(ws: WebSocket, res: IncomingMessage): void {
     const status = res.statusCode ?? 0;
     let body = "";
+    // The body may name the reason (a Coze error code); read a little of it before giving up on the socket.
+    const giveUp = setTimeout(() => conclude(), 2000);
+    const conclude = (): void => {
+      clearTimeout(giveUp);
+      const { problem, message } = classifyRejection(status, parseErrorBody(body));
+      // terminate() also ends a handshake whose HTTP response has completed.
+      this.fail(ws, problem, message);
+    };
     res.setEncoding("utf8");
     res.on("data", (chunk: string) => {
       if (body.length < 2048) body += chunk;
     });
-    res.on("end", () => {
-      const detail = parseErrorBody(body);
-      if (status === 401 || status === 403 || (detail && isAuthError(detail.code))) {
-        const what = status === 401 ? "the token was rejected (HTTP 401)" : `access denied (HTTP ${status})`;
-        const hint =
-          status === 401
-            ? "check agent.token / TALKBOX_TOKEN: create a new personal access token with chat permission"
-            : "check that the token may use this bot (agent.bot_id) and that the account is enabled for voice chat";
-        this.fail(ws, "auth", `${what}${detail ? `: ${detail.msg} (${detail.code})` : ""}; ${hint}`);
-      } else {
-        const hint = detail ? errorHint(detail.code) : undefined;
-        this.fail(ws, "server", `the agent refused the connection (HTTP ${status}${detail ? `, ${detail.code} ${detail.msg}` : ""})${hint ? `; ${hint}` : ""}`);
-      }
-    });
-    (req as { destroy?: () => void }).destroy?.();
+    res.on("end", conclude);
+    res.on("error", conclude);
   }
 
   private onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
@@ -312,6 +307,19 @@ function describeSocketError(err: Error & { code?: string }): string {
     default:
       return err.message;
   }
+}
+
+function classifyRejection(status: number, detail: { code: number | string; msg: string } | null): { problem: LinkProblem; message: string } {
+  const why = detail ? `: ${detail.msg} (${detail.code})` : "";
+  if (status === 401 || status === 403 || (detail && isAuthError(detail.code))) {
+    const hint =
+      status === 401
+        ? "check agent.token / TALKBOX_TOKEN: create a new personal access token with chat permission"
+        : "check that the token may use this bot (agent.bot_id) and that the account is enabled for voice chat";
+    return { problem: "auth", message: `${status === 401 ? "the token was rejected (HTTP 401)" : `access denied (HTTP ${status})`}${why}; ${hint}` };
+  }
+  const hint = detail ? errorHint(detail.code) : undefined;
+  return { problem: "server", message: `the agent refused the connection (HTTP ${status})${why}${hint ? `; ${hint}` : ""}` };
 }
 
 function parseErrorBody(body: string): { code: number | string; msg: string } | null {
