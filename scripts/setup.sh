@@ -15,8 +15,8 @@ fi
 
 # alsa-utils: arecord/aplay (capture driver, aplay fallback, device probes);
 # libasound2-dev, g++, make, python3: building the native speaker module;
-# python3 also runs the test rig's pacer.
-packages=(alsa-utils libasound2-dev g++ make python3)
+# gcc, libasound2-dev: building the test rig's virtual sound card.
+packages=(alsa-utils libasound2-dev gcc g++ make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,3 +39,6 @@ fi
 
 say "building (tsc)"
 npx --no-install tsc -p .
+
+# The ALSA plugin the tests and the bench play and record through (no-op when current).
+bash test/rig/build.sh

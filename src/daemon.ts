@@ -5,10 +5,12 @@
 import { createBackend } from "./agent/registry";
 import type { AgentBackend } from "./agent/backend";
 import type { CaptureSource } from "./audio/capture/source";
-import { isAlsa, openCapture, openPlayback } from "./audio/drivers";
-import { Player } from "./audio/playback/player";
+import { isAlsa, openCapture } from "./audio/drivers";
+import { PlaybackEngine } from "./audio/playback/engine";
 import { probeAlsa } from "./audio/probe";
 import type { PcmFormat } from "./audio/pcm";
+import { Uplink } from "./audio/uplink";
+import { Downlink } from "./audio/downlink";
 import type { LoadedConfig } from "./config/load";
 import { EMULATOR_URL } from "./config/schema";
 import { startControlServer, type ControlServer } from "./control/server";
@@ -61,29 +63,43 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log.info({ url }, "using the built-in emulator (echo agent)");
     }
 
-    const micFormat: PcmFormat = { sampleRate: config.audio.input.sample_rate, channels: 1 };
-    const spkFormat: PcmFormat = { sampleRate: config.audio.output.sample_rate, channels: 1 };
-    const micDevice = await chooseDevice("capture", config.audio.input.device, board.audio.capture.fallback, micFormat, log);
-    const spkDevice = await chooseDevice("playback", config.audio.output.device, board.audio.playback.fallback, spkFormat, log);
+    const a = config.audio;
+    const micFormat: PcmFormat = { sampleRate: a.input.sample_rate, channels: a.input.channels, sampleFormat: a.input.format };
+    const spkFormat: PcmFormat = { sampleRate: a.output.sample_rate, channels: a.output.channels, sampleFormat: a.output.format };
+    const micDevice = await chooseDevice("capture", a.input.device, board.audio.capture.fallback, micFormat, log);
+    const spkDevice = await chooseDevice("playback", a.output.device, board.audio.playback.fallback, spkFormat, log);
 
+    const uplinkFrameMs = a.uplink_codec === "opus" ? a.opus_frame_ms : 20;
+    const uplink = await Uplink.create(micFormat, { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 }, uplinkFrameMs, log);
+    const downlink = await Downlink.create({ codec: a.downlink_codec, sampleRate: a.downlink_rate, channels: 1 }, spkFormat, log);
     const capture: CaptureSource = openCapture(micDevice, micFormat, log.child({ component: "mic" }));
-    const sink = openPlayback(spkDevice, spkFormat, log.child({ component: "speaker" }));
-    sink.onError((err) => log.error(err.message));
-    const player = new Player(sink, clock);
-    cleanups.push(() => player.close());
-    log.info({ mic: capture.description, speaker: sink.description }, "audio ready");
+    const playback = await PlaybackEngine.start({
+      device: spkDevice,
+      format: spkFormat,
+      log: log.child({ component: "speaker" }),
+      logOptions: { level: config.log.level, format: config.log.format },
+    });
+    cleanups.push(() => playback.close());
+    log.info(
+      { mic: capture.description, speaker: playback.description, uplink: `${a.uplink_codec}/${a.uplink_rate}`, downlink: `${a.downlink_codec}/${a.downlink_rate}` },
+      "audio ready",
+    );
 
     const backend: AgentBackend = createBackend({ config, url, token, log, clock });
     const conversation = new Conversation({
       backend,
       capture,
-      player,
+      uplink,
+      downlink,
+      playback,
       log,
       clock,
+      mode: config.conversation.mode,
       userId: config.conversation.user_id,
-      frameMs: config.audio.input.frame_ms,
       replyTimeoutMs: config.conversation.reply_timeout_ms,
       maxTurnMs: config.conversation.max_turn_ms,
+      echo: a.echo,
+      echoTailMs: a.echo_tail_ms,
     });
 
     const control: ControlServer = await startControlServer({
@@ -105,10 +121,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         down: () => conversation.press(),
         up: () => conversation.release(),
         quit: () => opts.onQuit?.(),
-      });
+      }, config.conversation.mode === "push-to-talk");
       if (keyboard) {
         const label = keyButton.key === " " ? "space" : `'${keyButton.key}'`;
-        log.info(`press ${label} to talk, ${label} again to stop; q quits`);
+        log.info(
+          config.conversation.mode === "push-to-talk"
+            ? `press ${label} to talk, ${label} again to stop; q quits`
+            : `just talk; ${label} interrupts the agent, or mutes/unmutes the mic; q quits`,
+        );
         cleanups.push(() => keyboard?.close());
       }
     }

@@ -29,12 +29,16 @@ const backends: Record<Config["agent"]["backend"], BackendFactory> = {
         session: {
           userId: config.conversation.user_id,
           ...(config.conversation.conversation_id ? { conversationId: config.conversation.conversation_id } : {}),
-          input: { codec: "pcm", sampleRate: config.audio.input.sample_rate, channels: 1 },
-          output: { codec: "pcm", sampleRate: config.audio.output.sample_rate, channels: 1 },
-          outputFrameMs: 40,
+          input: { codec: config.audio.uplink_codec, sampleRate: config.audio.uplink_rate, channels: 1 },
+          output: { codec: config.audio.downlink_codec, sampleRate: config.audio.downlink_rate, channels: 1 },
+          // Coze's hardware examples: 60 ms Opus packets; 40 ms chunks otherwise.
+          outputFrameMs: config.audio.downlink_codec === "opus" ? 60 : 40,
           ...(a.voice_id ? { voiceId: a.voice_id } : {}),
           speechRate: a.speech_rate,
-          turnDetection: "client_interrupt",
+          turnDetection:
+            config.conversation.mode === "free"
+              ? { type: "server_vad", prefixPaddingMs: config.conversation.vad.prefix_padding_ms, silenceDurationMs: config.conversation.vad.silence_duration_ms }
+              : { type: "client_interrupt" },
         },
         connectTimeoutMs: a.connect_timeout_ms,
         pingIntervalMs: a.ping_interval_ms,

@@ -1,18 +1,29 @@
-/** Interleaved signed 16-bit little-endian PCM: the format between the audio drivers and the codecs. */
+/**
+ * Interleaved little-endian PCM as the audio drivers see it. `sampleFormat` is
+ * S16_LE unless a board's device insists on S32_LE.
+ */
+export type SampleFormat = "S16_LE" | "S32_LE";
+
 export interface PcmFormat {
   sampleRate: number;
   channels: number;
+  sampleFormat?: SampleFormat;
 }
 
-export const BYTES_PER_SAMPLE = 2;
+export function bytesPerSample(f: PcmFormat): number {
+  return f.sampleFormat === "S32_LE" ? 4 : 2;
+}
+
+export function bytesPerFrame(f: PcmFormat): number {
+  return f.channels * bytesPerSample(f);
+}
 
 export function bytesPerMs(f: PcmFormat): number {
-  return (f.sampleRate * f.channels * BYTES_PER_SAMPLE) / 1000;
+  return (f.sampleRate * bytesPerFrame(f)) / 1000;
 }
 
 export function bytesFor(f: PcmFormat, ms: number): number {
-  const frameBytes = f.channels * BYTES_PER_SAMPLE;
-  return Math.round((f.sampleRate * ms) / 1000) * frameBytes;
+  return Math.round((f.sampleRate * ms) / 1000) * bytesPerFrame(f);
 }
 
 export function msFor(f: PcmFormat, bytes: number): number {

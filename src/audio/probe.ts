@@ -8,7 +8,7 @@ export type ProbeResult = { ok: true } | { ok: false; reason: string };
  * child process: some ALSA failures abort the process that hits them.
  */
 export function probeAlsa(direction: "capture" | "playback", device: string, format: PcmFormat, timeoutMs = 5000): Promise<ProbeResult> {
-  const common = ["-q", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", String(format.sampleRate), "-c", String(format.channels)];
+  const common = ["-q", "-D", device, "-t", "raw", "-f", format.sampleFormat ?? "S16_LE", "-r", String(format.sampleRate), "-c", String(format.channels)];
   const [cmd, args] =
     direction === "capture" ? ["arecord", [...common, "-s", "1", "/dev/null"]] : ["aplay", [...common, "/dev/null"]];
   return new Promise((resolve) => {

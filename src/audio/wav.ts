@@ -1,5 +1,5 @@
-/** Just enough WAV for fixtures and the file-backed speaker: 16-bit PCM only. */
-import type { PcmFormat } from "./pcm";
+/** Just enough WAV for fixtures and the file-backed speaker: 16/32-bit integer PCM. */
+import { bytesPerFrame, bytesPerSample, type PcmFormat } from "./pcm";
 
 export function wavHeader(format: PcmFormat, dataBytes: number): Buffer {
   const h = Buffer.alloc(44);
@@ -11,9 +11,9 @@ export function wavHeader(format: PcmFormat, dataBytes: number): Buffer {
   h.writeUInt16LE(1, 20);
   h.writeUInt16LE(format.channels, 22);
   h.writeUInt32LE(format.sampleRate, 24);
-  h.writeUInt32LE(format.sampleRate * format.channels * 2, 28);
-  h.writeUInt16LE(format.channels * 2, 32);
-  h.writeUInt16LE(16, 34);
+  h.writeUInt32LE(format.sampleRate * bytesPerFrame(format), 28);
+  h.writeUInt16LE(bytesPerFrame(format), 32);
+  h.writeUInt16LE(bytesPerSample(format) * 8, 34);
   h.write("data", 36, "ascii");
   h.writeUInt32LE(dataBytes, 40);
   return h;

@@ -1,14 +1,19 @@
 /**
- * Codecs by name, between device PCM and the wire. The uplink encoder turns mic
- * frames into what the backend sends; the downlink decoder turns what arrives
- * into PCM for the player.
+ * Codecs by name, between mono S16_LE PCM at the wire rate and the wire payload.
+ * Rate and format conversion to and from the device happen around them
+ * (src/audio/convert.ts, src/audio/resampler.ts).
  */
 import type { AudioCodec, AudioFormat } from "../agent/events";
-import type { PcmFormat } from "../audio/pcm";
+import type { Logger } from "../log/logger";
+import { g711 } from "./g711";
+import { createOpus } from "./opus";
 
 export interface Encoder {
+  /** Samples per uplink frame (one append). */
+  readonly frameSamples: number;
+  /** One frame of exactly `frameSamples` mono samples (PCM may be shorter at the end of a turn). */
   encode(pcm: Buffer): Buffer;
-  /** Whether a frame shorter than the configured length may be sent (PCM yes, Opus no). */
+  /** Whether a frame shorter than `frameSamples` may be sent (PCM and G.711 yes, Opus no). */
   readonly acceptsPartialFrames: boolean;
 }
 
@@ -16,41 +21,54 @@ export interface Decoder {
   decode(payload: Buffer): Buffer;
 }
 
-interface CodecFactory {
-  encoder(wire: AudioFormat, device: PcmFormat): Encoder;
-  decoder(wire: AudioFormat, device: PcmFormat): Decoder;
-}
+export const CODECS: readonly AudioCodec[] = ["pcm", "opus", "g711a", "g711u"];
 
-function sameRate(wire: AudioFormat, device: PcmFormat, where: string): void {
-  if (device.channels !== 1) throw new Error(`the ${where} device has ${device.channels} channels; only mono is supported in this version`);
-  if (wire.sampleRate !== device.sampleRate) {
-    throw new Error(`the agent link runs at ${wire.sampleRate} Hz but the ${where} device at ${device.sampleRate} Hz; set audio.${where === "mic" ? "input" : "output"}.sample_rate to ${wire.sampleRate}`);
+/** Rates each codec may run at on the wire. */
+export function allowedRates(codec: AudioCodec): readonly number[] {
+  switch (codec) {
+    case "g711a":
+    case "g711u":
+      return [8000];
+    case "opus":
+      return [8000, 12000, 16000, 24000, 48000];
+    case "pcm":
+      return [8000, 16000, 22050, 24000, 32000, 44100, 48000];
   }
 }
 
-const pcm: CodecFactory = {
-  encoder(wire, device) {
-    sameRate(wire, device, "mic");
-    return { encode: (b) => b, acceptsPartialFrames: true };
-  },
-  decoder(wire, device) {
-    sameRate(wire, device, "speaker");
-    return { decode: (b) => b };
-  },
-};
-
-const codecs: Partial<Record<AudioCodec, CodecFactory>> = { pcm };
-
-function factory(codec: AudioCodec): CodecFactory {
-  const f = codecs[codec];
-  if (!f) throw new Error(`codec '${codec}' is not supported in this version; use pcm`);
-  return f;
+function checkRate(f: AudioFormat): void {
+  if (!allowedRates(f.codec).includes(f.sampleRate)) {
+    throw new Error(`${f.codec} cannot run at ${f.sampleRate} Hz (allowed: ${allowedRates(f.codec).join(", ")})`);
+  }
 }
 
-export function createEncoder(wire: AudioFormat, device: PcmFormat): Encoder {
-  return factory(wire.codec).encoder(wire, device);
+export function createEncoder(wire: AudioFormat, frameMs: number, log?: Logger): Encoder {
+  checkRate(wire);
+  const frameSamples = (wire.sampleRate * frameMs) / 1000;
+  switch (wire.codec) {
+    case "pcm":
+      return { frameSamples, encode: (b) => b, acceptsPartialFrames: true };
+    case "g711a":
+    case "g711u":
+      return { frameSamples, encode: g711[wire.codec].encode, acceptsPartialFrames: true };
+    case "opus": {
+      const opus = createOpus(wire.sampleRate, log);
+      return { frameSamples, encode: (b) => opus.encode(b, frameSamples), acceptsPartialFrames: false };
+    }
+  }
 }
 
-export function createDecoder(wire: AudioFormat, device: PcmFormat): Decoder {
-  return factory(wire.codec).decoder(wire, device);
+export function createDecoder(wire: AudioFormat, log?: Logger): Decoder {
+  checkRate(wire);
+  switch (wire.codec) {
+    case "pcm":
+      return { decode: (b) => b };
+    case "g711a":
+    case "g711u":
+      return { decode: g711[wire.codec].decode };
+    case "opus": {
+      const opus = createOpus(wire.sampleRate, log);
+      return { decode: (b) => opus.decode(b) };
+    }
+  }
 }

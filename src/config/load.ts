@@ -93,8 +93,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   const { capture, playback } = board.audio;
   const parsed = configSchema({
-    input: { device: capture.device, sample_rate: capture.sample_rate },
-    output: { device: playback.device, sample_rate: playback.sample_rate },
+    input: { device: capture.device, sample_rate: capture.sample_rate, channels: capture.channels, format: capture.format },
+    output: { device: playback.device, sample_rate: playback.sample_rate, channels: playback.channels, format: playback.format },
+    aec: board.audio.aec,
   }).safeParse(raw, { error: plainEnglish });
   if (!parsed.success) return fail(parsed.error);
   const config = parsed.data;

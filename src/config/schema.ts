@@ -8,15 +8,52 @@ export const sampleRate: z.ZodType<number> = z.literal(SAMPLE_RATES);
 
 export const boardName = z.string().min(1).default("sim");
 
-const FREE_MODE = "free conversation is not supported yet; use push-to-talk";
 const AGENT_URL = `expected "${EMULATOR_URL}" (the built-in emulator) or a ws:// or wss:// URL such as wss://ws.coze.cn/v1/chat`;
 
 const positiveInt = () => z.int().positive();
 
 /** Audio device defaults; they come from the board profile, so the schema is built per board. */
 export interface AudioDefaults {
-  input: { device: string; sample_rate: number };
-  output: { device: string; sample_rate: number };
+  input: DeviceDefaults;
+  output: DeviceDefaults;
+  /** The board cancels the speaker's echo in hardware. */
+  aec: boolean;
+}
+
+interface DeviceDefaults {
+  device: string;
+  sample_rate: number;
+  channels: number;
+  format: "S16_LE" | "S32_LE";
+}
+
+const CODEC = z.enum(["pcm", "opus", "g711a", "g711u"]);
+const WIRE_RATES: Record<z.infer<typeof CODEC>, readonly number[]> = {
+  pcm: SAMPLE_RATES,
+  opus: [8000, 12000, 16000, 24000, 48000],
+  g711a: [8000],
+  g711u: [8000],
+};
+
+function device(d: DeviceDefaults) {
+  return z
+    .strictObject({
+      device: z.string().min(1).default(d.device),
+      sample_rate: sampleRate.default(d.sample_rate),
+      channels: z.int().min(1).max(8).default(d.channels),
+      format: z.enum(["S16_LE", "S32_LE"]).default(d.format),
+    })
+    .prefault({});
+}
+
+/** The wire rate for a codec: g711 is always 8000 Hz; otherwise the given or default rate, if the codec allows it. */
+function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallback: number, key: string, ctx: z.RefinementCtx): number {
+  const allowed = WIRE_RATES[codec];
+  const effective = rate ?? (allowed.includes(fallback) ? fallback : allowed[0]!);
+  if (!allowed.includes(effective)) {
+    ctx.addIssue({ code: "custom", path: [key], message: `${codec} runs at ${allowed.join(", ")} Hz; leave ${key} out or pick one of those` });
+  }
+  return effective;
 }
 
 const agentSchema = z
@@ -69,34 +106,43 @@ export function configSchema(audio: AudioDefaults) {
     agent: agentSchema.prefault({}),
     conversation: z
       .strictObject({
-        mode: z
-          .enum(["push-to-talk"], { error: (iss) => (iss.input === "free" ? FREE_MODE : undefined) })
-          .default("push-to-talk"),
+        // push-to-talk: the device ends the turn at key release; free: the server's VAD decides.
+        mode: z.enum(["push-to-talk", "free"]).default("push-to-talk"),
         user_id: z.string().min(1).default("talkbox"),
         conversation_id: z.string().min(1).optional(),
         // How long 'thinking' may last before it becomes an error.
         reply_timeout_ms: positiveInt().default(20_000),
         // A press held longer is taken as released: a stuck button or a client that died holding it.
         max_turn_ms: positiveInt().default(60_000),
+        // Server VAD (free conversation): audio kept before speech starts, silence that ends a turn.
+        vad: z
+          .strictObject({
+            prefix_padding_ms: z.int().min(0).max(5000).default(600),
+            silence_duration_ms: z.int().min(100).max(10_000).default(500),
+          })
+          .prefault({}),
       })
       .prefault({}),
     audio: z
       .strictObject({
-        input: z
-          .strictObject({
-            device: z.string().min(1).default(audio.input.device),
-            sample_rate: sampleRate.default(audio.input.sample_rate),
-            frame_ms: z.literal(20, { error: "expected 20 (the only frame length supported so far)" }).default(20),
-          })
-          .prefault({}),
-        output: z
-          .strictObject({
-            device: z.string().min(1).default(audio.output.device),
-            sample_rate: sampleRate.default(audio.output.sample_rate),
-          })
-          .prefault({}),
+        input: device(audio.input),
+        output: device(audio.output),
+        uplink_codec: CODEC.default("pcm"),
+        uplink_rate: sampleRate.optional(),
+        downlink_codec: CODEC.default("pcm"),
+        downlink_rate: sampleRate.optional(),
+        opus_frame_ms: z.union([z.literal(20), z.literal(40)], { error: "expected 20 or 40" }).default(20),
+        // gate: the mic sends silence while the speaker plays (+ tail), so the agent never hears itself.
+        // none: full duplex, for boards with acoustic echo cancellation.
+        echo: z.enum(["gate", "none"]).default(audio.aec ? "none" : "gate"),
+        echo_tail_ms: z.int().min(0).max(5000).default(300),
       })
-      .prefault({}),
+      .prefault({})
+      .transform((a, ctx) => ({
+        ...a,
+        uplink_rate: wireRate(a.uplink_codec, a.uplink_rate, 16000, "uplink_rate", ctx),
+        downlink_rate: wireRate(a.downlink_codec, a.downlink_rate, 24000, "downlink_rate", ctx),
+      })),
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),
     log: z
       .strictObject({

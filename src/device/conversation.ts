@@ -1,54 +1,36 @@
 /**
- * Wires one conversation: mic frames → uplink codec → backend; backend events →
- * state machine; reply audio → downlink codec → player. Carries out the state
- * machine's effects and keeps the timings that `talkbox status` reports.
+ * Wires one conversation: mic → uplink (frames, codec) → backend; backend events
+ * → state machine; reply audio → downlink (codec, rate) → playback engine.
+ * Carries out the state machine's effects and keeps the turn timings.
  */
 import { EventEmitter } from "node:events";
 import type { AgentBackend } from "../agent/backend";
 import type { AgentEvent, AudioFormat } from "../agent/events";
 import type { CaptureSource } from "../audio/capture/source";
-import { Framer } from "../audio/framer";
-import { bytesFor } from "../audio/pcm";
-import type { Player } from "../audio/playback/player";
-import { createDecoder, createEncoder, type Decoder, type Encoder } from "../codec/registry";
+import type { Downlink } from "../audio/downlink";
+import type { PlaybackEngine } from "../audio/playback/engine";
+import type { Uplink, UplinkFrame } from "../audio/uplink";
 import type { Logger } from "../log/logger";
 import type { Clock } from "./clock";
-import { DeviceStateMachine, type DeviceState, type Effect, type StateChange } from "./state-machine";
+import { EchoGate, type EchoMode } from "./echo-gate";
+import { DeviceStateMachine, type ConversationMode, type DeviceState, type Effect, type StateChange } from "./state-machine";
+import { TurnStats } from "./turn-stats";
 
 export interface ConversationOptions {
   backend: AgentBackend;
   capture: CaptureSource;
-  player: Player;
+  uplink: Uplink;
+  downlink: Downlink;
+  playback: PlaybackEngine;
   log: Logger;
   clock: Clock;
+  mode: ConversationMode;
   userId: string;
-  frameMs: number;
   replyTimeoutMs: number;
   maxTurnMs: number;
   errorHoldMs?: number;
-}
-
-/** Milliseconds (clock time) of one turn's milestones; null where not reached. */
-export interface TurnTimings {
-  userId: string;
-  pressedAt: string;
-  heldMs: number | null;
-  framesSent: number;
-  bytesSent: number;
-  releaseToCommitMs: number | null;
-  releaseToFirstAudioMs: number | null;
-  firstAudioToFirstWriteMs: number | null;
-  replyAudioBytes: number;
-  droppedStaleAudioBytes: number;
-  outcome: "listening" | "waiting" | "completed" | "failed" | "canceled" | "aborted" | "empty";
-  transcript: string | null;
-  replyText: string | null;
-}
-
-interface TurnClock {
-  pressAt: number;
-  releaseAt: number | null;
-  firstAudioAt: number | null;
+  echo: EchoMode;
+  echoTailMs: number;
 }
 
 export interface LinkStatus {
@@ -63,32 +45,39 @@ export interface LinkStatus {
 
 export class Conversation extends EventEmitter {
   readonly machine: DeviceStateMachine;
-  private readonly framer: Framer;
-  private uplinkOpen = false;
-  private encoder: Encoder | null = null;
-  private decoder: Decoder | null = null;
+  private readonly gate: EchoGate;
+  private readonly stats: TurnStats;
+  /** Push-to-talk: a turn is streaming. Free conversation: the mic streams. */
+  private streaming = false;
+  private usable = false;
   private currentReply: string | null = null;
   /** Replies cancelled by barge-in: their late audio must not play. */
   private readonly stale = new Set<string>();
   private staleUnstarted = false;
-  private turn: TurnTimings | null = null;
-  private turnClock: TurnClock | null = null;
-  private lastTurn: TurnTimings | null = null;
   private link: LinkStatus = { state: "connecting", since: new Date().toISOString() };
 
   constructor(private readonly o: ConversationOptions) {
     super();
-    this.framer = new Framer(bytesFor(o.capture.format, o.frameMs));
+    this.gate = new EchoGate(o.mode === "free" ? o.echo : "none", o.echoTailMs, o.clock);
+    this.stats = new TurnStats(o.clock);
     this.machine = new DeviceStateMachine(
-      { clock: o.clock, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
+      { clock: o.clock, mode: o.mode, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
       (e) => this.apply(e),
       (c) => this.onStateChange(c),
     );
     o.backend.subscribe((e) => this.onAgentEvent(e));
-    o.capture.on("data", (chunk: Buffer) => this.framer.push(chunk, (frame) => this.onFrame(frame)));
+    o.capture.on("data", (chunk: Buffer) => o.uplink.push(chunk, (frame) => this.onFrame(frame)));
     o.capture.on("error", (err: Error) => o.log.error(err.message));
-    o.player.on("started", (at: number) => this.onPlaybackStarted(at));
-    o.player.on("drained", () => this.machine.dispatch({ type: "playback.drained" }));
+    o.playback.on("started", (at: number) => {
+      this.gate.playbackStarted();
+      this.stats.playbackStarted(at);
+    });
+    o.playback.on("drained", () => {
+      this.gate.playbackDrained();
+      this.machine.dispatch({ type: "playback.drained" });
+    });
+    o.playback.on("underrun", () => o.log.debug("playback underrun: reply audio arrived too late"));
+    o.playback.on("error", (err: Error) => o.log.error(err.message));
   }
 
   get state(): DeviceState {
@@ -100,16 +89,19 @@ export class Conversation extends EventEmitter {
   }
 
   release(): void {
-    const empty = this.uplinkOpen && this.turn?.framesSent === 0 && this.framer.pending === 0;
+    const turn = this.stats.current;
+    const empty = this.o.mode === "push-to-talk" && this.streaming && turn?.framesSent === 0 && this.o.uplink.pendingBytes === 0;
     this.machine.dispatch({ type: "button.up", empty });
   }
 
   status(): Record<string, unknown> {
     return {
       State: this.machine.state,
+      Mode: this.o.mode,
       Link: this.link,
-      Playing: this.o.player.playing,
-      LastTurn: this.turn ?? this.lastTurn,
+      Playing: this.o.playback.playing,
+      Underruns: this.o.playback.underruns,
+      LastTurn: this.stats.latest,
     };
   }
 
@@ -118,76 +110,61 @@ export class Conversation extends EventEmitter {
     this.emit("state", c);
   }
 
-  private onFrame(frame: Buffer): void {
-    if (!this.uplinkOpen || !this.encoder) return;
-    this.sendFrame(frame);
+  private onFrame(frame: UplinkFrame): void {
+    if (!this.streaming || !this.usable) return;
+    // The echo gate sends silence, not nothing: the server's VAD keeps its timing.
+    this.send(this.gate.closed ? this.o.uplink.silence() : frame.payload);
   }
 
-  private sendFrame(pcm: Buffer): void {
-    const payload = this.encoder!.encode(pcm);
-    if (!this.o.backend.appendAudio(payload) || !this.turn) return;
-    this.turn.framesSent++;
-    this.turn.bytesSent += payload.length;
+  private send(payload: Buffer): void {
+    if (this.o.backend.appendAudio(payload)) this.stats.sent(payload.length);
   }
 
   private apply(e: Effect): void {
-    const { backend, player, log, clock } = this.o;
+    const { backend, playback, uplink, log, clock } = this.o;
     switch (e.type) {
-      case "turn.begin": {
-        this.finishTurn();
+      case "turn.begin":
         // What the framer holds was said before the press.
-        this.framer.takePartial();
-        this.uplinkOpen = true;
-        this.turnClock = { pressAt: clock.now(), releaseAt: null, firstAudioAt: null };
-        this.turn = {
-          userId: e.userId,
-          pressedAt: new Date().toISOString(),
-          heldMs: null,
-          framesSent: 0,
-          bytesSent: 0,
-          releaseToCommitMs: null,
-          releaseToFirstAudioMs: null,
-          firstAudioToFirstWriteMs: null,
-          replyAudioBytes: 0,
-          droppedStaleAudioBytes: 0,
-          outcome: "listening",
-          transcript: null,
-          replyText: null,
-        };
+        uplink.discardPartial();
+        this.streaming = true;
+        this.stats.begin(e.userId);
         backend.beginTurn({ userId: e.userId });
         return;
-      }
       case "turn.commit": {
         const releaseAt = clock.now();
-        this.uplinkOpen = false;
-        // PCM may end on a short frame; no audio is dropped at the end of a turn.
-        const tail = this.framer.takePartial();
-        if (tail.length > 0 && this.encoder?.acceptsPartialFrames) this.sendFrame(tail);
+        this.streaming = false;
+        // PCM and G.711 may end on a short frame: no audio is dropped at the end of a turn.
+        const tail = uplink.takePartial();
+        if (tail) this.send(tail.payload);
         const committed = backend.commitTurn();
-        const sentAt = clock.now();
+        this.stats.speechEnded(releaseAt, clock.now(), committed);
         this.staleUnstarted = false;
-        if (this.turn && this.turnClock) {
-          this.turnClock.releaseAt = releaseAt;
-          this.turn.heldMs = round(releaseAt - this.turnClock.pressAt);
-          this.turn.releaseToCommitMs = round(sentAt - releaseAt, 3);
-          this.turn.outcome = committed ? "waiting" : "aborted";
-        }
         if (!committed) log.warn("could not end the turn: the link to the agent is down");
         return;
       }
       case "turn.abort":
-        this.uplinkOpen = false;
-        if (this.turn) this.turn.outcome = this.turn.framesSent === 0 ? "empty" : "aborted";
+        this.streaming = false;
+        this.stats.outcome(this.stats.current?.framesSent === 0 ? "empty" : "aborted");
+        return;
+      case "stream.start":
+        uplink.discardPartial();
+        this.streaming = true;
+        return;
+      case "stream.stop":
+        this.streaming = false;
         return;
       case "reply.cancel":
-        if (this.currentReply) this.stale.add(this.currentReply);
-        else this.staleUnstarted = true;
-        this.currentReply = null;
+        this.markStale();
         backend.cancelReply();
-        if (this.turn && this.turn.outcome === "waiting") this.turn.outcome = "canceled";
+        this.stats.outcome("canceled", true);
+        return;
+      case "reply.discard":
+        this.markStale();
+        this.stats.outcome("canceled", true);
         return;
       case "playback.flush":
-        player.flush();
+        playback.flush();
+        this.gate.playbackFlushed();
         return;
       case "link.wake":
         backend.wake();
@@ -196,6 +173,12 @@ export class Conversation extends EventEmitter {
         log[e.level](e.message);
         return;
     }
+  }
+
+  private markStale(): void {
+    if (this.currentReply) this.stale.add(this.currentReply);
+    else this.staleUnstarted = true;
+    this.currentReply = null;
   }
 
   private onAgentEvent(e: AgentEvent): void {
@@ -212,20 +195,30 @@ export class Conversation extends EventEmitter {
       case "link.down": {
         const retry = e.retryInMs === null ? "not retrying" : `retrying in ${(e.retryInMs / 1000).toFixed(1)} s`;
         log.warn({ problem: e.problem }, `agent link down: ${e.message}; ${retry}`);
+        this.usable = false;
         this.setLink({ state: "down", problem: e.problem, message: e.message, retryInMs: e.retryInMs });
         this.currentReply = null;
         machine.dispatch({ type: "link.down", problem: e.problem, message: e.message });
         return;
       }
       case "input.committed":
+        log.debug("the agent took the end of the turn");
+        return;
       case "input.speech_started":
+        log.debug("the agent hears speech");
+        // Dispatch first: a barge-in marks the interrupted turn before the new one starts.
+        machine.dispatch({ type: "speech.started" });
+        if (this.o.mode === "free") this.stats.begin(this.o.userId);
+        return;
       case "input.speech_stopped":
-        log.debug({ event: e.type }, "agent input event");
+        log.debug("the agent heard the end of speech");
+        this.stats.speechEnded(this.o.clock.now());
+        machine.dispatch({ type: "speech.stopped" });
         return;
       case "user.transcript":
         if (e.final) {
           log.info({ transcript: e.text }, `user: ${e.text}`);
-          if (this.turn) this.turn.transcript = e.text;
+          this.stats.transcript(e.text);
         }
         return;
       case "reply.started":
@@ -243,13 +236,14 @@ export class Conversation extends EventEmitter {
       case "reply.text":
         if (e.final && !this.stale.has(e.replyId)) {
           log.info(`agent: ${e.text}`);
-          if (this.turn) this.turn.replyText = e.text;
+          this.stats.replyText(e.text);
         }
         return;
       case "reply.done":
         if (this.stale.delete(e.replyId)) return;
         if (e.replyId === this.currentReply || e.replyId === "") this.currentReply = null;
-        if (this.turn && (this.turn.outcome === "waiting" || this.turn.outcome === "listening")) this.turn.outcome = e.status;
+        this.stats.outcome(e.status, true);
+        if (e.status !== "canceled") this.o.playback.endOfReply();
         if (e.error) log.warn({ code: e.error.code }, `reply ${e.status}: ${e.error.message}${e.error.hint ? `; ${e.error.hint}` : ""}`);
         machine.dispatch(e.error ? { type: "reply.done", status: e.status, message: e.error.message } : { type: "reply.done", status: e.status });
         return;
@@ -260,45 +254,39 @@ export class Conversation extends EventEmitter {
   }
 
   private onLinkReady(input: AudioFormat, output: AudioFormat): void {
-    const { capture, player, log } = this.o;
-    try {
-      this.encoder = createEncoder(input, capture.format);
-      this.decoder = createDecoder(output, player.format);
-    } catch (err) {
-      log.error(`the agent's audio formats cannot be used: ${(err as Error).message}`);
-      this.setLink({ state: "down", problem: "protocol", message: (err as Error).message });
+    const { uplink, downlink, log } = this.o;
+    const mismatch = [
+      sameFormat(input, uplink.wire) ? null : `uplink ${describe(input)} instead of ${describe(uplink.wire)}`,
+      sameFormat(output, downlink.wire) ? null : `downlink ${describe(output)} instead of ${describe(downlink.wire)}`,
+    ].filter(Boolean);
+    if (mismatch.length > 0) {
+      const message = `the agent set ${mismatch.join(" and ")}; set audio.uplink_codec/uplink_rate and audio.downlink_codec/downlink_rate to what it accepts`;
+      log.error(message);
+      this.setLink({ state: "down", problem: "protocol", message });
       return;
     }
+    this.usable = true;
     this.setLink({ state: "ready", input, output });
-    log.info({ input: `${input.codec}/${input.sampleRate}`, output: `${output.codec}/${output.sampleRate}` }, "agent link ready");
+    log.info({ input: describe(input), output: describe(output) }, "agent link ready");
     this.machine.dispatch({ type: "link.ready" });
   }
 
   private onReplyAudio(replyId: string, audio: Buffer): void {
-    if (this.stale.has(replyId) || replyId !== this.currentReply || !this.decoder) {
-      if (this.turn) this.turn.droppedStaleAudioBytes += audio.length;
+    if (this.stale.has(replyId) || replyId !== this.currentReply) {
+      this.stats.dropped(audio.length);
       return;
     }
-    if (this.turn && this.turnClock && this.turnClock.firstAudioAt === null) {
-      const now = this.o.clock.now();
-      this.turnClock.firstAudioAt = now;
-      if (this.turnClock.releaseAt !== null) this.turn.releaseToFirstAudioMs = round(now - this.turnClock.releaseAt);
+    this.stats.firstAudio();
+    let pcm: Buffer;
+    try {
+      pcm = this.o.downlink.decode(audio);
+    } catch (err) {
+      this.o.log.warn(`dropped reply audio that does not decode as ${describe(this.o.downlink.wire)}: ${(err as Error).message}`);
+      return;
     }
-    const pcm = this.decoder.decode(audio);
-    if (this.turn) this.turn.replyAudioBytes += pcm.length;
-    this.o.player.write(pcm);
+    this.stats.replyAudio(pcm.length);
+    this.o.playback.write(pcm);
     this.machine.dispatch({ type: "reply.audio" });
-  }
-
-  private onPlaybackStarted(at: number): void {
-    if (!this.turn || !this.turnClock || this.turnClock.firstAudioAt === null || this.turn.firstAudioToFirstWriteMs !== null) return;
-    this.turn.firstAudioToFirstWriteMs = round(at - this.turnClock.firstAudioAt, 3);
-  }
-
-  private finishTurn(): void {
-    if (this.turn) this.lastTurn = this.turn;
-    this.turn = null;
-    this.turnClock = null;
   }
 
   private setLink(l: Omit<LinkStatus, "since">): void {
@@ -306,7 +294,10 @@ export class Conversation extends EventEmitter {
   }
 }
 
-function round(ms: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(ms * f) / f;
+function sameFormat(a: AudioFormat, b: AudioFormat): boolean {
+  return a.codec === b.codec && a.sampleRate === b.sampleRate;
+}
+
+function describe(f: AudioFormat): string {
+  return `${f.codec}/${f.sampleRate}`;
 }

@@ -3,12 +3,22 @@
  * no GPIO and no audio: inputs are normalized facts, outputs are effects that the
  * conversation carries out (uplink, backend, playback) and the state that the
  * LEDs and `talkbox status` show.
+ *
+ * Push-to-talk: press → listening (the mic streams) → release → thinking →
+ * speaking → idle. A press while thinking/speaking interrupts (barge-in).
+ *
+ * Free conversation: the mic streams whenever the link is up and the device is
+ * not muted; the server's VAD decides turns (speech started → listening, speech
+ * stopped → thinking). The button interrupts the agent while it thinks or
+ * speaks, and otherwise mutes / unmutes the mic.
  */
 import type { LinkProblem } from "../agent/events";
 import type { Clock, ClockTimer } from "./clock";
 
-export const DEVICE_STATES = ["idle", "connecting", "listening", "thinking", "speaking", "error", "offline"] as const;
+export const DEVICE_STATES = ["idle", "connecting", "listening", "thinking", "speaking", "error", "offline", "muted"] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
+
+export type ConversationMode = "push-to-talk" | "free";
 
 export type DeviceInput =
   | { type: "link.connecting" }
@@ -17,19 +27,27 @@ export type DeviceInput =
   | { type: "button.down"; userId: string }
   /** `empty`: no audio was captured during the press (it was too short). */
   | { type: "button.up"; empty?: boolean }
+  | { type: "speech.started" }
+  | { type: "speech.stopped" }
   | { type: "reply.started" }
   | { type: "reply.audio" }
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
   | { type: "playback.drained" };
 
 export type Effect =
-  /** Start streaming the mic to the agent as the given user. */
+  /** Push-to-talk: start streaming the mic to the agent as the given user. */
   | { type: "turn.begin"; userId: string }
-  /** Stop streaming and tell the agent the user is done. */
+  /** Push-to-talk: stop streaming and tell the agent the user is done. */
   | { type: "turn.commit" }
-  /** Stop streaming without committing (the link went away mid-turn). */
+  /** Push-to-talk: stop streaming without committing (the link went away mid-turn, or nothing was said). */
   | { type: "turn.abort" }
+  /** Free conversation: stream the mic continuously / stop it (muted, offline). */
+  | { type: "stream.start" }
+  | { type: "stream.stop" }
+  /** Ask the agent to stop its reply. */
   | { type: "reply.cancel" }
+  /** The agent stops its reply by itself (it heard the user): late audio of it must not play. */
+  | { type: "reply.discard" }
   | { type: "playback.flush" }
   /** Reconnect now instead of waiting out the back-off. */
   | { type: "link.wake" }
@@ -37,6 +55,7 @@ export type Effect =
 
 export interface StateMachineOptions {
   clock: Clock;
+  mode: ConversationMode;
   /** How long `thinking` may last before the turn is given up as failed. */
   replyTimeoutMs: number;
   /** How long `error` is shown before the device is usable again. */
@@ -54,18 +73,28 @@ export interface StateChange {
 export class DeviceStateMachine {
   private current: DeviceState = "connecting";
   private linkUp = false;
+  private muted = false;
   private replyDone = false;
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
+  private readonly free: boolean;
 
   constructor(
     private readonly opts: StateMachineOptions,
     private readonly onEffect: (effect: Effect) => void,
     private readonly onChange: (change: StateChange) => void = () => {},
-  ) {}
+  ) {
+    this.free = opts.mode === "free";
+  }
 
   get state(): DeviceState {
     return this.current;
+  }
+
+  /** The state the device rests in when nothing is going on. */
+  private get rest(): DeviceState {
+    if (!this.free) return "idle";
+    return this.muted ? "muted" : "listening";
   }
 
   dispatch(input: DeviceInput): void {
@@ -75,21 +104,28 @@ export class DeviceStateMachine {
         return;
       case "link.ready":
         this.linkUp = true;
-        if (this.current === "connecting" || this.current === "offline" || this.current === "error") this.go("idle", input.type);
+        if (this.current === "connecting" || this.current === "offline" || this.current === "error") this.toRest(input.type);
         return;
       case "link.down":
         return this.onLinkDown(input);
       case "button.down":
         return this.onPress(input.userId);
       case "button.up":
-        return this.onRelease(input);
+        if (!this.free) this.onRelease(input);
+        return;
+      case "speech.started":
+        return this.onSpeechStarted();
+      case "speech.stopped":
+        if (this.free && this.current === "listening") this.think(input.type);
+        return;
       case "reply.started":
         if (this.current === "thinking") this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
         return;
       case "reply.audio":
         this.playbackIdle = false;
-        if (this.current === "thinking") {
+        if (this.current === "thinking" || (this.free && this.current === "listening")) {
           this.disarm();
+          this.replyDone = false;
           this.go("speaking", input.type);
         }
         return;
@@ -97,9 +133,51 @@ export class DeviceStateMachine {
         return this.onReplyDone(input);
       case "playback.drained":
         this.playbackIdle = true;
-        if (this.current === "speaking" && this.replyDone) this.go("idle", input.type);
+        if (this.current === "speaking" && this.replyDone) this.toRest(input.type);
         return;
     }
+  }
+
+  private onPress(userId: string): void {
+    if (!this.linkUp) {
+      this.effect({ type: "link.wake" });
+      const message =
+        this.current === "connecting" ? "still connecting to the agent; press again in a moment" : "offline: the agent is not reachable, reconnecting now";
+      this.effect({ type: "notice", level: "warn", message });
+      if (this.current !== "connecting") this.go("offline", "button.down");
+      return;
+    }
+    if (this.current === "thinking" || this.current === "speaking") {
+      this.interrupt();
+      if (this.free) {
+        this.toRest("button.down");
+        return;
+      }
+    } else if (this.free) {
+      // Nothing to interrupt: the button mutes and unmutes the mic.
+      this.muted = !this.muted;
+      this.effect({ type: this.muted ? "stream.stop" : "stream.start" });
+      this.toRest("button.down");
+      return;
+    } else if (this.current === "listening") {
+      return;
+    }
+    this.disarm();
+    this.effect({ type: "turn.begin", userId });
+    this.go("listening", "button.down");
+    this.arm(this.opts.maxTurnMs, () => {
+      this.effect({ type: "notice", level: "warn", message: `the talk button was held for ${this.opts.maxTurnMs / 1000} s; taking it as released (is it stuck?)` });
+      this.onRelease({ type: "button.up" });
+    });
+  }
+
+  /** Barge-in: stop the agent and what is already queued, in the same tick. */
+  private interrupt(): void {
+    // A reply the server has finished sending only needs its queued audio dropped.
+    if (!this.replyDone) this.effect({ type: "reply.cancel" });
+    this.effect({ type: "playback.flush" });
+    this.playbackIdle = true;
+    this.disarm();
   }
 
   private onRelease(input: Extract<DeviceInput, { type: "button.up" }>): void {
@@ -112,41 +190,26 @@ export class DeviceStateMachine {
       return;
     }
     this.effect({ type: "turn.commit" });
-    this.replyDone = false;
-    this.go("thinking", input.type);
-    this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
+    this.think(input.type);
   }
 
-  private onPress(userId: string): void {
-    if (!this.linkUp) {
-      this.effect({ type: "link.wake" });
-      const message =
-        this.current === "connecting" ? "still connecting to the agent; press again in a moment" : "offline: the agent is not reachable, reconnecting now";
-      this.effect({ type: "notice", level: "warn", message });
-      if (this.current !== "connecting") this.go("offline", "button.down");
-      return;
+  private onSpeechStarted(): void {
+    if (!this.free) return;
+    if (this.current === "thinking" || this.current === "speaking") {
+      // The server heard the user over its reply and stops it itself; the device
+      // must drop what it has queued at once (seed 003, free conversation, step 5).
+      if (!this.replyDone) this.effect({ type: "reply.discard" });
+      this.effect({ type: "playback.flush" });
+      this.playbackIdle = true;
+      this.disarm();
+      this.go("listening", "speech.started");
     }
-    switch (this.current) {
-      case "thinking":
-      case "speaking":
-        // Barge-in: stop the agent and what is already queued, in the same tick. A reply
-        // the server has finished sending only needs its queued audio dropped.
-        if (!this.replyDone) this.effect({ type: "reply.cancel" });
-        this.effect({ type: "playback.flush" });
-        this.playbackIdle = true;
-        this.disarm();
-        break;
-      case "listening":
-        return;
-      default:
-        this.disarm();
-    }
-    this.effect({ type: "turn.begin", userId });
-    this.go("listening", "button.down");
-    this.arm(this.opts.maxTurnMs, () => {
-      this.effect({ type: "notice", level: "warn", message: `the talk button was held for ${this.opts.maxTurnMs / 1000} s; taking it as released (is it stuck?)` });
-      this.onRelease({ type: "button.up" });
-    });
+  }
+
+  private think(cause: StateChange["cause"]): void {
+    this.replyDone = false;
+    this.go("thinking", cause);
+    this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
   }
 
   private onReplyDone(input: Extract<DeviceInput, { type: "reply.done" }>): void {
@@ -163,7 +226,7 @@ export class DeviceStateMachine {
       this.playbackIdle = true;
     }
     this.disarm();
-    if (this.current === "thinking" || this.playbackIdle) this.go("idle", input.type);
+    if (this.current === "thinking" || this.playbackIdle) this.toRest(input.type);
   }
 
   private onReplyTimeout(): void {
@@ -176,16 +239,23 @@ export class DeviceStateMachine {
     const wasUp = this.linkUp;
     this.linkUp = false;
     this.disarm();
-    if (this.current === "listening") {
+    if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
+    if (!this.free && this.current === "listening") {
       this.effect({ type: "turn.abort" });
       this.effect({ type: "notice", level: "warn", message: "the link dropped while you were talking; press again when it is back" });
     }
     if (wasUp || this.current !== "offline") this.go("offline", input.type);
   }
 
+  private toRest(cause: StateChange["cause"]): void {
+    // Free conversation: (re)entering listening from a state without a stream starts it.
+    if (this.free && !this.muted && (this.current === "connecting" || this.current === "offline")) this.effect({ type: "stream.start" });
+    this.go(this.rest, cause);
+  }
+
   private enterError(cause: StateChange["cause"]): void {
     this.go("error", cause);
-    this.arm(this.opts.errorHoldMs, () => this.go(this.linkUp ? "idle" : "offline", "timeout"));
+    this.arm(this.opts.errorHoldMs, () => (this.linkUp ? this.toRest("timeout") : this.go("offline", "timeout")));
   }
 
   private go(to: DeviceState, cause: StateChange["cause"]): void {

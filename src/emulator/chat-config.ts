@@ -4,16 +4,27 @@
  * client bug shows up here instead of as silence or noise on a real device.
  */
 import type { ChatUpdateData } from "../agent/coze/protocol";
+import type { AudioCodec } from "../agent/events";
+import { CODECS, allowedRates } from "../codec/registry";
 
 type Obj = Record<string, unknown>;
 
-const CODECS = ["pcm", "opus", "g711a", "g711u"];
-const PCM_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
-const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
 const TURN_DETECTION = ["client_interrupt", "server_vad"];
 const OBJECT_FIELDS = ["chat_config", "input_audio", "output_audio", "turn_detection"];
+/** Whole-millisecond frame durations libopus encodes (2.5 and 5 ms are legal too, but not whole). */
+const OPUS_FRAME_MS = [10, 20, 40, 60, 80, 100, 120];
+/** libopus' bitrate range, bits per second. */
+const OPUS_BITRATE = { min: 6000, max: 510000 };
 
 export const DEFAULT_FRAME_SIZE_MS = 40;
+/** Coze's default rate for input_audio and pcm_config. */
+export const DEFAULT_RATE = 24000;
+/** The docs give no default for opus_config.sample_rate; Coze's general default is used. */
+export const DEFAULT_OPUS_RATE = DEFAULT_RATE;
+/** The hardware examples' Opus frame. */
+export const DEFAULT_OPUS_FRAME_MS = 60;
+export const DEFAULT_PREFIX_PADDING_MS = 600;
+export const DEFAULT_SILENCE_DURATION_MS = 500;
 
 export type ConfigResult = { ok: true; requested: Obj; effective: ChatUpdateData } | { ok: false; msg: string };
 
@@ -39,27 +50,32 @@ function withDefaults(req: Obj, fallbackConversationId: string): Obj {
   const inputCodec = input.codec ?? "pcm";
   const outputCodec = output.codec ?? "pcm";
   const effOutput: Obj = { codec: outputCodec, speech_rate: 0, ...output };
-  if (outputCodec !== "opus") {
-    effOutput.pcm_config = {
-      sample_rate: isG711(outputCodec) ? 8000 : 24000,
-      frame_size_ms: DEFAULT_FRAME_SIZE_MS,
-      ...(obj(output.pcm_config) ?? {}),
-    };
+  if (outputCodec === "opus") {
+    effOutput.opus_config = withBlockDefaults(output.opus_config, { sample_rate: DEFAULT_OPUS_RATE, frame_size_ms: DEFAULT_OPUS_FRAME_MS });
+  } else {
+    effOutput.pcm_config = withBlockDefaults(output.pcm_config, { sample_rate: isG711(outputCodec) ? 8000 : DEFAULT_RATE, frame_size_ms: DEFAULT_FRAME_SIZE_MS });
   }
+  const td = obj(req.turn_detection) ?? {};
+  const vadDefaults = td.type === "server_vad" ? { prefix_padding_ms: DEFAULT_PREFIX_PADDING_MS, silence_duration_ms: DEFAULT_SILENCE_DURATION_MS } : {};
   return {
     ...req,
     chat_config: { ...(obj(req.chat_config) ?? {}), conversation_id: obj(req.chat_config)?.conversation_id ?? fallbackConversationId },
     input_audio: {
       format: "pcm",
       codec: inputCodec,
-      sample_rate: isG711(inputCodec) ? 8000 : 24000,
+      sample_rate: isG711(inputCodec) ? 8000 : DEFAULT_RATE,
       channel: 1,
       bit_depth: 16,
       ...input,
     },
     output_audio: effOutput,
-    turn_detection: { type: "client_interrupt", ...(obj(req.turn_detection) ?? {}) },
+    turn_detection: { type: "client_interrupt", ...vadDefaults, ...td },
   };
+}
+
+/** A config block with defaults filled in; anything but an object is left as given, for validate() to refuse. */
+function withBlockDefaults(given: unknown, defaults: Obj): unknown {
+  return given === undefined || isObj(given) ? { ...defaults, ...(given ?? {}) } : given;
 }
 
 function validate(eff: Obj): string | null {
@@ -82,9 +98,8 @@ function validate(eff: Obj): string | null {
   const pcm = obj(output.pcm_config);
   const opus = obj(output.opus_config);
   if (output.codec === "opus") {
-    if (opus?.sample_rate !== undefined && !OPUS_RATES.includes(opus.sample_rate as number)) {
-      return `output_audio.opus_config.sample_rate must be one of ${OPUS_RATES.join(", ")}; got ${show(opus.sample_rate)}`;
-    }
+    const p = checkCodec("output_audio", output.codec, opus?.sample_rate, "output_audio.opus_config.sample_rate");
+    if (p) return p;
   } else {
     const p = checkCodec("output_audio", output.codec, pcm?.sample_rate, "output_audio.pcm_config.sample_rate");
     if (p) return p;
@@ -92,6 +107,10 @@ function validate(eff: Obj): string | null {
   for (const [name, cfg] of [["pcm_config", pcm], ["opus_config", opus]] as const) {
     if (!cfg) continue;
     const p = checkFrameSize(`output_audio.${name}`, cfg.frame_size_ms) ?? checkLimit(`output_audio.${name}.limit_config`, cfg.limit_config);
+    if (p) return p;
+  }
+  if (opus) {
+    const p = checkOpusConfig(opus);
     if (p) return p;
   }
   const rate = output.speech_rate;
@@ -116,11 +135,24 @@ function validate(eff: Obj): string | null {
   return null;
 }
 
+// The codec layer's rates, so the emulator refuses whatever the device could not encode or decode.
 function checkCodec(prefix: string, codec: unknown, sampleRate: unknown, rateField: string): string | null {
-  if (!CODECS.includes(codec as string)) return `${prefix}.codec must be one of ${CODECS.join(", ")}; got ${show(codec)}`;
+  if (!CODECS.includes(codec as AudioCodec)) return `${prefix}.codec must be one of ${CODECS.join(", ")}; got ${show(codec)}`;
   if (isG711(codec)) return sampleRate === 8000 ? null : `${rateField} must be 8000 for ${String(codec)}; got ${show(sampleRate)}`;
-  const rates = codec === "opus" ? OPUS_RATES : PCM_RATES;
-  return rates.includes(sampleRate as number) ? null : `${rateField} must be one of ${rates.join(", ")}; got ${show(sampleRate)}`;
+  const rates = allowedRates(codec as AudioCodec);
+  return rates.includes(sampleRate as number) ? null : `${rateField} must be one of ${rates.join(", ")} for ${String(codec)}; got ${show(sampleRate)}`;
+}
+
+function checkOpusConfig(opus: Obj): string | null {
+  if (opus.frame_size_ms !== undefined && !OPUS_FRAME_MS.includes(opus.frame_size_ms as number)) {
+    return `output_audio.opus_config.frame_size_ms must be an Opus frame length: one of ${OPUS_FRAME_MS.join(", ")}; got ${show(opus.frame_size_ms)}`;
+  }
+  const b = opus.bitrate;
+  if (b !== undefined && (!Number.isInteger(b) || (b as number) < OPUS_BITRATE.min || (b as number) > OPUS_BITRATE.max)) {
+    return `output_audio.opus_config.bitrate must be a whole number of bits per second from ${OPUS_BITRATE.min} to ${OPUS_BITRATE.max}; got ${show(b)}`;
+  }
+  if (opus.use_cbr !== undefined && typeof opus.use_cbr !== "boolean") return `output_audio.opus_config.use_cbr must be true or false; got ${show(opus.use_cbr)}`;
+  return null;
 }
 
 function checkFrameSize(prefix: string, v: unknown): string | null {

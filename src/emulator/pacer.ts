@@ -16,7 +16,7 @@ export interface PaceOptions {
 }
 
 /** Sends `frames` through `onFrame`, then calls `onDone`; stop() ends it at once, even from inside onFrame. */
-export class Pacer {
+export class Pacer<T> {
   private next = 0;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -27,9 +27,9 @@ export class Pacer {
   private inWindow = 0;
 
   constructor(
-    private readonly frames: readonly Buffer[],
+    private readonly frames: readonly T[],
     private readonly opts: PaceOptions,
-    private readonly onFrame: (frame: Buffer, index: number) => void,
+    private readonly onFrame: (frame: T, index: number) => void,
     private readonly onDone: () => void,
   ) {}
 
@@ -68,7 +68,7 @@ export class Pacer {
       }
       const index = this.next++;
       this.inWindow++;
-      this.onFrame(this.frames[index] as Buffer, index);
+      this.onFrame(this.frames[index] as T, index);
     }
     if (!this.stopped) {
       this.stopped = true;

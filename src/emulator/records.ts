@@ -9,18 +9,39 @@ export interface ClientEventRecord {
   atNs: bigint;
 }
 
+/** Who cut a reply short: `conversation.chat.cancel`, new user speech (server_vad), or the connection closing. */
+export type CanceledBy = "client" | "user_speech" | "connection";
+
 export interface TurnRecord {
   session: number;
   chatId: string;
   /** Decoded PCM 16-bit mono the user sent in this turn, at the session's input rate. */
   audio: Buffer;
+  /**
+   * One entry per append that carried this turn's audio: receipt time and wire payload size
+   * (bytes of the decoded base64: PCM bytes, G.711 bytes or one Opus packet). In server_vad
+   * these are the appends that overlap the turn's audio, prefix padding included.
+   */
   appendAtNs: bigint[];
   appendBytes: number[];
+  /** Receipt of input_audio_buffer.complete; in server_vad, receipt of the append that ended the speech. */
   completeAtNs: bigint;
-  /** PCM the agent sent back before wire encoding; on a cut-short reply only what was sent. */
+  /**
+   * PCM at the output rate before wire encoding; on a cut-short reply only what was sent.
+   * For Opus the last frame is padded with silence to a whole frame, and this includes the padding.
+   */
   reply: Buffer;
   /** process.hrtime.bigint() when the reply's first audio delta was sent; null if none was. */
   firstAudioAtNs: bigint | null;
-  /** The reply was cut short: by conversation.chat.cancel or by the connection closing. */
+  /** The reply was cut short. */
   canceled: boolean;
+  /** Why it was cut short; null when it completed. */
+  canceledBy: CanceledBy | null;
+}
+
+/** A server_vad decision, in the order the events went out. */
+export interface VadEventRecord {
+  type: "speech_started" | "speech_stopped";
+  /** process.hrtime.bigint() when the event was sent. */
+  atNs: bigint;
 }

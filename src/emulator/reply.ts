@@ -1,12 +1,14 @@
 /**
  * One agent reply on the wire, in the order the Coze server sends it: chat created →
  * in progress → text → caption → paced audio → message/audio/chat completed. A client
- * cancel stops it mid-way with `conversation.chat.canceled`.
+ * cancel or new user speech (server_vad) stops it mid-way with `conversation.chat.canceled`.
  */
 import { randomUUID } from "node:crypto";
 import { S, type LimitConfig } from "../agent/coze/protocol";
 import type { EchoReply } from "./echo-agent";
-import { Pacer, splitFrames } from "./pacer";
+import type { ReplyFrame } from "./output-encoder";
+import { Pacer } from "./pacer";
+import type { CanceledBy } from "./records";
 
 export interface ReplyContext {
   send(eventType: string, data?: Record<string, unknown>): void;
@@ -15,19 +17,20 @@ export interface ReplyContext {
   chatId: string;
   /** How long the "agent thinks" before conversation.chat.created. */
   delayMs: number;
-  outputRate: number;
+  /** The reply's audio, encoded; one audio delta each. */
+  frames: ReplyFrame[];
   frameMs: number;
   limit?: LimitConfig;
-  /** Called once: `sent` is the PCM that actually went out; `firstAudioAtNs` when its first delta did. */
-  onEnd(sent: Buffer, canceled: boolean, firstAudioAtNs: bigint | null): void;
+  /** Called once: `sent` is the PCM of the frames that went out; `firstAudioAtNs` when the first did. */
+  onEnd(sent: Buffer, canceledBy: CanceledBy | null, firstAudioAtNs: bigint | null): void;
 }
 
 export class AgentReply {
   private readonly messageId = `msg_${randomUUID()}`;
   private readonly createdAt = unixNow();
   private delayTimer: NodeJS.Timeout | undefined;
-  private pacer: Pacer | undefined;
-  private sentBytes = 0;
+  private pacer: Pacer<ReplyFrame> | undefined;
+  private sentFrames = 0;
   private firstAudioAtNs: bigint | null = null;
   private ended = false;
 
@@ -45,12 +48,19 @@ export class AgentReply {
   cancel(): void {
     if (this.ended) return;
     this.ctx.send(S.chatCanceled, { code: 2, msg: "canceled by client" });
-    this.end(true);
+    this.end("client");
+  }
+
+  /** server_vad heard the user speak over the reply. */
+  interrupt(): void {
+    if (this.ended) return;
+    this.ctx.send(S.chatCanceled, { code: 1, msg: "interrupted by user speech" });
+    this.end("user_speech");
   }
 
   /** The connection is gone: stop without sending anything. */
   abort(): void {
-    if (!this.ended) this.end(true);
+    if (!this.ended) this.end("connection");
   }
 
   private speak(): void {
@@ -60,13 +70,12 @@ export class AgentReply {
     ctx.send(S.chatInProgress, this.chat("in_progress"));
     ctx.send(S.messageDelta, this.message(echo.answer, "text"));
     ctx.send(S.sentenceStart, { text: echo.answer });
-    const frames = splitFrames(echo.pcm, ctx.outputRate, ctx.frameMs);
     this.pacer = new Pacer(
-      frames,
+      ctx.frames,
       { frameMs: ctx.frameMs, limit: ctx.limit },
       (frame) => {
-        this.sentBytes += frame.length;
-        ctx.send(S.audioDelta, this.message(frame.toString("base64"), "audio"));
+        this.sentFrames++;
+        ctx.send(S.audioDelta, this.message(frame.payload.toString("base64"), "audio"));
         this.firstAudioAtNs ??= process.hrtime.bigint();
       },
       () => this.finish(),
@@ -85,15 +94,16 @@ export class AgentReply {
       completed_at: unixNow(),
       usage: { token_count: inputTokens + outputTokens, input_count: inputTokens, output_count: outputTokens },
     });
-    this.end(false);
+    this.end(null);
   }
 
-  private end(canceled: boolean): void {
+  private end(canceledBy: CanceledBy | null): void {
     this.ended = true;
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     this.pacer?.stop();
-    this.ctx.onEnd(this.echo.pcm.subarray(0, this.sentBytes), canceled, this.firstAudioAtNs);
+    const sent = Buffer.concat(this.ctx.frames.slice(0, this.sentFrames).map((f) => f.pcm));
+    this.ctx.onEnd(sent, canceledBy, this.firstAudioAtNs);
   }
 
   private chat(status: string): Record<string, unknown> {

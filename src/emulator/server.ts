@@ -12,10 +12,10 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { ChatUpdateData } from "../agent/coze/protocol";
 import { silentLogger, type Logger } from "../log/logger";
-import type { ClientEventRecord, TurnRecord } from "./records";
+import type { ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
 import { EmulatorSession } from "./session";
 
-export type { ClientEventRecord, TurnRecord } from "./records";
+export type { CanceledBy, ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -36,6 +36,8 @@ export interface EmulatorSessionView {
   received: ClientEventRecord[];
   effectiveConfig: ChatUpdateData | null;
   open: boolean;
+  /** server_vad decisions in the order they were sent (the live list: it grows as the session goes on). */
+  vadEvents: VadEventRecord[];
 }
 
 export interface Emulator {
@@ -150,6 +152,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         received: s.received,
         effectiveConfig: s.effectiveConfig,
         open: s.open,
+        vadEvents: s.vadEvents,
       })),
     turns: () => turns.slice(),
     inject: (index, data, injectOpts) => openSession(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),

@@ -1,18 +1,23 @@
 /**
  * One client connection to the emulator: decodes and validates every client event,
- * keeps the session config, collects the user's audio and runs the echo agent's
- * replies. Protocol violations get an `error` event and the connection stays open,
- * like the real service, so a client's error handling can be exercised.
+ * keeps the session config, collects the user's audio (push-to-talk, or cut into
+ * utterances by the VAD in server_vad) and runs the echo agent's replies. Protocol
+ * violations get an `error` event and the connection stays open, like the real
+ * service, so a client's error handling can be exercised.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import WebSocket, { type RawData } from "ws";
 import { C, ErrorCode, S, decodeBase64, decodeEvent, type ChatUpdateData, type WireEvent } from "../agent/coze/protocol";
+import type { AudioCodec } from "../agent/events";
 import type { Logger } from "../log/logger";
-import { DEFAULT_FRAME_SIZE_MS, applyChatUpdate } from "./chat-config";
+import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_RATE, DEFAULT_SILENCE_DURATION_MS, applyChatUpdate } from "./chat-config";
 import { buildEchoReply } from "./echo-agent";
-import type { ClientEventRecord, TurnRecord } from "./records";
+import { createInputDecoder, type InputDecoder } from "./input-decoder";
+import { encodeReply, outputPlan } from "./output-encoder";
+import type { ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
 import { AgentReply } from "./reply";
+import { SpeechDetector, type AppendInfo, type Utterance } from "./speech-detector";
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
 /** Known client events the echo agent does not act on yet. */
@@ -37,6 +42,7 @@ export interface SessionHooks {
 
 export class EmulatorSession {
   readonly received: ClientEventRecord[] = [];
+  readonly vadEvents: VadEventRecord[] = [];
   effectiveConfig: ChatUpdateData | null = null;
   open = true;
   /** Resolves when the connection has closed and every timer is cleared. */
@@ -46,10 +52,15 @@ export class EmulatorSession {
   private requested: Record<string, unknown> = {};
   private conversationId = `conv_emu_${randomUUID()}`;
   private subscriptions: Set<string> | null = null;
+  private input: InputPipeline | null = null;
   private audio: Buffer[] = [];
-  private appendAtNs: bigint[] = [];
-  private appendBytes: number[] = [];
+  private appends: AppendInfo[] = [];
   private reply: AgentReply | null = null;
+  /**
+   * Client events are handled one after another: building a reply or a VAD loads WASM
+   * asynchronously, and what the client sends meanwhile must see the result.
+   */
+  private work: Promise<void> = Promise.resolve();
 
   constructor(
     readonly info: SessionInfo,
@@ -63,6 +74,8 @@ export class EmulatorSession {
         this.open = false;
         this.reply?.abort();
         this.reply = null;
+        this.input?.detector?.close();
+        this.input = null;
         log.info({ session: info.index, code, reason: reason.toString("utf8") }, "emulator: client disconnected");
         hooks.closed();
         resolve();
@@ -112,9 +125,21 @@ export class EmulatorSession {
     const record: ClientEventRecord = { event: decoded.ok ? decoded.event : null, raw, atNs };
     this.received.push(record);
     this.hooks.clientEvent(record);
-    if (!decoded.ok) return this.violation(ErrorCode.BadParameter, decoded.reason, raw);
-    const ev = decoded.event;
-    this.log.debug({ session: this.info.index, event_type: ev.event_type, bytes: buf.length }, "emulator: received");
+    this.work = this.work
+      .then(() => {
+        if (!this.open) return;
+        if (!decoded.ok) return this.violation(ErrorCode.BadParameter, decoded.reason, raw);
+        return this.handle(decoded.event, raw, buf.length, atNs);
+      })
+      .catch((err: unknown) => {
+        // A bug or a WASM module that failed to load: say so instead of going quiet.
+        this.log.error({ session: this.info.index, err: (err as Error).message }, "emulator: internal error");
+        this.violation(ErrorCode.Internal, `emulator internal error: ${(err as Error).message}`, raw);
+      });
+  }
+
+  private handle(ev: WireEvent<Record<string, unknown>>, raw: string, bytes: number, atNs: bigint): void | Promise<void> {
+    this.log.debug({ session: this.info.index, event_type: ev.event_type, bytes }, "emulator: received");
     if (!ev.id) return this.violation(ErrorCode.BadParameter, `${ev.event_type}: missing id (every client event needs a unique string id)`, raw);
     if (!KNOWN.has(ev.event_type)) return this.violation(ErrorCode.BadParameter, `unknown event_type "${ev.event_type}"`, raw);
     if (!this.effectiveConfig && ev.event_type !== C.chatUpdate) {
@@ -132,6 +157,7 @@ export class EmulatorSession {
         return this.onComplete(raw, atNs);
       case C.clear:
         this.resetBuffer();
+        this.input?.detector?.clear();
         return this.send(S.bufferCleared);
       case C.cancel:
         if (!this.reply) return this.violation(ErrorCode.CannotCancel, "no chat is running: nothing to cancel", raw);
@@ -139,74 +165,104 @@ export class EmulatorSession {
     }
   }
 
-  private onChatUpdate(ev: WireEvent<Record<string, unknown>>, raw: string): void {
+  private async onChatUpdate(ev: WireEvent<Record<string, unknown>>, raw: string): Promise<void> {
     const result = applyChatUpdate(this.requested, ev.data ?? {}, this.conversationId);
     if (!result.ok) return this.violation(ErrorCode.BadParameter, `chat.update: ${result.msg}`, raw);
+    const before = this.effectiveConfig;
+    const eff = result.effective;
+    if (!before || !sameJson(before.input_audio, eff.input_audio) || !sameJson(before.turn_detection, eff.turn_detection)) {
+      const input = await createInputPipeline(eff);
+      if (!this.open) return input.detector?.close();
+      this.input?.detector?.close();
+      this.input = input;
+      // Audio buffered in the old format would make no sense in the new one.
+      this.resetBuffer();
+    }
     this.requested = result.requested;
-    this.effectiveConfig = result.effective;
-    this.conversationId = result.effective.chat_config?.conversation_id ?? this.conversationId;
-    const subs = result.effective.event_subscriptions ?? [];
+    this.effectiveConfig = eff;
+    this.conversationId = eff.chat_config?.conversation_id ?? this.conversationId;
+    const subs = eff.event_subscriptions ?? [];
     this.subscriptions = subs.length > 0 ? new Set(subs) : null;
     const unknown = subs.filter((s) => !KNOWN_SERVER_EVENTS.has(s));
     if (unknown.length > 0) {
       this.log.info({ session: this.info.index, unknown }, "emulator: event_subscriptions names events the server never sends (typo?)");
     }
-    this.send(S.chatUpdated, result.effective as Record<string, unknown>);
+    this.send(S.chatUpdated, eff as Record<string, unknown>);
   }
 
-  private onAppend(ev: WireEvent<Record<string, unknown>>, raw: string, atNs: bigint): void {
-    const cfg = this.effectiveConfig as ChatUpdateData;
-    if (this.reply) return this.chatRunning(raw);
-    if (cfg.turn_detection?.type === "server_vad") {
-      return this.violation(ErrorCode.BadParameter, "turn_detection server_vad is not implemented in the emulator yet: use client_interrupt", raw);
-    }
-    const codec = cfg.input_audio?.codec ?? "pcm";
-    if (codec !== "pcm") return this.violation(ErrorCode.BadParameter, `codec ${codec} not implemented in the emulator yet`, raw);
+  private onAppend(ev: WireEvent<Record<string, unknown>>, raw: string, atNs: bigint): void | Promise<void> {
+    const input = this.input as InputPipeline;
+    // In server_vad the user may talk over the reply: that is how they interrupt it.
+    if (this.reply && !input.detector) return this.chatRunning(raw);
     const delta = ev.data?.delta;
     if (typeof delta !== "string") {
       return this.violation(ErrorCode.BadParameter, "input_audio_buffer.append: data.delta must be a base64 string of audio", raw);
     }
-    const pcm = decodeBase64(delta);
-    if (!pcm) return this.violation(ErrorCode.BadParameter, "input_audio_buffer.append: data.delta is not valid base64", raw);
-    if (pcm.length % 2 !== 0) {
-      return this.violation(
-        ErrorCode.BadParameter,
-        `input_audio_buffer.append: ${pcm.length} bytes is not a whole number of 16-bit mono samples`,
-        raw,
-      );
-    }
-    this.audio.push(pcm);
-    this.appendAtNs.push(atNs);
-    this.appendBytes.push(pcm.length);
+    const payload = decodeBase64(delta);
+    if (!payload) return this.violation(ErrorCode.BadParameter, "input_audio_buffer.append: data.delta is not valid base64", raw);
+    const decoded = input.decoder.decode(payload);
+    if (!decoded.ok) return this.violation(ErrorCode.BadParameter, `input_audio_buffer.append (${input.codec}): ${decoded.problem}`, raw);
+    const append = { atNs, bytes: payload.length };
+    if (input.detector) return this.onVadAudio(input.detector, decoded.pcm, append);
+    this.audio.push(decoded.pcm);
+    this.appends.push(append);
   }
 
-  private onComplete(raw: string, atNs: bigint): void {
-    const cfg = this.effectiveConfig as ChatUpdateData;
+  private async onVadAudio(detector: SpeechDetector, pcm: Buffer, append: AppendInfo): Promise<void> {
+    for (const ev of detector.push(pcm, append)) {
+      if (ev.type === "speech_started") {
+        this.vadEvent(ev.type, S.speechStarted);
+        this.reply?.interrupt();
+      } else {
+        this.vadEvent(ev.type, S.speechStopped);
+        await this.startReply(ev.utterance, append.atNs);
+      }
+    }
+  }
+
+  private vadEvent(type: VadEventRecord["type"], eventType: string): void {
+    this.vadEvents.push({ type, atNs: process.hrtime.bigint() });
+    this.send(eventType);
+    this.log.debug({ session: this.info.index, vad: type }, "emulator: VAD");
+  }
+
+  private onComplete(raw: string, atNs: bigint): void | Promise<void> {
+    if (this.input?.detector) {
+      // Coze ignores it in server_vad: the VAD decides where a turn ends.
+      this.log.debug({ session: this.info.index }, "emulator: input_audio_buffer.complete ignored in server_vad");
+      return;
+    }
     if (this.reply) return this.chatRunning(raw);
     const audio = Buffer.concat(this.audio);
     if (audio.length === 0) {
       return this.violation(ErrorCode.BadParameter, "input_audio_buffer.complete: the input audio buffer is empty; append audio first", raw);
     }
-    const output = cfg.output_audio;
-    if (output?.codec !== "pcm" || !output.pcm_config) {
-      this.resetBuffer();
-      return this.violation(ErrorCode.BadParameter, `codec ${String(output?.codec)} not implemented in the emulator yet (the buffered audio was dropped)`, raw);
-    }
+    const utterance = { audio, appends: this.appends };
+    this.resetBuffer();
+    this.send(S.bufferCompleted);
+    return this.startReply(utterance, atNs);
+  }
+
+  private async startReply(utterance: Utterance, completeAtNs: bigint): Promise<void> {
+    const cfg = this.effectiveConfig as ChatUpdateData;
+    const plan = outputPlan(cfg.output_audio ?? { codec: "pcm" });
     const turn: TurnRecord = {
       session: this.info.index,
       chatId: `chat_emu_${randomUUID()}`,
-      audio,
-      appendAtNs: this.appendAtNs,
-      appendBytes: this.appendBytes,
-      completeAtNs: atNs,
+      audio: utterance.audio,
+      appendAtNs: utterance.appends.map((a) => a.atNs),
+      appendBytes: utterance.appends.map((a) => a.bytes),
+      completeAtNs,
       reply: Buffer.alloc(0),
-      canceled: false,
       firstAudioAtNs: null,
+      canceled: false,
+      canceledBy: null,
     };
-    this.resetBuffer();
-    const inputRate = cfg.input_audio?.sample_rate ?? 24000;
-    const echo = buildEchoReply(audio, inputRate, output.pcm_config.sample_rate);
-    this.send(S.bufferCompleted);
+    const echo = await buildEchoReply(utterance.audio, cfg.input_audio?.sample_rate ?? DEFAULT_RATE, plan.rate);
+    if (!this.open) {
+      this.hooks.turn({ ...turn, canceled: true, canceledBy: "connection" });
+      return;
+    }
     this.send(S.transcriptCompleted, { content: echo.transcript });
     this.reply = new AgentReply(
       {
@@ -215,13 +271,14 @@ export class EmulatorSession {
         conversationId: this.conversationId,
         chatId: turn.chatId,
         delayMs: this.replyDelayMs,
-        outputRate: output.pcm_config.sample_rate,
-        frameMs: output.pcm_config.frame_size_ms ?? DEFAULT_FRAME_SIZE_MS,
-        limit: output.pcm_config.limit_config,
-        onEnd: (sent, canceled, firstAudioAtNs) => {
+        frames: encodeReply(echo.pcm, plan),
+        frameMs: plan.frameMs,
+        limit: plan.limit,
+        onEnd: (sent, canceledBy, firstAudioAtNs) => {
           this.reply = null;
-          turn.reply = Buffer.from(sent);
-          turn.canceled = canceled;
+          turn.reply = sent;
+          turn.canceled = canceledBy !== null;
+          turn.canceledBy = canceledBy;
           turn.firstAudioAtNs = firstAudioAtNs;
           this.hooks.turn(turn);
         },
@@ -237,9 +294,34 @@ export class EmulatorSession {
 
   private resetBuffer(): void {
     this.audio = [];
-    this.appendAtNs = [];
-    this.appendBytes = [];
+    this.appends = [];
   }
+}
+
+interface InputPipeline {
+  codec: AudioCodec;
+  decoder: InputDecoder;
+  /** Set in server_vad. */
+  detector: SpeechDetector | null;
+}
+
+async function createInputPipeline(cfg: ChatUpdateData): Promise<InputPipeline> {
+  const codec = cfg.input_audio?.codec ?? "pcm";
+  const rate = cfg.input_audio?.sample_rate ?? DEFAULT_RATE;
+  const td = cfg.turn_detection;
+  const detector =
+    td?.type === "server_vad"
+      ? await SpeechDetector.create({
+          inputRate: rate,
+          prefixPaddingMs: td.prefix_padding_ms ?? DEFAULT_PREFIX_PADDING_MS,
+          silenceDurationMs: td.silence_duration_ms ?? DEFAULT_SILENCE_DURATION_MS,
+        })
+      : null;
+  return { codec, decoder: createInputDecoder(codec, rate), detector };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function toBuffer(data: RawData): Buffer {

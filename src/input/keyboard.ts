@@ -1,6 +1,7 @@
 /**
- * The sim board's talk button: a key in the terminal toggles it (terminals report
- * key presses, not releases, so one press holds and the next releases).
+ * The sim board's talk button: a key in the terminal. Terminals report key
+ * presses, not releases, so for push-to-talk one press holds and the next
+ * releases (`toggle`); otherwise each key press is a click (down, then up).
  */
 export interface KeyboardButton {
   close(): void;
@@ -10,6 +11,7 @@ export function attachKeyboard(
   stdin: NodeJS.ReadStream,
   key: string,
   handlers: { down: () => void; up: () => void; quit: () => void },
+  toggle = true,
 ): KeyboardButton | null {
   if (!stdin.isTTY) return null;
   let held = false;
@@ -19,6 +21,11 @@ export function attachKeyboard(
     const s = buf.toString("utf8");
     if (s === "\u0003" || s === "q") return handlers.quit();
     if (s !== key) return;
+    if (!toggle) {
+      handlers.down();
+      handlers.up();
+      return;
+    }
     held = !held;
     if (held) handlers.down();
     else handlers.up();

@@ -68,10 +68,24 @@ describe("loadConfig: valid files", () => {
         ping_timeout_ms: 8000,
         reconnect: { initial_ms: 250, max_ms: 60000, auth_failure_ms: 600000 },
       },
-      conversation: { mode: "push-to-talk", user_id: "kitchen", conversation_id: "conv-1", reply_timeout_ms: 30000, max_turn_ms: 90000 },
+      conversation: {
+        mode: "free",
+        user_id: "kitchen",
+        conversation_id: "conv-1",
+        reply_timeout_ms: 30000,
+        max_turn_ms: 90000,
+        vad: { prefix_padding_ms: 300, silence_duration_ms: 800 },
+      },
       audio: {
-        input: { device: "plughw:CARD=Mic", sample_rate: 48000, frame_ms: 20 },
-        output: { device: "plughw:CARD=Speaker", sample_rate: 24000 },
+        input: { device: "plughw:CARD=Mic", sample_rate: 48000, channels: 2, format: "S32_LE" },
+        output: { device: "plughw:CARD=Speaker", sample_rate: 24000, channels: 1, format: "S16_LE" },
+        uplink_codec: "opus",
+        uplink_rate: 16000,
+        downlink_codec: "opus",
+        downlink_rate: 24000,
+        opus_frame_ms: 40,
+        echo: "none",
+        echo_tail_ms: 200,
       },
       control: { socket: "/tmp/talkbox-test.sock" },
       log: { level: "debug", format: "json" },
@@ -100,10 +114,23 @@ describe("loadConfig: valid files", () => {
         ping_timeout_ms: 10000,
         reconnect: { initial_ms: 500, max_ms: 30000, auth_failure_ms: 300000 },
       },
-      conversation: { mode: "push-to-talk", user_id: "talkbox", reply_timeout_ms: 20000, max_turn_ms: 60000 },
+      conversation: {
+        mode: "push-to-talk",
+        user_id: "talkbox",
+        reply_timeout_ms: 20000,
+        max_turn_ms: 60000,
+        vad: { prefix_padding_ms: 600, silence_duration_ms: 500 },
+      },
       audio: {
-        input: { device: "default", sample_rate: 16000, frame_ms: 20 },
-        output: { device: "default", sample_rate: 16000 },
+        input: { device: "default", sample_rate: 16000, channels: 1, format: "S16_LE" },
+        output: { device: "default", sample_rate: 16000, channels: 1, format: "S16_LE" },
+        uplink_codec: "pcm",
+        uplink_rate: 16000,
+        downlink_codec: "pcm",
+        downlink_rate: 24000,
+        opus_frame_ms: 20,
+        echo: "gate",
+        echo_tail_ms: 300,
       },
       control: { socket: "/run/talkbox/control.sock" },
       log: { level: "info", format: "auto" },
@@ -215,10 +242,15 @@ describe("loadConfig: bad files", () => {
     ["a speech rate out of range", (c) => (c.agent.speech_rate = 101), "agent.speech_rate", /at most 100/],
     ["a zero timeout", (c) => (c.agent.reconnect = { initial_ms: 0 }), "agent.reconnect.initial_ms", /more than 0/],
     ["an unsupported sample rate", (c) => (c.audio = { output: { sample_rate: 12345 } }), "audio.output.sample_rate", /one of 8000, .*48000/],
-    ["another frame length", (c) => (c.audio = { input: { frame_ms: 40 } }), "audio.input.frame_ms", /expected 20/],
+    ["an Opus frame length Coze does not take", (c) => (c.audio = { opus_frame_ms: 60 }), "audio.opus_frame_ms", /expected 20 or 40/],
+    ["G.711 at a rate other than 8000 Hz", (c) => (c.audio = { uplink_codec: "g711a", uplink_rate: 16000 }), "audio.uplink_rate", /g711a runs at 8000 Hz/],
+    ["Opus at a rate it cannot run at", (c) => (c.audio = { downlink_codec: "opus", downlink_rate: 44100 }), "audio.downlink_rate", /opus runs at 8000, 12000, 16000, 24000, 48000 Hz/],
+    ["an unknown codec", (c) => (c.audio = { uplink_codec: "mp3" }), "audio.uplink_codec", /"pcm"/],
+    ["an unknown echo mode", (c) => (c.audio = { echo: "cancel" }), "audio.echo", /"gate".*"none"/],
     ["a bad log level", (c) => (c.log = { level: "verbose" }), "log.level", /"trace".*"silent"/],
     ["an unknown backend", (c) => (c.agent.backend = "openai"), "agent.backend", /expected "coze"/],
-    ["free conversation", (c) => (c.conversation = { mode: "free" }), "conversation.mode", /^conversation\.mode: free conversation is not supported yet; use push-to-talk$/],
+    ["an unknown mode", (c) => (c.conversation = { mode: "hands-free" }), "conversation.mode", /"push-to-talk".*"free"/],
+    ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
     ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, bot_id, token/],
     ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, agent, conversation, audio, control, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
@@ -300,10 +332,8 @@ describe("loadConfig: paths and boards", () => {
     );
     const { file } = writeConfig(base((c) => ((c.board = "usb"), (c.audio = { output: { sample_rate: 24000 } }))));
     const { config } = loadConfig({ path: file, env: {}, boardsDir: boards });
-    assert.deepEqual(config.audio, {
-      input: { device: "plughw:CARD=Mic", sample_rate: 48000, frame_ms: 20 },
-      output: { device: "plughw:CARD=Speaker", sample_rate: 24000 },
-    });
+    assert.deepEqual(config.audio.input, { device: "plughw:CARD=Mic", sample_rate: 48000, channels: 1, format: "S16_LE" });
+    assert.deepEqual(config.audio.output, { device: "plughw:CARD=Speaker", sample_rate: 24000, channels: 1, format: "S16_LE" });
   });
 });
 

@@ -17,7 +17,7 @@ function link(emu: Emulator, botId = "b1", token = "tok-1234", clock = new FakeC
       url: emu.url,
       botId,
       token,
-      session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: "client_interrupt" },
+      session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
       connectTimeoutMs: 5000,
       pingIntervalMs: 15_000,
       pingTimeoutMs: 10_000,

@@ -25,7 +25,7 @@ describe("Coze wire encoding", () => {
   });
 
   test("chat.update carries the user, formats and push-to-talk turn detection; no empty conversation_id", () => {
-    const data = buildChatUpdate({ userId: "driver", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 10, turnDetection: "client_interrupt" });
+    const data = buildChatUpdate({ userId: "driver", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 10, turnDetection: { type: "client_interrupt" } });
     assert.deepEqual(data.input_audio, { format: "pcm", codec: "pcm", sample_rate: 16000, channel: 1, bit_depth: 16 });
     assert.equal(data.output_audio?.codec, "pcm");
     assert.deepEqual(data.output_audio?.pcm_config, { sample_rate: 24000, frame_size_ms: 40 });
@@ -33,7 +33,19 @@ describe("Coze wire encoding", () => {
     assert.deepEqual(data.turn_detection, { type: "client_interrupt" });
     assert.equal(data.chat_config?.user_id, "driver");
     assert.ok(!("conversation_id" in (data.chat_config ?? {})));
-    const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: "client_interrupt" });
+    const free = buildChatUpdate({
+      userId: "u",
+      input: { codec: "opus", sampleRate: 16000, channels: 1 },
+      output: { codec: "opus", sampleRate: 24000, channels: 1 },
+      outputFrameMs: 60,
+      speechRate: 0,
+      turnDetection: { type: "server_vad", prefixPaddingMs: 300, silenceDurationMs: 700 },
+    });
+    assert.deepEqual(free.turn_detection, { type: "server_vad", prefix_padding_ms: 300, silence_duration_ms: 700 });
+    assert.deepEqual(free.input_audio, { format: "pcm", codec: "opus", sample_rate: 16000, channel: 1, bit_depth: 16 });
+    assert.deepEqual(free.output_audio?.opus_config, { sample_rate: 24000, frame_size_ms: 60 });
+    assert.equal(free.output_audio?.pcm_config, undefined);
+    const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } });
     assert.equal(resumed.chat_config?.conversation_id, "c9");
   });
 

@@ -56,9 +56,29 @@ export class TestClient {
   }
 
   appendPcm(pcm: Buffer, chunkBytes = 640): void {
-    for (let off = 0; off < pcm.length; off += chunkBytes) {
-      this.send("input_audio_buffer.append", { delta: pcm.subarray(off, off + chunkBytes).toString("base64") });
+    this.appendPayloads(chunk(pcm, chunkBytes));
+  }
+
+  /** One append per payload (a PCM or G.711 chunk, or one Opus packet). */
+  appendPayloads(payloads: Buffer[]): void {
+    for (const p of payloads) this.send("input_audio_buffer.append", { delta: p.toString("base64") });
+  }
+
+  /**
+   * Sends one append every `everyMs`, on a schedule that does not drift, like a device
+   * streaming its microphone; resolves with the hrtime each one was sent at.
+   */
+  async streamPayloads(payloads: Buffer[], everyMs: number): Promise<bigint[]> {
+    const sentAt: bigint[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < payloads.length; i++) {
+      const wait = t0 + i * everyMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.ws.readyState !== WebSocket.OPEN) break;
+      sentAt.push(process.hrtime.bigint());
+      this.send("input_audio_buffer.append", { delta: (payloads[i] as Buffer).toString("base64") });
     }
+    return sentAt;
   }
 
   /** The first not-yet-consumed event of this type (waits for it); consumes everything up to it. */
@@ -85,23 +105,37 @@ export class TestClient {
     }
   }
 
-  /** Runs one push-to-talk turn; resolves with the events of the reply and the decoded audio. */
+  /** Runs one push-to-talk turn of PCM; resolves with the events of the reply and its audio as sent. */
   async turn(pcm: Buffer): Promise<{ events: ServerEvent[]; audio: Buffer }> {
+    const { events, payloads } = await this.turnPayloads(chunk(pcm, 640));
+    return { events, audio: Buffer.concat(payloads) };
+  }
+
+  /** Runs one push-to-talk turn of encoded payloads; resolves with the reply's events and its audio deltas' payloads. */
+  async turnPayloads(appends: Buffer[]): Promise<{ events: ServerEvent[]; payloads: Buffer[] }> {
     const start = this.events.length;
-    this.appendPcm(pcm);
+    this.appendPayloads(appends);
     this.send("input_audio_buffer.complete");
     await this.next("conversation.chat.completed");
     const events = this.events.slice(start, this.cursor);
-    const audio = Buffer.concat(
-      events.filter((e) => e.event_type === "conversation.audio.delta").map((e) => Buffer.from(String(e.data?.content), "base64")),
-    );
-    return { events, audio };
+    return { events, payloads: audioPayloads(events) };
   }
 
   async close(): Promise<void> {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
     await this.closed;
   }
+}
+
+/** The decoded content of each conversation.audio.delta, in order. */
+export function audioPayloads(events: ServerEvent[]): Buffer[] {
+  return events.filter((e) => e.event_type === "conversation.audio.delta").map((e) => Buffer.from(String(e.data?.content), "base64"));
+}
+
+function chunk(buf: Buffer, bytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < buf.length; off += bytes) out.push(buf.subarray(off, off + bytes));
+  return out;
 }
 
 function parse(text: string): WireEvent<Record<string, unknown>> {

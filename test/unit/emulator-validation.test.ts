@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { createEncoder } from "../../src/codec/registry";
 import { startEmulator, type Emulator } from "../../src/emulator/server";
 import { FAST_PCM, TestClient, tone } from "./emulator-client";
 
@@ -64,39 +65,54 @@ const CASES: Case[] = [
   { name: "complete with an empty buffer", bad: ev("input_audio_buffer.complete"), code: 4000, msg: /buffer is empty/ },
   { name: "an event the emulator does not implement", bad: ev("conversation.message.create", { role: "user", content_type: "text", content: "hi" }), code: 4000, msg: /not implemented in the emulator/ },
   {
-    name: "opus input audio",
+    name: "opus input: a corrupt packet",
     setup: pcmIn({ codec: "opus" }),
-    bad: append(tone(16000, 0.02).toString("base64")),
+    // Framing code 2 with a first frame longer than the whole packet.
+    bad: append(Buffer.from([0x0a, 0xfb, 1, 2, 3]).toString("base64")),
     restore: pcmIn({ codec: "pcm" }),
     code: 4000,
-    msg: /codec opus not implemented in the emulator yet/,
+    msg: /append \(opus\): an Opus packet of 5 bytes does not decode .*one raw Opus packet/,
   },
   {
-    name: "opus output audio",
-    setup: { output_audio: { codec: "opus" } },
-    prepare: (c) => c.appendPcm(tone(16000, 0.05, 1000)),
-    bad: ev("input_audio_buffer.complete"),
-    restore: { output_audio: { codec: "pcm" } },
+    name: "opus input: an empty packet",
+    setup: pcmIn({ codec: "opus" }),
+    bad: append(""),
+    restore: pcmIn({ codec: "pcm" }),
     code: 4000,
-    msg: /codec opus not implemented in the emulator yet/,
+    msg: /an empty Opus packet/,
   },
   {
-    name: "g711a output audio",
-    setup: { output_audio: { codec: "g711a", pcm_config: { sample_rate: 8000 } } },
-    prepare: (c) => c.appendPcm(tone(16000, 0.05, 1000)),
-    bad: ev("input_audio_buffer.complete"),
-    restore: pcmOut({}),
+    name: "opus input: a 10 ms packet",
+    setup: pcmIn({ codec: "opus" }),
+    bad: append(createEncoder({ codec: "opus", sampleRate: 16000, channels: 1 }, 10).encode(tone(16000, 0.01)).toString("base64")),
+    restore: pcmIn({ codec: "pcm" }),
     code: 4000,
-    msg: /codec g711a not implemented in the emulator yet/,
+    msg: /an Opus packet of 10 ms: send 20 or 40 ms frames/,
+  },
+  { name: "input opus at 44100", bad: update(pcmIn({ codec: "opus", sample_rate: 44100 })), code: 4000, msg: /input_audio\.sample_rate must be one of 8000, 12000, 16000, 24000, 48000 for opus; got 44100/ },
+  {
+    name: "output opus at 44100",
+    bad: update({ output_audio: { codec: "opus", opus_config: { sample_rate: 44100 } } }),
+    code: 4000,
+    msg: /opus_config\.sample_rate must be one of .* for opus; got 44100/,
   },
   {
-    name: "server_vad audio",
-    setup: { turn_detection: { type: "server_vad" } },
-    bad: append(tone(16000, 0.02).toString("base64")),
-    restore: { turn_detection: { type: "client_interrupt" } },
+    name: "output opus frame of 30 ms",
+    bad: update({ output_audio: { codec: "opus", opus_config: { frame_size_ms: 30 } } }),
     code: 4000,
-    msg: /server_vad is not implemented in the emulator yet/,
+    msg: /opus_config\.frame_size_ms must be an Opus frame length: one of 10, 20, 40, 60, 80, 100, 120; got 30/,
   },
+  { name: "output opus bitrate", bad: update({ output_audio: { codec: "opus", opus_config: { bitrate: 1000 } } }), code: 4000, msg: /opus_config\.bitrate/ },
+  { name: "output opus use_cbr", bad: update({ output_audio: { codec: "opus", opus_config: { use_cbr: "yes" } } }), code: 4000, msg: /opus_config\.use_cbr/ },
+  {
+    name: "opus limit_config",
+    bad: update({ output_audio: { codec: "opus", opus_config: { limit_config: { period: 1, max_frame_num: 1.5 } } } }),
+    code: 4000,
+    msg: /opus_config\.limit_config\.max_frame_num/,
+  },
+  { name: "opus_config not an object", bad: update({ output_audio: { codec: "opus", opus_config: 60 } }), code: 4000, msg: /opus_config must be an object/ },
+  { name: "pcm_config not an object", bad: update({ output_audio: { codec: "pcm", pcm_config: "fast" } }), code: 4000, msg: /pcm_config must be an object/ },
+  { name: "prefix_padding_ms negative", bad: update({ turn_detection: { type: "server_vad", prefix_padding_ms: -1 } }), code: 4000, msg: /prefix_padding_ms/ },
 ];
 
 describe("emulator validation: error event, connection kept, next turn works", () => {

@@ -1,13 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DeviceStateMachine, type DeviceInput, type Effect } from "../../src/device/state-machine";
+import { DeviceStateMachine, type ConversationMode, type DeviceInput, type Effect } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
 
-function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number; maxTurnMs?: number } = {}) {
+function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number; maxTurnMs?: number; mode?: ConversationMode } = {}) {
   const clock = new FakeClock();
   const effects: Effect[] = [];
   const m = new DeviceStateMachine(
-    { clock, replyTimeoutMs: opts.replyTimeoutMs ?? 10_000, errorHoldMs: opts.errorHoldMs ?? 3000, maxTurnMs: opts.maxTurnMs ?? 60_000 },
+    { clock, mode: opts.mode ?? "push-to-talk", replyTimeoutMs: opts.replyTimeoutMs ?? 10_000, errorHoldMs: opts.errorHoldMs ?? 3000, maxTurnMs: opts.maxTurnMs ?? 60_000 },
     (e) => effects.push(e),
   );
   const send = (...inputs: DeviceInput[]): void => inputs.forEach((i) => m.dispatch(i));
@@ -19,7 +19,7 @@ const ready: DeviceInput = { type: "link.ready" };
 const down: DeviceInput = { type: "button.down", userId: "u1" };
 const up: DeviceInput = { type: "button.up" };
 
-describe("device state machine", () => {
+describe("device state machine: push-to-talk", () => {
   test("starts connecting, becomes idle when the link is ready", () => {
     const { m, send } = machine();
     assert.equal(m.state, "connecting");
@@ -205,3 +205,79 @@ describe("device state machine", () => {
     assert.equal(m.state, "speaking");
   });
 });
+
+describe("device state machine: free conversation", () => {
+  const free = (o: { replyTimeoutMs?: number } = {}) => machine({ mode: "free", ...o });
+  const started: DeviceInput = { type: "speech.started" };
+  const stopped: DeviceInput = { type: "speech.stopped" };
+
+  test("ready → listening with the mic streaming; VAD turns drive thinking and speaking; back to listening", () => {
+    const { m, send, took } = free();
+    send(ready);
+    assert.equal(m.state, "listening");
+    assert.deepEqual(took(), ["stream.start"]);
+    send(started);
+    assert.equal(m.state, "listening");
+    send(stopped);
+    assert.equal(m.state, "thinking");
+    send({ type: "reply.started" }, { type: "reply.audio" });
+    assert.equal(m.state, "speaking");
+    send({ type: "reply.done", status: "completed" }, { type: "playback.drained" });
+    assert.equal(m.state, "listening");
+    assert.deepEqual(took(), [], "no commit and no stream changes in free conversation");
+  });
+
+  test("the user speaking over the reply (server VAD) drops the queued audio without a cancel", () => {
+    const { m, send, took } = free();
+    send(ready, started, stopped, { type: "reply.audio" });
+    took();
+    send(started);
+    assert.deepEqual(took(), ["reply.discard", "playback.flush"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("the button interrupts a reply, and otherwise mutes and unmutes", () => {
+    const { m, send, took } = free();
+    send(ready, started, stopped, { type: "reply.audio" });
+    took();
+    send(down);
+    assert.deepEqual(took(), ["reply.cancel", "playback.flush"]);
+    assert.equal(m.state, "listening");
+    send(up);
+    assert.deepEqual(took(), [], "release means nothing in free conversation");
+    send(down);
+    assert.deepEqual(took(), ["stream.stop"]);
+    assert.equal(m.state, "muted");
+    send(started);
+    assert.equal(m.state, "muted");
+    send(down);
+    assert.deepEqual(took(), ["stream.start"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("offline stops the stream; back online restarts it, unless muted", () => {
+    const { m, send, took } = free();
+    send(ready);
+    took();
+    send({ type: "link.down", problem: "network", message: "x" });
+    assert.deepEqual(took(), ["stream.stop"]);
+    assert.equal(m.state, "offline");
+    send(ready);
+    assert.deepEqual(took(), ["stream.start"]);
+    send(down);
+    took();
+    send({ type: "link.down", problem: "network", message: "x" }, ready);
+    assert.deepEqual(took(), [], "a muted mic stays off across a reconnect");
+    assert.equal(m.state, "muted");
+  });
+
+  test("no reply after the user stopped speaking: error, then listening again", () => {
+    const { m, clock, send } = free({ replyTimeoutMs: 2000 });
+    send(ready, started, stopped);
+    clock.advance(2000);
+    assert.equal(m.state, "error");
+    clock.advance(3000);
+    assert.equal(m.state, "listening");
+  });
+});
+

@@ -10,7 +10,7 @@ export interface CozeSessionSettings {
   outputFrameMs: number;
   voiceId?: string;
   speechRate: number;
-  turnDetection: "client_interrupt" | "server_vad";
+  turnDetection: { type: "client_interrupt" } | { type: "server_vad"; prefixPaddingMs: number; silenceDurationMs: number };
 }
 
 /** Builds the `chat.update` payload for one link (sent again after every reconnect). */
@@ -30,7 +30,10 @@ export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
     chat_config,
     input_audio: { format: "pcm", codec: s.input.codec, sample_rate: s.input.sampleRate, channel: 1, bit_depth: 16 },
     output_audio,
-    turn_detection: { type: s.turnDetection },
+    turn_detection:
+      s.turnDetection.type === "server_vad"
+        ? { type: "server_vad", prefix_padding_ms: s.turnDetection.prefixPaddingMs, silence_duration_ms: s.turnDetection.silenceDurationMs }
+        : { type: "client_interrupt" },
   };
 }
 

@@ -24,7 +24,7 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     private readonly periodMs = 20,
   ) {
     super();
-    this.description = `ALSA capture '${device}' ${format.sampleRate} Hz ${format.channels} ch`;
+    this.description = `ALSA capture '${device}' ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
   }
 
   start(): void {
@@ -34,6 +34,7 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       device: this.device,
       sampleRate: this.format.sampleRate,
       channels: this.format.channels,
+      format: this.format.sampleFormat ?? "S16_LE",
       periodUs: this.periodMs * 1000,
       bufferUs: this.periodMs * 10 * 1000,
     });

@@ -18,13 +18,13 @@ export class AplaySink implements PcmSink {
     readonly format: PcmFormat,
     private readonly log: Logger,
   ) {
-    this.description = `ALSA playback '${device}' via aplay ${format.sampleRate} Hz ${format.channels} ch`;
+    this.description = `ALSA playback '${device}' via aplay ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
   }
 
   private ensure(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
     const child = spawn("aplay", [
-      "-q", "-D", this.device, "-t", "raw", "-f", "S16_LE",
+      "-q", "-D", this.device, "-t", "raw", "-f", this.format.sampleFormat ?? "S16_LE",
       "-r", String(this.format.sampleRate), "-c", String(this.format.channels),
       "--buffer-time=100000", "--period-time=20000",
     ]);

@@ -32,10 +32,10 @@ export class SpeakerSink implements PcmSink {
     private readonly lib: ReturnType<typeof loadSpeaker>,
     private readonly log: Logger,
   ) {
-    this.description = `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch`;
+    this.description = `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
     this.speaker = new lib.Speaker({
       channels: format.channels,
-      bitDepth: 16,
+      bitDepth: format.sampleFormat === "S32_LE" ? 32 : 16,
       sampleRate: format.sampleRate,
       signed: true,
       device,

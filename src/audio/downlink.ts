@@ -1,0 +1,29 @@
+/** Wire → speaker: decoded payloads → the device rate → the device's sample layout. */
+import type { AudioFormat } from "../agent/events";
+import { createDecoder, type Decoder } from "../codec/registry";
+import type { Logger } from "../log/logger";
+import { fromMonoS16 } from "./convert";
+import type { PcmFormat } from "./pcm";
+import { createResampler, type Resampler } from "./resampler";
+
+export class Downlink {
+  private constructor(
+    readonly wire: AudioFormat,
+    readonly device: PcmFormat,
+    private readonly decoder: Decoder,
+    private readonly resampler: Resampler,
+  ) {}
+
+  static async create(wire: AudioFormat, device: PcmFormat, log?: Logger): Promise<Downlink> {
+    return new Downlink(wire, device, createDecoder(wire, log), await createResampler(wire.sampleRate, device.sampleRate));
+  }
+
+  /** One payload (a PCM chunk, a G.711 chunk, one Opus packet) → device bytes. */
+  decode(payload: Buffer): Buffer {
+    return fromMonoS16(this.resampler.process(this.decoder.decode(payload)), this.device);
+  }
+
+  close(): void {
+    this.resampler.close();
+  }
+}

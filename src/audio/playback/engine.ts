@@ -1,0 +1,173 @@
+/**
+ * Main-thread side of playback: decoded PCM goes into a shared ring that the
+ * playback worker drains into the speaker. `flush()` empties the ring at once
+ * (an index move) and has the worker drop what the device holds.
+ * Events: 'started' (at, main-clock ms), 'drained', 'underrun', 'error' (Error).
+ */
+import { EventEmitter } from "node:events";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { Logger, LoggerOptions } from "../../log/logger";
+import { bytesFor, type PcmFormat } from "../pcm";
+import { SpscRing } from "./ring";
+import type { PlaybackWorkerData, WorkerMessage } from "./worker";
+
+export interface PlaybackOptions {
+  device: string;
+  format: PcmFormat;
+  log: Logger;
+  logOptions: Pick<LoggerOptions, "level" | "format">;
+  periodMs?: number;
+  queueMs?: number;
+  /** Ring size; a longer reply waits in a JS queue until there is room. */
+  capacityMs?: number;
+}
+
+export class PlaybackEngine extends EventEmitter {
+  private readonly ring: SpscRing;
+  private overflow: Buffer[] = [];
+  private pump: NodeJS.Timeout | undefined;
+  private active = false;
+  private closed = false;
+  description = "";
+
+  private constructor(
+    private worker: Worker,
+    private readonly opts: PlaybackOptions,
+    sab: SharedArrayBuffer,
+  ) {
+    super();
+    this.ring = new SpscRing(sab);
+  }
+
+  static async start(opts: PlaybackOptions): Promise<PlaybackEngine> {
+    const sab = SpscRing.allocate(bytesFor(opts.format, opts.capacityMs ?? 10_000));
+    const engine = new PlaybackEngine(spawn(opts, sab), opts, sab);
+    await engine.attach();
+    return engine;
+  }
+
+  get format(): PcmFormat {
+    return this.opts.format;
+  }
+
+  /** True from the first write of a reply until it drained or was flushed. */
+  get playing(): boolean {
+    return this.active;
+  }
+
+  get underruns(): number {
+    return this.ring.underruns;
+  }
+
+  write(pcm: Buffer): void {
+    if (pcm.length === 0 || this.closed) return;
+    if (!this.active) {
+      this.active = true;
+      this.ring.clearEnd();
+    }
+    if (this.overflow.length === 0) {
+      const n = this.ring.write(pcm);
+      if (n === pcm.length) return;
+      pcm = pcm.subarray(n);
+    }
+    this.overflow.push(pcm);
+    this.pump ??= setInterval(() => this.drainOverflow(), this.opts.periodMs ?? 20);
+  }
+
+  /** The reply is complete: 'drained' follows once it has played. */
+  endOfReply(): void {
+    if (!this.active) return;
+    this.ring.markEnd(this.overflow.reduce((n, b) => n + b.length, 0));
+  }
+
+  flush(): void {
+    this.overflow = [];
+    this.stopPump();
+    this.ring.flush();
+    this.worker.postMessage({ type: "flush" });
+    this.active = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopPump();
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.worker.postMessage({ type: "close" });
+    await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+    await this.worker.terminate();
+  }
+
+  private drainOverflow(): void {
+    while (this.overflow.length > 0) {
+      const head = this.overflow[0]!;
+      const n = this.ring.write(head);
+      if (n < head.length) {
+        this.overflow[0] = head.subarray(n);
+        return;
+      }
+      this.overflow.shift();
+    }
+    this.stopPump();
+  }
+
+  private stopPump(): void {
+    clearInterval(this.pump);
+    this.pump = undefined;
+  }
+
+  private attach(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.worker.on("message", (m: WorkerMessage) => {
+        switch (m.type) {
+          case "ready":
+            ready = true;
+            this.description = m.description;
+            resolve();
+            return;
+          case "started":
+            this.emit("started", m.at - performance.timeOrigin);
+            return;
+          case "drained":
+            if (!this.active || !this.ring.endReached) return;
+            this.active = false;
+            this.emit("drained");
+            return;
+          case "underrun":
+            this.emit("underrun");
+            return;
+          case "error":
+            this.emit("error", new Error(m.message));
+            return;
+        }
+      });
+      this.worker.on("error", (err) => {
+        if (!ready) reject(err);
+        else this.emit("error", new Error(`playback thread crashed: ${err.message}`));
+      });
+      this.worker.on("exit", (code) => {
+        if (this.closed) return;
+        if (!ready) return reject(new Error(`playback thread exited (${code}) before the speaker opened`));
+        // Keep the device usable: a fresh worker on the same ring.
+        this.opts.log.error(`playback thread exited (${code}); restarting it`);
+        this.active = false;
+        this.worker = spawn(this.opts, this.ring.sab);
+        void this.attach().catch((err: Error) => this.emit("error", err));
+      });
+    });
+  }
+}
+
+function spawn(opts: PlaybackOptions, sab: SharedArrayBuffer): Worker {
+  const data: PlaybackWorkerData = {
+    sab,
+    device: opts.device,
+    format: opts.format,
+    periodMs: opts.periodMs ?? 20,
+    queueMs: opts.queueMs ?? 60,
+    log: opts.logOptions,
+  };
+  return new Worker(path.join(__dirname, "worker.js"), { workerData: data });
+}

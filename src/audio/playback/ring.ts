@@ -1,0 +1,133 @@
+/**
+ * A lock-free single-producer/single-consumer byte ring in a SharedArrayBuffer.
+ * The main thread writes decoded PCM; the playback worker reads it. Indices are
+ * free-running 32-bit counters (position = index mod capacity).
+ *
+ * Flush is an index move by the producer (read := write). A consumer that copied
+ * a chunk while that happened notices at its compare-and-swap commit and drops
+ * the chunk, so nothing from before a flush is played after it.
+ */
+const WRITE = 0;
+const READ = 1;
+const FLUSHES = 2;
+/** Index at which the current reply ends; valid while END_SET is 1. */
+const END = 3;
+const UNDERRUNS = 4;
+const END_SET = 5;
+const HEADER_INTS = 8;
+const HEADER_BYTES = HEADER_INTS * 4;
+
+export class SpscRing {
+  readonly capacity: number;
+  private readonly h: Int32Array;
+  private readonly data: Uint8Array;
+
+  static allocate(capacity: number): SharedArrayBuffer {
+    return new SharedArrayBuffer(HEADER_BYTES + capacity);
+  }
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.h = new Int32Array(sab, 0, HEADER_INTS);
+    this.data = new Uint8Array(sab, HEADER_BYTES);
+    this.capacity = this.data.length;
+  }
+
+  /** Bytes waiting to be read. */
+  get used(): number {
+    return (Atomics.load(this.h, WRITE) - Atomics.load(this.h, READ)) >>> 0;
+  }
+
+  get free(): number {
+    return this.capacity - this.used;
+  }
+
+  get flushes(): number {
+    return Atomics.load(this.h, FLUSHES);
+  }
+
+  get underruns(): number {
+    return Atomics.load(this.h, UNDERRUNS);
+  }
+
+  // ---- producer side ----
+
+  /** Copies as much of `src` as fits; returns the bytes written. */
+  write(src: Uint8Array): number {
+    const w = Atomics.load(this.h, WRITE);
+    const n = Math.min(src.length, this.free);
+    if (n === 0) return 0;
+    const pos = (w >>> 0) % this.capacity;
+    const first = Math.min(n, this.capacity - pos);
+    this.data.set(src.subarray(0, first), pos);
+    if (n > first) this.data.set(src.subarray(first, n), 0);
+    Atomics.store(this.h, WRITE, (w + n) | 0);
+    Atomics.notify(this.h, WRITE);
+    return n;
+  }
+
+  /** Marks the end of the current reply at `extra` bytes past what is written so far. */
+  markEnd(extra = 0): void {
+    Atomics.store(this.h, END, (Atomics.load(this.h, WRITE) + extra) | 0);
+    Atomics.store(this.h, END_SET, 1);
+    Atomics.notify(this.h, WRITE);
+  }
+
+  /** New audio after an end mark belongs to a new reply. */
+  clearEnd(): void {
+    Atomics.store(this.h, END_SET, 0);
+  }
+
+  /** Empties the ring at once. */
+  flush(): void {
+    Atomics.store(this.h, READ, Atomics.load(this.h, WRITE));
+    Atomics.store(this.h, END_SET, 0);
+    Atomics.add(this.h, FLUSHES, 1);
+    Atomics.notify(this.h, WRITE);
+  }
+
+  // ---- consumer side ----
+
+  /**
+   * Copies up to `dst.length` bytes (only whole `align`-byte frames) into dst;
+   * returns the count, or 0 when empty or when a flush raced the read.
+   */
+  read(dst: Uint8Array, align = 1): number {
+    const r = Atomics.load(this.h, READ);
+    const avail = (Atomics.load(this.h, WRITE) - r) >>> 0;
+    let n = Math.min(dst.length, avail);
+    n -= n % align;
+    if (n === 0) return 0;
+    const pos = (r >>> 0) % this.capacity;
+    const first = Math.min(n, this.capacity - pos);
+    dst.set(this.data.subarray(pos, pos + first), 0);
+    if (n > first) dst.set(this.data.subarray(0, n - first), first);
+    return Atomics.compareExchange(this.h, READ, r, (r + n) | 0) === r ? n : 0;
+  }
+
+  /** Bytes left before the end mark, or null while the reply goes on. */
+  get toEnd(): number | null {
+    if (Atomics.load(this.h, END_SET) !== 1) return null;
+    return Math.max(0, (Atomics.load(this.h, END) - Atomics.load(this.h, READ)) | 0);
+  }
+
+  /** True when everything up to the end mark has been read. */
+  get endReached(): boolean {
+    if (Atomics.load(this.h, END_SET) !== 1) return false;
+    return ((Atomics.load(this.h, END) - Atomics.load(this.h, READ)) | 0) <= 0;
+  }
+
+  countUnderrun(): void {
+    Atomics.add(this.h, UNDERRUNS, 1);
+  }
+
+  /** Resolves when the producer writes, flushes or marks an end, or after `timeoutMs`. */
+  async waitForWrite(timeoutMs: number): Promise<void> {
+    const w = Atomics.load(this.h, WRITE);
+    const res = Atomics.waitAsync(this.h, WRITE, w, timeoutMs);
+    if (!res.async) return;
+    // A pending waitAsync does not keep a thread's event loop alive; the timer does.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([res.value, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs + 1)))]);
+    clearTimeout(timer);
+  }
+}

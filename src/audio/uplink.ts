@@ -1,0 +1,76 @@
+/**
+ * Mic → wire: device samples (any rate, S16/S32, channels) → mono S16 → the wire
+ * rate → exact frames → encoded payloads. Runs continuously so the resampler and
+ * the frame boundaries never restart mid-stream.
+ */
+import type { AudioFormat } from "../agent/events";
+import { createEncoder, type Encoder } from "../codec/registry";
+import type { Logger } from "../log/logger";
+import { toMonoS16 } from "./convert";
+import { Framer } from "./framer";
+import type { PcmFormat } from "./pcm";
+import { createResampler, type Resampler } from "./resampler";
+
+export interface UplinkFrame {
+  /** What goes on the wire. */
+  payload: Buffer;
+  /** The same frame as mono S16 PCM at the wire rate (for VAD and metering). */
+  pcm: Buffer;
+}
+
+export class Uplink {
+  private readonly framer: Framer;
+  private silentPayload: Buffer | null = null;
+
+  private constructor(
+    readonly device: PcmFormat,
+    readonly wire: AudioFormat,
+    private readonly resampler: Resampler,
+    private readonly encoder: Encoder,
+  ) {
+    this.framer = new Framer(encoder.frameSamples * 2);
+  }
+
+  static async create(device: PcmFormat, wire: AudioFormat, frameMs: number, log?: Logger): Promise<Uplink> {
+    const encoder = createEncoder(wire, frameMs, log);
+    const resampler = await createResampler(device.sampleRate, wire.sampleRate);
+    return new Uplink(device, wire, resampler, encoder);
+  }
+
+  get frameMs(): number {
+    return (this.encoder.frameSamples * 1000) / this.wire.sampleRate;
+  }
+
+  push(chunk: Buffer, emit: (frame: UplinkFrame) => void): void {
+    const pcm = this.resampler.process(toMonoS16(chunk, this.device));
+    this.framer.push(pcm, (frame) => emit({ payload: this.encoder.encode(frame), pcm: frame }));
+  }
+
+  /** Drops the incomplete frame (audio from before a turn began). */
+  discardPartial(): void {
+    this.framer.takePartial();
+  }
+
+  /** The incomplete frame at the end of a turn, encoded, if the codec can send a short frame. */
+  takePartial(): UplinkFrame | null {
+    const pcm = this.framer.takePartial();
+    if (pcm.length === 0 || !this.encoder.acceptsPartialFrames) return null;
+    return { payload: this.encoder.encode(pcm), pcm };
+  }
+
+  get pendingBytes(): number {
+    return this.framer.pending;
+  }
+
+  /** One encoded frame of silence (the echo gate sends it instead of the mic). */
+  silence(): Buffer {
+    // Opus keeps state between frames, so its silence is encoded each time; the others are constant.
+    if (this.wire.codec === "opus") return this.encoder.encode(Buffer.alloc(this.encoder.frameSamples * 2));
+    this.silentPayload ??= this.encoder.encode(Buffer.alloc(this.encoder.frameSamples * 2));
+    return this.silentPayload;
+  }
+
+  close(): void {
+    this.resampler.close();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Opus through @discordjs/opus (native libopus), or opusscript (WASM) when the
+ * native module is missing or fails to load — its source build is reported to fail
+ * on some Raspberry Pi systems. `TALKBOX_OPUS=opusscript` forces the fallback.
+ */
+import type { Logger } from "../log/logger";
+
+export interface OpusCodec {
+  readonly implementation: "native" | "opusscript";
+  /** One frame of mono S16_LE PCM of exactly `frameSamples` samples. */
+  encode(pcm: Buffer, frameSamples: number): Buffer;
+  decode(packet: Buffer): Buffer;
+}
+
+export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const;
+/** Frame durations libopus accepts, in tenths of a millisecond (2.5 ms … 120 ms). */
+const LEGAL_FRAME_TENTHS = [25, 50, 100, 200, 400, 600, 800, 1000, 1200];
+
+export function isLegalOpusFrame(samples: number, rate: number): boolean {
+  if (!(OPUS_RATES as readonly number[]).includes(rate)) return false;
+  return LEGAL_FRAME_TENTHS.some((t) => (rate * t) / 10000 === samples);
+}
+
+let warned = false;
+
+export function createOpus(rate: number, log?: Logger): OpusCodec {
+  if (!(OPUS_RATES as readonly number[]).includes(rate)) throw new Error(`Opus runs at ${OPUS_RATES.join(", ")} Hz, not ${rate} Hz`);
+  if (process.env.TALKBOX_OPUS !== "opusscript") {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { OpusEncoder } = require("@discordjs/opus") as typeof import("@discordjs/opus");
+      const native = new OpusEncoder(rate, 1);
+      return {
+        implementation: "native",
+        encode(pcm, frameSamples) {
+          // libopus via @discordjs/opus aborts the whole process on a wrong frame length.
+          if (pcm.length !== frameSamples * 2 || !isLegalOpusFrame(frameSamples, rate)) {
+            throw new Error(`Opus frame of ${pcm.length} bytes is not a legal ${frameSamples}-sample frame at ${rate} Hz`);
+          }
+          return native.encode(pcm);
+        },
+        decode: (packet) => native.decode(packet),
+      };
+    } catch (err) {
+      if (!warned) {
+        warned = true;
+        log?.warn({ err: (err as Error).message }, "native Opus (@discordjs/opus) unavailable; using opusscript (WASM, slower)");
+      }
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OpusScript = require("opusscript") as typeof import("opusscript");
+  const wasm = new OpusScript(rate as 8000 | 12000 | 16000 | 24000 | 48000, 1, OpusScript.Application.VOIP);
+  return {
+    implementation: "opusscript",
+    encode(pcm, frameSamples) {
+      if (pcm.length !== frameSamples * 2 || !isLegalOpusFrame(frameSamples, rate)) {
+        throw new Error(`Opus frame of ${pcm.length} bytes is not a legal ${frameSamples}-sample frame at ${rate} Hz`);
+      }
+      return Buffer.from(wasm.encode(pcm, frameSamples));
+    },
+    decode: (packet) => Buffer.from(wasm.decode(packet)),
+  };
+}

@@ -1,0 +1,96 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Worker } from "node:worker_threads";
+import { SpscRing } from "../../src/audio/playback/ring";
+
+const bytes = (from: number, n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+
+describe("SPSC ring", () => {
+  test("write and read across the wrap-around keep order and content", () => {
+    const ring = new SpscRing(SpscRing.allocate(100));
+    const out: number[] = [];
+    let next = 0;
+    const dst = new Uint8Array(37);
+    for (let round = 0; round < 50; round++) {
+      next += ring.write(bytes(next, 61));
+      const n = ring.read(dst);
+      out.push(...dst.subarray(0, n));
+    }
+    let n: number;
+    while ((n = ring.read(dst)) > 0) out.push(...dst.subarray(0, n));
+    assert.equal(out.length, next);
+    assert.ok(out.every((b, i) => b === (i & 0xff)), "bytes came out in order");
+  });
+
+  test("full and empty: writes stop at capacity, reads at empty", () => {
+    const ring = new SpscRing(SpscRing.allocate(64));
+    assert.equal(ring.used, 0);
+    assert.equal(ring.read(new Uint8Array(10)), 0);
+    assert.equal(ring.write(bytes(0, 100)), 64);
+    assert.equal(ring.free, 0);
+    assert.equal(ring.write(bytes(0, 1)), 0);
+    assert.equal(ring.read(new Uint8Array(64)), 64);
+    assert.equal(ring.used, 0);
+  });
+
+  test("reads only whole frames when asked to align", () => {
+    const ring = new SpscRing(SpscRing.allocate(64));
+    ring.write(bytes(0, 7));
+    assert.equal(ring.read(new Uint8Array(64), 4), 4);
+    assert.equal(ring.used, 3);
+  });
+
+  test("flush empties the ring at once and counts; the end mark tracks the reply's end", () => {
+    const ring = new SpscRing(SpscRing.allocate(64));
+    ring.write(bytes(0, 40));
+    ring.markEnd();
+    assert.equal(ring.toEnd, 40);
+    assert.equal(ring.endReached, false);
+    ring.flush();
+    assert.equal(ring.used, 0);
+    assert.equal(ring.flushes, 1);
+    assert.equal(ring.toEnd, null, "a flush forgets the end mark");
+    ring.write(bytes(0, 10));
+    ring.markEnd(5);
+    ring.read(new Uint8Array(10));
+    assert.equal(ring.endReached, false, "5 bytes are still to come (queued outside the ring)");
+    ring.write(bytes(0, 5));
+    ring.read(new Uint8Array(10));
+    assert.equal(ring.endReached, true);
+  });
+
+  test("a concurrent worker reads everything in order while the main thread writes", async () => {
+    const sab = SpscRing.allocate(4096);
+    const ring = new SpscRing(sab);
+    const total = 2_000_000;
+    const worker = new Worker(
+      `
+      const { workerData, parentPort } = require("node:worker_threads");
+      const { SpscRing } = require(workerData.ringModule);
+      const ring = new SpscRing(workerData.sab);
+      const dst = new Uint8Array(333);
+      let seen = 0, bad = -1;
+      (async () => {
+        while (seen < workerData.total) {
+          const n = ring.read(dst);
+          if (n === 0) { await ring.waitForWrite(50); continue; }
+          for (let i = 0; i < n; i++) if (bad < 0 && dst[i] !== ((seen + i) & 0xff)) bad = seen + i;
+          seen += n;
+        }
+        parentPort.postMessage({ seen, bad });
+      })();
+      `,
+      { eval: true, workerData: { sab, total, ringModule: require.resolve("../../src/audio/playback/ring") } },
+    );
+    let written = 0;
+    while (written < total) {
+      const n = ring.write(bytes(written, Math.min(1000, total - written)));
+      written += n;
+      if (n === 0) await new Promise((r) => setImmediate(r));
+    }
+    const result = await new Promise<{ seen: number; bad: number }>((resolve) => worker.once("message", resolve));
+    await worker.terminate();
+    assert.equal(result.seen, total);
+    assert.equal(result.bad, -1, `first wrong byte at ${result.bad}`);
+  });
+});
