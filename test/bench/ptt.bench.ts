@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: push-to-talk latencies on the real rig (compiled daemon, arecord and
- * speaker through the paced ALSA file rig, emulator on loopback). Prints a table.
+ * speaker on the rig's virtual sound card, emulator on loopback). Prints a table.
  */
 import { startDevice, nextClientEvent, type Device } from "../support/device";
 import type { TurnRecord } from "../../src/emulator/server";
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   } finally {
     await dev.stop();
   }
-  process.stdout.write(`\ntalkbox push-to-talk bench — ${TURNS} turns of ${HOLD_MS} ms, 16 kHz PCM both ways, sim board on the ALSA file rig\n\n`);
+  process.stdout.write(`\ntalkbox push-to-talk bench — ${TURNS} turns of ${HOLD_MS} ms, 16 kHz PCM both ways, sim board on the ALSA rig\n\n`);
   process.stdout.write(`${table(Object.values(rows))}\n`);
 }
 

@@ -1,11 +1,11 @@
 /**
  * Push-to-talk on real parts: the compiled daemon on the sim board, real arecord and
- * libasound through the ALSA file rig (paced in real time), the emulator over a
- * loopback WebSocket, the button pressed through the control socket.
+ * libasound on the rig's virtual real-time sound card, the emulator over a loopback
+ * WebSocket, the button pressed through the control socket.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { leadingSilence, nextClientEvent, startDevice, trimSilence, type Device } from "../support/device";
+import { daemonPlayback, nextClientEvent, startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
 import type { TurnRecord } from "../../src/emulator/server";
 
@@ -61,9 +61,8 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       assert.equal(typeof last.releaseToCommitMs, "number");
       assert.equal(typeof last.firstAudioToFirstWriteMs, "number");
       assert.equal(dev.emulator.sessions().length, 1);
-      // Stopping closes the device, which pushes out ALSA's last partial period.
       assert.equal(await dev.stopDaemon(), 0);
-      assert.ok(trimSilence(dev.rig.speakerOut()).equals(turn.reply), "the speaker did not play exactly the reply");
+      assert.ok(daemonPlayback(dev.rig).bytes.equals(turn.reply), "the speaker did not play exactly the reply");
     } finally {
       await dev.stop().catch(() => {});
     }
@@ -88,7 +87,7 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       assert.equal(dev.emulator.sessions().length, 1, "both turns must use the one kept connection");
       assert.equal(dev.daemon.logs.filter((l) => l.msg === "agent link ready").length, 1);
       assert.equal(await dev.stopDaemon(), 0);
-      const played = trimSilence(dev.rig.speakerOut());
+      const played = daemonPlayback(dev.rig).bytes;
       assert.ok(played.equals(Buffer.concat(turns.map((t) => t.reply))), "the speaker did not play both replies exactly");
     } finally {
       await dev.stop().catch(() => {});
@@ -104,7 +103,7 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       await dev.release();
       await dev.daemon.waitForState("speaking");
       // Early in the reply, while the agent is still sending it.
-      await until(() => dev.rig.speakerOut().length > 3_200, "the reply at the speaker");
+      await until(() => daemonPlayback(dev.rig).bytes.length > 3_200, "the reply at the speaker");
       const cancel = nextClientEvent(dev.emulator, "conversation.chat.cancel");
       const reply = await dev.press();
       assert.equal(reply.State, "listening");
@@ -112,9 +111,8 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       const turn1 = await first;
       assert.equal(turn1.canceled, true);
       assert.ok(turn1.reply.length < turn1.audio.length, "the agent stopped sending after the cancel");
-      const playedByCancel = dev.rig
-        .speakerTimes()
-        .filter(([ns]) => ns <= cancelAt)
+      const playedByCancel = daemonPlayback(dev.rig)
+        .chunks.filter(([ns]) => ns <= cancelAt)
         .reduce((n, [, , len]) => n + len, 0);
       // Hold the new turn for a second: the old reply would have gone on playing meanwhile.
       await dev.appends(50);
@@ -126,17 +124,16 @@ describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 
       assertFromMic(dev, turn2);
       await dev.daemon.waitForState("idle", 10_000, from);
       assert.equal(await dev.stopDaemon(), 0);
-      const out = dev.rig.speakerOut();
-      const played = trimSilence(out);
+      const played = daemonPlayback(dev.rig).bytes;
       assert.ok(played.subarray(played.length - turn2.reply.length).equals(turn2.reply), "the second reply was not played in full");
       const heard1 = played.subarray(0, played.length - turn2.reply.length);
       assert.ok(heard1.length < turn1.audio.length, "the first reply played on after barge-in");
       assert.ok(turn1.reply.subarray(0, heard1.length).equals(heard1), "what played of the first reply is not its beginning");
-      const afterCancelMs = (heard1.length - (playedByCancel - leadingSilence(out))) / 32;
-      // The agent sends faster than real time, so seconds of the reply were queued on the
-      // device at the press (1.5 s play on without a flush); what was already in the
-      // rig's pipe (128 ms) and the player's device queue (60 ms) may still play out.
-      assert.ok(afterCancelMs < 250, `${afterCancelMs.toFixed(0)} ms of the cancelled reply played after the cancel`);
+      const afterCancelMs = (heard1.length - playedByCancel) / 32;
+      // The agent sends faster than real time, so seconds of the reply were queued at the
+      // press (1.5 s play on without a flush). The rig's card discards its buffer on a
+      // drop as hardware does, so only scheduling between the flush and the cancel counts.
+      assert.ok(afterCancelMs < 100, `${afterCancelMs.toFixed(0)} ms of the cancelled reply played after the cancel`);
       t.diagnostic(`barge-in: ${afterCancelMs.toFixed(0)} ms of the cancelled reply played after the cancel reached the agent`);
     } finally {
       await dev.stop().catch(() => {});

@@ -1,38 +1,43 @@
 /**
- * The ALSA test rig: real arecord and libasound (speaker) reading and writing files
- * through ALSA's file plugin, paced in real time by pacer.py. Tests point the
- * daemon's ordinary config keys (audio.input.device / audio.output.device) at it.
+ * The ALSA test rig: real arecord and libasound (speaker) on a virtual real-time
+ * sound card (rigpcm.c, an ALSA I/O plugin). Capture reads a file, playback writes
+ * one, both paced by the clock like a real card; a played byte reaches the output
+ * file when the card plays it, and a drop discards what was not played. Tests point
+ * the daemon's ordinary config keys (audio.input.device / audio.output.device) at it.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 
 const RIG_DIR = path.resolve(__dirname, "../../../test/rig");
-export const ALSA_CONFIG_PATH = `/usr/share/alsa/alsa.conf:${path.join(RIG_DIR, "asound.conf")}`;
+const PLUGIN = path.join(RIG_DIR, "build", "libasound_module_pcm_talkbox_rig.so");
 
 export interface RigOptions {
   /** What the mic hears, S16_LE mono at micRate. It is followed by noise up to `micSeconds`. */
   micPcm?: Buffer;
   micRate: number;
-  spkRate: number;
+  /** Bytes per mic frame (channels × sample size); 2 for mono S16_LE. */
+  micFrameBytes?: number;
   micSeconds?: number;
 }
 
 export interface Rig {
   dir: string;
+  /** The environment that makes ALSA programs see the rig's devices. */
   env: NodeJS.ProcessEnv;
   micDevice: string;
   spkDevice: string;
   /** Everything the mic hears, from the start: what a capture reads, in order. */
   micInput: Buffer;
-  /** The bytes the speaker played so far. */
+  /** The bytes the speaker played so far (all playback streams, in order). */
   speakerOut(): Buffer;
-  /** Arrival of played chunks: [monotonic ns, byte offset, length]. */
-  speakerTimes(): Array<[bigint, number, number]>;
-  /** Resolves when the speaker device is next closed (everything written has been played). */
-  speakerClosed(): Promise<number>;
+  /** Played chunks: [CLOCK_MONOTONIC ns at which the chunk's first byte was played, byte offset, length]. */
+  speakerTimes(): Chunk[];
+  /** The same, per playback stream (each open of the speaker device). */
+  speakerStreams(): PlaybackStream[];
+  /** Captured chunks: [CLOCK_MONOTONIC ns at which the chunk's first byte was captured, offset, length]. */
+  micTimes(): Chunk[];
   close(): Promise<void>;
 }
 
@@ -51,80 +56,126 @@ export function noise(bytes: number, seed = 1, amplitude = 200): Buffer {
   return b;
 }
 
-interface Pacer {
-  child: ChildProcess;
-  /** Resolves with the byte count when the current writer closes the FIFO. */
-  nextEof(): Promise<number>;
+let built = false;
+
+/** Compiles the plugin if it is missing or stale (quick no-op otherwise). */
+function buildRigPlugin(): string {
+  if (!built) {
+    try {
+      execFileSync("bash", [path.join(RIG_DIR, "build.sh")], { stdio: ["ignore", "ignore", "pipe"] });
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim();
+      throw new Error(`building the ALSA rig plugin failed (needs gcc and libasound2-dev; scripts/setup.sh installs them): ${stderr || (err as Error).message}`);
+    }
+    built = true;
+  }
+  return PLUGIN;
 }
 
-async function startPacer(fifo: string, out: string, rate: number, times?: string): Promise<Pacer> {
-  const args = [path.join(RIG_DIR, "pacer.py"), fifo, out, "--rate", String(rate), "--announce"];
-  if (times) args.push("--times", times);
-  const child = spawn("python3", args, { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = readline.createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    lines.once("line", () => resolve());
-    child.once("exit", (code) => reject(new Error(`pacer exited (${code}) before it was ready`)));
+/** ALSA config string syntax: quoted, with backslashes and quotes escaped. */
+const q = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+interface RigFiles {
+  spkOut: string;
+  spkLog: string;
+  micIn: string;
+  micLog: string;
+}
+
+/**
+ * Writes an ALSA config into `dir` defining `rigspk` (playback into spkOut, chunk
+ * times into spkLog) and `rigmic` (capture from micIn, chunk times into micLog);
+ * returns the environment that selects it.
+ */
+function writeRigConfig(dir: string, f: RigFiles): NodeJS.ProcessEnv {
+  const conf = path.join(dir, "asound.conf");
+  fs.writeFileSync(
+    conf,
+    [
+      `pcm_type.talkbox_rig { lib ${q(buildRigPlugin())} }`,
+      "# speaker probes 'default' when it loads and aborts the process without one.",
+      "pcm.!default { type null }",
+      `pcm.rigspk { type talkbox_rig; out ${q(f.spkOut)}; log ${q(f.spkLog)} }`,
+      `pcm.rigmic { type talkbox_rig; infile ${q(f.micIn)}; capture_log ${q(f.micLog)} }`,
+      "",
+    ].join("\n"),
+  );
+  // alsa.conf first: listing only our file would lose the built-in PCM types.
+  return { ...process.env, ALSA_CONFIG_PATH: `/usr/share/alsa/alsa.conf:${conf}` };
+}
+
+/** [CLOCK_MONOTONIC ns at which the chunk's first byte was played or captured, byte offset, length]. */
+export type Chunk = [bigint, number, number];
+
+export interface RigLog {
+  chunks: Chunk[];
+  /** Stream opens: when, and the output offset the stream starts at. */
+  opens: Array<{ ns: bigint; offset: number }>;
+  xruns: bigint[];
+  closes: bigint[];
+}
+
+export interface PlaybackStream {
+  openedNs: bigint;
+  /** What this stream played. */
+  bytes: Buffer;
+  /** Its chunks, offsets relative to `bytes`. */
+  chunks: Chunk[];
+}
+
+/** Parses a rig log: "<ns> <offset> <length>" per chunk, "open|xrun|stop|close <ns> …" events. */
+export function parseRigLog(text: string): RigLog {
+  const log: RigLog = { chunks: [], opens: [], xruns: [], closes: [] };
+  for (const line of text.split("\n")) {
+    const [a, b, c] = line.split(" ");
+    if (/^\d/.test(line)) log.chunks.push([BigInt(a!), Number(b), Number(c)]);
+    else if (a === "open") log.opens.push({ ns: BigInt(b!), offset: Number(c) });
+    else if (a === "xrun") log.xruns.push(BigInt(b!));
+    else if (a === "close") log.closes.push(BigInt(b!));
+  }
+  return log;
+}
+
+function splitStreams(out: Buffer, log: RigLog): PlaybackStream[] {
+  return log.opens.map(({ ns, offset }, i) => {
+    const end = log.opens[i + 1]?.offset ?? out.length;
+    return {
+      openedNs: ns,
+      bytes: out.subarray(offset, end),
+      chunks: log.chunks.filter(([, off]) => off >= offset && off < end).map(([t, off, len]): Chunk => [t, off - offset, len]),
+    };
   });
-  return {
-    child,
-    nextEof: () =>
-      new Promise((resolve) => {
-        const on = (line: string): void => {
-          if (!line.startsWith("eof ")) return;
-          lines.off("line", on);
-          resolve(Number(line.slice(4)));
-        };
-        lines.on("line", on);
-      }),
-  };
 }
 
 export async function startRig(o: RigOptions): Promise<Rig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-rig-"));
-  const micBytes = Math.round((o.micSeconds ?? 90) * o.micRate) * 2;
+  const micBytes = Math.round((o.micSeconds ?? 90) * o.micRate) * (o.micFrameBytes ?? 2);
   const head = o.micPcm ?? Buffer.alloc(0);
   const mic = Buffer.concat([head, noise(Math.max(0, micBytes - head.length), 7)]);
-  fs.writeFileSync(path.join(dir, "in.raw"), mic);
-  const micFifo = path.join(dir, "mic.fifo");
-  const spkFifo = path.join(dir, "spk.fifo");
-  execFileSync("mkfifo", [micFifo, spkFifo]);
-  const pacers = [
-    await startPacer(micFifo, path.join(dir, "mic.rec"), o.micRate * 2),
-    await startPacer(spkFifo, path.join(dir, "spk.out"), o.spkRate * 2, path.join(dir, "spk.times")),
-  ];
-  const read = (name: string): Buffer => {
-    const f = path.join(dir, name);
-    return fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0);
+  const files: RigFiles = {
+    spkOut: path.join(dir, "spk.out"),
+    spkLog: path.join(dir, "spk.log"),
+    micIn: path.join(dir, "in.raw"),
+    micLog: path.join(dir, "mic.log"),
   };
+  fs.writeFileSync(files.micIn, mic);
+  const env = writeRigConfig(dir, files);
+  const read = (f: string): Buffer => (fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));
   return {
     dir,
-    env: { ...process.env, ALSA_CONFIG_PATH },
-    micDevice: `filemic:IN=${path.join(dir, "in.raw")},OUT=${micFifo}`,
-    spkDevice: `filespk:OUT=${spkFifo}`,
+    env,
+    micDevice: "rigmic",
+    spkDevice: "rigspk",
     micInput: mic,
-    speakerOut: () => read("spk.out"),
-    speakerTimes: () =>
-      read("spk.times")
-        .toString("utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => {
-          const [ns, off, len] = l.split(" ");
-          return [BigInt(ns!), Number(off), Number(len)] as [bigint, number, number];
-        }),
-    speakerClosed: () => pacers[1]!.nextEof(),
+    speakerOut: () => read(files.spkOut),
+    speakerTimes: () => parseRigLog(read(files.spkLog).toString("utf8")).chunks,
+    speakerStreams: () => {
+      // The log first: every chunk it lists is already in the output.
+      const log = parseRigLog(read(files.spkLog).toString("utf8"));
+      return splitStreams(read(files.spkOut), log);
+    },
+    micTimes: () => parseRigLog(read(files.micLog).toString("utf8")).chunks,
     async close() {
-      await Promise.all(
-        pacers.map(
-          ({ child }) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once("exit", () => resolve());
-              child.kill("SIGTERM");
-            }),
-        ),
-      );
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

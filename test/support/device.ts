@@ -6,7 +6,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { startEmulator, type Emulator, type EmulatorOptions, type TurnRecord } from "../../src/emulator/server";
 import { openControlConnection, type ControlConnection } from "../../src/control/client";
-import { startRig, type Rig, type RigOptions } from "../rig/rig";
+import { startRig, type Chunk, type Rig, type RigOptions } from "../rig/rig";
 import { DaemonProcess } from "./daemon-process";
 
 export interface DeviceOptions {
@@ -15,9 +15,17 @@ export interface DeviceOptions {
   /** Merged over the test config (shallow per top-level key). */
   config?: Record<string, Record<string, unknown>>;
   env?: NodeJS.ProcessEnv;
-  rate?: number;
+  /** The mic and speaker hardware: rate (default 16000), channels (1), format (S16_LE). */
+  mic?: HardwareOptions;
+  spk?: HardwareOptions;
   /** The device state to wait for before the test starts (default idle). */
   ready?: string;
+}
+
+export interface HardwareOptions {
+  rate?: number;
+  channels?: number;
+  format?: "S16_LE" | "S32_LE";
 }
 
 export interface Device {
@@ -32,15 +40,16 @@ export interface Device {
   /** Resolves when the emulator has received `n` more appends. */
   appends(n: number): Promise<void>;
   nextTurn(): Promise<TurnRecord>;
-  /** Stops the daemon and waits until the speaker has played all it was given; returns the exit code. */
+  /** Stops the daemon; returns the exit code. The rig's speaker output then holds all it played. */
   stopDaemon(): Promise<number>;
   stop(): Promise<number>;
 }
 
 export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
-  const rate = o.rate ?? 16000;
+  const rate = o.mic?.rate ?? 16000;
+  const spkRate = o.spk?.rate ?? rate;
   const emulator = await startEmulator(o.emulator ?? {});
-  const rig = await startRig({ micRate: rate, spkRate: rate, ...o.rig });
+  const rig = await startRig({ micRate: rate, ...o.rig });
   const socket = path.join(rig.dir, "control.sock");
   const config: Record<string, Record<string, unknown> | string> = {
     board: "sim",
@@ -52,8 +61,11 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
       ...o.config?.agent,
     },
     audio: {
-      input: { device: rig.micDevice, sample_rate: rate },
-      output: { device: rig.spkDevice, sample_rate: rate },
+      input: { device: rig.micDevice, sample_rate: rate, channels: o.mic?.channels ?? 1, format: o.mic?.format ?? "S16_LE" },
+      output: { device: rig.spkDevice, sample_rate: spkRate, channels: o.spk?.channels ?? 1, format: o.spk?.format ?? "S16_LE" },
+      // PCM at the hardware rates both ways, so a reply can be compared byte for byte.
+      uplink_rate: rate,
+      downlink_rate: spkRate,
       ...o.config?.audio,
     },
     control: { socket },
@@ -97,10 +109,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     },
     async stopDaemon() {
       await control.close();
-      const played = rig.speakerClosed();
-      const code = await daemon.stop();
-      await played;
-      return code;
+      return daemon.stop();
     },
     async stop() {
       await control.close();
@@ -112,19 +121,20 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   };
 }
 
-/** Bytes of digital silence at the start (the rig's device probe plays some). */
-export function leadingSilence(b: Buffer): number {
-  let s = 0;
-  while (s + 1 < b.length && b[s] === 0 && b[s + 1] === 0) s += 2;
-  return s;
-}
-
-/** Leading and trailing digital silence removed (the device probe and closing the device add some). */
-export function trimSilence(b: Buffer): Buffer {
-  const s = leadingSilence(b);
-  let e = b.length;
-  while (e - 2 >= s && b[e - 1] === 0 && b[e - 2] === 0) e -= 2;
-  return b.subarray(s, e);
+/**
+ * What the daemon played: the speaker streams that carried sound, joined, with their
+ * chunks' offsets into the result. (The device probe, aplay, plays one period of
+ * silence in a stream of its own.)
+ */
+export function daemonPlayback(rig: Rig): { bytes: Buffer; chunks: Chunk[] } {
+  const streams = rig.speakerStreams().filter((s) => s.bytes.some((b) => b !== 0));
+  const chunks: Chunk[] = [];
+  let base = 0;
+  for (const s of streams) {
+    for (const [ns, off, len] of s.chunks) chunks.push([ns, base + off, len]);
+    base += s.bytes.length;
+  }
+  return { bytes: Buffer.concat(streams.map((s) => s.bytes)), chunks };
 }
 
 /** Resolves with the receipt time of the next client event of this type. */
