@@ -19,6 +19,8 @@ export interface RigOptions {
   micRate: number;
   /** Bytes per mic frame (channels × sample size); 2 for mono S16_LE. */
   micFrameBytes?: number;
+  /** The mic also hears what the speaker plays (mono S16_LE at the same rate): no echo cancellation. */
+  loopback?: boolean;
   micSeconds?: number;
 }
 
@@ -80,6 +82,8 @@ interface RigFiles {
   spkLog: string;
   micIn: string;
   micLog: string;
+  /** Mixed into the capture (a speaker's `out`), if set. */
+  loopback?: string;
 }
 
 /**
@@ -96,7 +100,7 @@ function writeRigConfig(dir: string, f: RigFiles): NodeJS.ProcessEnv {
       "# speaker probes 'default' when it loads and aborts the process without one.",
       "pcm.!default { type null }",
       `pcm.rigspk { type talkbox_rig; out ${q(f.spkOut)}; log ${q(f.spkLog)} }`,
-      `pcm.rigmic { type talkbox_rig; infile ${q(f.micIn)}; capture_log ${q(f.micLog)} }`,
+      `pcm.rigmic { type talkbox_rig; infile ${q(f.micIn)}; capture_log ${q(f.micLog)}${f.loopback ? `; loopback ${q(f.loopback)}` : ""} }`,
       "",
     ].join("\n"),
   );
@@ -158,6 +162,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     micIn: path.join(dir, "in.raw"),
     micLog: path.join(dir, "mic.log"),
   };
+  if (o.loopback) files.loopback = files.spkOut;
   fs.writeFileSync(files.micIn, mic);
   const env = writeRigConfig(dir, files);
   const read = (f: string): Buffer => (fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));

@@ -14,7 +14,9 @@
  *   the application prepares and writes again). snd_pcm_drop discards what has not
  *   been played; snd_pcm_drain plays it out in real time.
  * - Capture: reads `infile` sequentially at the pointer's pace, silence after its
- *   end; `capture_log` gets a line per chunk.
+ *   end; `capture_log` gets a line per chunk. With `loopback "/abs/spk.raw"` (a
+ *   playback stream's `out`, same rate and layout, S16_LE), what the speaker has
+ *   played since the last read is mixed in: an acoustic path from speaker to mic.
  * - Poll: a timerfd that fires at every period boundary, as period interrupts do.
  *
  * Log lines (both logs): "<ns> <byte offset> <bytes>" per chunk, where ns is the
@@ -56,6 +58,7 @@ typedef struct {
 	snd_pcm_ioplug_t io;
 	char *data_path;      /* playback: out; capture: infile */
 	int data_fd;
+	int loop_fd;          /* capture: the speaker output mixed in, or -1 */
 	int log_fd;           /* -1: no log */
 	int timer_fd;
 	uint64_t data_off;    /* byte offset in `out` / in the captured stream */
@@ -293,6 +296,37 @@ static void read_input(rig_t *r, unsigned char *buf, size_t len)
 	memset(buf, 0, len);
 }
 
+/* Capture: adds what the speaker played since the last call (whole samples only). */
+static void mix_loopback(rig_t *r, unsigned char *buf, size_t len)
+{
+	unsigned char tmp[8192];
+	size_t done = 0;
+	while (done < len) {
+		size_t want = len - done < sizeof(tmp) ? len - done : sizeof(tmp);
+		ssize_t n = read(r->loop_fd, tmp, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		if (n & 1) {
+			/* Half a sample: leave it for the next read. */
+			lseek(r->loop_fd, -1, SEEK_CUR);
+			n--;
+		}
+		for (ssize_t i = 0; i < n; i += 2) {
+			int32_t a = (int16_t)(buf[done + i] | buf[done + i + 1] << 8);
+			int32_t b = (int16_t)(tmp[i] | tmp[i + 1] << 8);
+			int32_t v = a + b;
+			v = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+			buf[done + i] = (unsigned char)(v & 0xff);
+			buf[done + i + 1] = (unsigned char)((v >> 8) & 0xff);
+		}
+		done += (size_t)n;
+		if ((size_t)n < want)
+			return;
+	}
+}
+
 static snd_pcm_sframes_t rig_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channel_area_t *areas,
 				      snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
@@ -317,6 +351,8 @@ static snd_pcm_sframes_t rig_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channe
 		}
 	} else {
 		read_input(r, buf, bytes);
+		if (r->loop_fd >= 0)
+			mix_loopback(r, buf, bytes);
 		log_line(r, "%" PRId64 " %" PRIu64 " %zu\n", time_of(r, r->appl), r->data_off, bytes);
 		r->data_off += bytes;
 	}
@@ -396,6 +432,8 @@ static void rig_free(rig_t *r)
 {
 	if (r->data_fd >= 0)
 		close(r->data_fd);
+	if (r->loop_fd >= 0)
+		close(r->loop_fd);
 	if (r->log_fd >= 0)
 		close(r->log_fd);
 	if (r->timer_fd >= 0)
@@ -459,7 +497,7 @@ static int open_file(const char *path, int flags, const char *what)
 SND_PCM_PLUGIN_DEFINE_FUNC(talkbox_rig)
 {
 	snd_config_iterator_t i, next;
-	const char *out = NULL, *log = NULL, *infile = NULL, *capture_log = NULL, *data, *log_path;
+	const char *out = NULL, *log = NULL, *infile = NULL, *capture_log = NULL, *loopback = NULL, *data, *log_path;
 	pthread_condattr_t cattr;
 	rig_t *r;
 	int err;
@@ -480,8 +518,10 @@ SND_PCM_PLUGIN_DEFINE_FUNC(talkbox_rig)
 			dst = &infile;
 		else if (!strcmp(id, "capture_log"))
 			dst = &capture_log;
+		else if (!strcmp(id, "loopback"))
+			dst = &loopback;
 		if (!dst || snd_config_get_string(n, dst) < 0) {
-			SNDERR("talkbox_rig: '%s' is not a known string field (out, log, infile, capture_log)", id);
+			SNDERR("talkbox_rig: '%s' is not a known string field (out, log, infile, capture_log, loopback)", id);
 			return -EINVAL;
 		}
 	}
@@ -497,7 +537,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(talkbox_rig)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->data_fd = r->log_fd = r->timer_fd = -1;
+	r->data_fd = r->loop_fd = r->log_fd = r->timer_fd = -1;
 	r->boundary = (snd_pcm_uframes_t)LONG_MAX;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_condattr_init(&cattr);
@@ -515,6 +555,18 @@ SND_PCM_PLUGIN_DEFINE_FUNC(talkbox_rig)
 		r->data_fd = open_file(data, O_RDONLY, "infile");
 	if (r->data_fd >= 0 && log_path)
 		r->log_fd = open_file(log_path, O_WRONLY | O_CREAT | O_APPEND, "log");
+	if (stream == SND_PCM_STREAM_CAPTURE && loopback && r->data_fd >= 0) {
+		/* The speaker file may not exist yet; create it empty so reads start at its beginning. */
+		r->loop_fd = open(loopback, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (r->loop_fd < 0) {
+			err = -errno;
+			SNDERR("talkbox_rig: cannot open loopback '%s': %s", loopback, strerror(-err));
+			rig_free(r);
+			return err;
+		}
+		/* Mix in only what is played from now on. */
+		lseek(r->loop_fd, 0, SEEK_END);
+	}
 	if (r->data_fd < 0 || (log_path && r->log_fd < 0)) {
 		err = -errno;
 		rig_free(r);
