@@ -46,6 +46,16 @@ export function fromMonoS16(buf: Buffer, l: PcmFormat): Buffer {
   return out;
 }
 
+/** A view of S16_LE samples (copied when the Buffer sits at an odd offset, which Int16Array cannot view). */
+export function int16(pcm: Buffer): Int16Array {
+  if (pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+  return new Int16Array(Buffer.from(pcm).buffer, 0, pcm.length >> 1);
+}
+
+export function fromInt16(samples: Int16Array): Buffer {
+  return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+}
+
 export function clamp16(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
 }

@@ -4,7 +4,7 @@
  * interpolation. Created asynchronously (the WASM module loads), used synchronously.
  */
 import { create, ConverterType } from "@alexanderolsen/libsamplerate-js";
-import { clamp16 } from "./convert";
+import { clamp16, fromInt16, int16 } from "./convert";
 
 export interface Resampler {
   readonly inRate: number;
@@ -25,15 +25,15 @@ export async function createResampler(inRate: number, outRate: number): Promise<
     inRate,
     outRate,
     process(pcm) {
-      const n = pcm.length >> 1;
-      if (n === 0) return Buffer.alloc(0);
-      if (scratch.length < n) scratch = new Float32Array(n);
-      const input = scratch.subarray(0, n);
-      for (let i = 0; i < n; i++) input[i] = pcm.readInt16LE(i * 2) / 32768;
+      const s = int16(pcm);
+      if (s.length === 0) return Buffer.alloc(0);
+      if (scratch.length < s.length) scratch = new Float32Array(s.length);
+      const input = scratch.subarray(0, s.length);
+      for (let i = 0; i < s.length; i++) input[i] = s[i]! / 32768;
       const output = src.full(input);
-      const out = Buffer.allocUnsafe(output.length * 2);
-      for (let i = 0; i < output.length; i++) out.writeInt16LE(clamp16(Math.round(output[i]! * 32768)), i * 2);
-      return out;
+      const out = new Int16Array(output.length);
+      for (let i = 0; i < output.length; i++) out[i] = clamp16(Math.round(output[i]! * 32768));
+      return fromInt16(out);
     },
     close: () => src.destroy(),
   };

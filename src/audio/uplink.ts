@@ -11,12 +11,8 @@ import { Framer } from "./framer";
 import type { PcmFormat } from "./pcm";
 import { createResampler, type Resampler } from "./resampler";
 
-export interface UplinkFrame {
-  /** What goes on the wire. */
-  payload: Buffer;
-  /** The same frame as mono S16 PCM at the wire rate (for VAD and metering). */
-  pcm: Buffer;
-}
+/** One frame of mono S16 PCM at the wire rate; encoded only when it is sent. */
+export type UplinkFrame = Buffer;
 
 export class Uplink {
   private readonly framer: Framer;
@@ -42,8 +38,11 @@ export class Uplink {
   }
 
   push(chunk: Buffer, emit: (frame: UplinkFrame) => void): void {
-    const pcm = this.resampler.process(toMonoS16(chunk, this.device));
-    this.framer.push(pcm, (frame) => emit({ payload: this.encoder.encode(frame), pcm: frame }));
+    this.framer.push(this.resampler.process(toMonoS16(chunk, this.device)), emit);
+  }
+
+  encode(frame: UplinkFrame): Buffer {
+    return this.encoder.encode(frame);
   }
 
   /** Drops the incomplete frame (audio from before a turn began). */
@@ -52,10 +51,10 @@ export class Uplink {
   }
 
   /** The incomplete frame at the end of a turn, encoded, if the codec can send a short frame. */
-  takePartial(): UplinkFrame | null {
+  takePartial(): Buffer | null {
     const pcm = this.framer.takePartial();
     if (pcm.length === 0 || !this.encoder.acceptsPartialFrames) return null;
-    return { payload: this.encoder.encode(pcm), pcm };
+    return this.encoder.encode(pcm);
   }
 
   get pendingBytes(): number {

@@ -113,7 +113,7 @@ export class Conversation extends EventEmitter {
   private onFrame(frame: UplinkFrame): void {
     if (!this.streaming || !this.usable) return;
     // The echo gate sends silence, not nothing: the server's VAD keeps its timing.
-    this.send(this.gate.closed ? this.o.uplink.silence() : frame.payload);
+    this.send(this.gate.closed ? this.o.uplink.silence() : this.o.uplink.encode(frame));
   }
 
   private send(payload: Buffer): void {
@@ -135,7 +135,7 @@ export class Conversation extends EventEmitter {
         this.streaming = false;
         // PCM and G.711 may end on a short frame: no audio is dropped at the end of a turn.
         const tail = uplink.takePartial();
-        if (tail) this.send(tail.payload);
+        if (tail) this.send(tail);
         const committed = backend.commitTurn();
         this.stats.speechEnded(releaseAt, clock.now(), committed);
         this.staleUnstarted = false;

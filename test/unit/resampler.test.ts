@@ -73,7 +73,7 @@ describe("device layouts", () => {
       hw.writeInt32LE(v, i * 8 + 4);
     }
     const frames: Buffer[] = [];
-    for (let off = 0; off < hw.length; off += 7680) up.push(hw.subarray(off, off + 7680), (f) => frames.push(f.payload));
+    for (let off = 0; off < hw.length; off += 7680) up.push(hw.subarray(off, off + 7680), (f) => frames.push(up.encode(f)));
     assert.ok(frames.length >= 48 && frames.every((f) => f.length === 640));
     const x = samples(Buffer.concat(frames)).subarray(1600, 14400);
     assert.ok(Math.abs(db(amplitudeAt(x, 16000, 1000), 0.5)) < 0.5);
