@@ -337,6 +337,25 @@ describe("loadConfig: paths and boards", () => {
   });
 });
 
+describe("echo default from the board", () => {
+  test("a board with acoustic echo cancellation defaults to full duplex; others to the gate", () => {
+    const boards = path.join(freshDir(), "boards");
+    fs.mkdirSync(boards);
+    for (const [name, aec] of [["aec", true], ["plain", false]] as const) {
+      fs.writeFileSync(
+        path.join(boards, `${name}.yaml`),
+        stringify({ name, description: "x", audio: { capture: { device: "hw:1", sample_rate: 16000 }, playback: { device: "hw:1", sample_rate: 16000 }, aec } }),
+      );
+    }
+    const echoOf = (board: string): string => {
+      const { file } = writeConfig(base((c) => (c.board = board)));
+      return loadConfig({ path: file, env: {}, boardsDir: boards }).config.audio.echo;
+    };
+    assert.equal(echoOf("aec"), "none");
+    assert.equal(echoOf("plain"), "gate");
+  });
+});
+
 describe("maskSecrets", () => {
   test("hides the token and leaves the original intact", () => {
     const { file } = writeConfig(base());
