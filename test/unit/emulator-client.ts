@@ -180,3 +180,16 @@ export async function handshakeStatus(url: string, headers: Record<string, strin
     ws.on("error", (err) => reject(err));
   });
 }
+
+/** A reply's events after the turn ended, runs of audio deltas counted once. */
+export const REPLY_EVENTS = [
+  "conversation.audio_transcript.completed",
+  "conversation.chat.created",
+  "conversation.chat.in_progress",
+  "conversation.message.delta",
+  "conversation.audio.sentence_start",
+  "conversation.audio.delta",
+  "conversation.message.completed",
+  "conversation.audio.completed",
+  "conversation.chat.completed",
+];
