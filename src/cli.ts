@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config/load";
+import { listBoards } from "./boards/load";
 import { ConfigError, EX_CONFIG } from "./config/errors";
 import { startDaemon } from "./daemon";
 import { createLogger, type LogLevel } from "./log/logger";
@@ -22,6 +23,7 @@ Usage:
   talkbox talk --seconds N [--name talk]  hold the talk button for N seconds through the control socket
   talkbox status [--json]                 show the daemon's state, link and last turn's timings
   talkbox emulator [--port N] [--token T] run the built-in Coze /v1/chat emulator (echo agent)
+  talkbox boards                          list the board profiles
   talkbox version                         print the version
   talkbox help                            this text
 
@@ -82,6 +84,12 @@ async function run(argv: string[]): Promise<number> {
       }
       const log = createLogger({ level: (process.env.TALKBOX_LOG_LEVEL as LogLevel | undefined) ?? "info", secrets: values.token ? [values.token] : [] });
       await emulatorCommand({ port, log, ...(values.host ? { host: values.host } : {}), ...(values.token ? { token: values.token } : {}) });
+      return 0;
+    }
+    case "boards": {
+      const boards = listBoards();
+      const width = Math.max(...boards.map((b) => b.name.length));
+      for (const b of boards) process.stdout.write(`${b.name.padEnd(width)}  ${b.description}\n`);
       return 0;
     }
     case "version":

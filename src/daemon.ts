@@ -114,6 +114,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     backend.start();
     cleanups.push(() => backend.stop());
 
+    for (const b of board.buttons.filter((x) => x.driver === "gpio" || x.driver === "serial")) {
+      log.warn(`button '${b.name}' (${b.driver}) is not driven by this version yet; press it through the control socket (talkbox talk) meanwhile`);
+    }
     const keyButton = board.buttons.find((b) => b.driver === "keyboard");
     let keyboard: KeyboardButton | null = null;
     if (keyButton?.key) {

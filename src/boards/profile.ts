@@ -1,5 +1,12 @@
+/**
+ * A board profile: everything about one kind of hardware, as data. A new board is a
+ * new file in boards/, never an `if` in the code; drivers are looked up by name.
+ */
 import { z } from "zod";
 import { sampleRate } from "../config/schema.js";
+
+const CODEC = z.enum(["pcm", "opus", "g711a", "g711u"]);
+const pin = z.int().min(0).max(63);
 
 const stream = z.strictObject({
   device: z.string().min(1),
@@ -13,16 +20,65 @@ const stream = z.strictObject({
     .optional(),
 });
 
-const button = z
-  .strictObject({
+const buttonTiming = {
+  // A press shorter than this after the last edge is contact bounce.
+  debounce_ms: z.int().min(0).max(500).default(30),
+  // Held this long: "long press" (start a new conversation).
+  long_press_ms: z.int().min(200).max(10_000).default(2000),
+  // A second press within this: "double press" (toggle free conversation).
+  double_press_ms: z.int().min(100).max(2000).default(400),
+  // Several talk buttons (driver / passenger) may speak as different users.
+  user_id: z.string().min(1).optional(),
+};
+
+const button = z.discriminatedUnion("driver", [
+  z.strictObject({ name: z.string().min(1), driver: z.literal("keyboard"), key: z.string().length(1, "expected a single character"), ...buttonTiming }),
+  z.strictObject({ name: z.string().min(1), driver: z.literal("control"), ...buttonTiming }),
+  z.strictObject({
     name: z.string().min(1),
-    driver: z.enum(["keyboard", "control"]),
-    key: z.string().length(1, "expected a single character").optional(),
-  })
-  .refine((b) => b.driver !== "keyboard" || b.key !== undefined, {
-    path: ["key"],
-    message: 'required for driver "keyboard": the character that acts as the button, e.g. " "',
-  });
+    driver: z.literal("gpio"),
+    // BCM numbering (GPIO17 is pin 11 on the header).
+    pin,
+    active_low: z.boolean().default(true),
+    pull: z.enum(["up", "down", "none"]).default("up"),
+    ...buttonTiming,
+  }),
+  // A key on a serial button panel (see firmware/panel/PROTOCOL.md).
+  z.strictObject({ name: z.string().min(1), driver: z.literal("serial"), key: z.string().min(1).optional(), ...buttonTiming }),
+], { error: 'expected driver "keyboard", "control", "gpio" or "serial"' });
+
+const color = z.union([z.string().regex(/^#[0-9a-fA-F]{6}$/, 'expected "#rrggbb"'), z.tuple([z.int().min(0).max(255), z.int().min(0).max(255), z.int().min(0).max(255)])]);
+
+const ledPatterns = z.record(
+  z.enum(["idle", "connecting", "listening", "thinking", "speaking", "error", "offline", "muted"], {
+    error: "expected a device state: idle, connecting, listening, thinking, speaking, error, offline, muted",
+  }),
+  z.strictObject({
+    color: color.optional(),
+    brightness: z.number().min(0).max(1).optional(),
+    effect: z.enum(["off", "solid", "blink", "pulse", "spin"]).optional(),
+    period_ms: z.int().min(50).max(10_000).optional(),
+  }),
+);
+
+const powerPin = z.strictObject({ pin, active_low: z.boolean().default(false) });
+
+const led = z.discriminatedUnion("driver", [
+  z.strictObject({ driver: z.literal("gpio"), pin, active_low: z.boolean().default(false), patterns: ledPatterns.optional() }),
+  z.strictObject({ driver: z.literal("pwm-gpio"), pin, active_low: z.boolean().default(false), pwm_hz: z.int().min(10).max(1000).default(100), patterns: ledPatterns.optional() }),
+  z.strictObject({
+    driver: z.literal("apa102"),
+    count: z.int().min(1).max(256),
+    // Either an SPI device (a plain write per frame) or two GPIOs bit-banged.
+    spi: z.string().regex(/^\/dev\/spidev\d+\.\d+$/, "expected an SPI device like /dev/spidev0.0").optional(),
+    data_pin: pin.optional(),
+    clock_pin: pin.optional(),
+    power: powerPin.optional(),
+    patterns: ledPatterns.optional(),
+  }).refine((l) => (l.spi !== undefined) !== (l.data_pin !== undefined && l.clock_pin !== undefined), {
+    message: "set either spi (e.g. /dev/spidev0.0) or both data_pin and clock_pin for bit-banging",
+  }),
+], { error: 'expected driver "gpio", "pwm-gpio" or "apa102"' });
 
 export const boardProfileSchema = z.strictObject({
   name: z.string().min(1),
@@ -30,10 +86,32 @@ export const boardProfileSchema = z.strictObject({
   audio: z.strictObject({
     capture: stream,
     playback: stream,
+    // The hardware cancels the speaker's echo from the mic (full duplex is safe).
     aec: z.boolean().default(false),
+    // What works best on this board's CPU and link; the config's audio.* win.
+    codecs: z.strictObject({ uplink: CODEC.optional(), downlink: CODEC.optional() }).default({}),
   }),
   buttons: z.array(button).default([]),
-  leds: z.array(z.unknown()).max(0, "LEDs are not supported yet; use leds: []").default([]),
+  leds: z.array(led).default([]),
+  // Outputs driven at start-up and held: amplifier enable, mute lines.
+  enable_pins: z.array(z.strictObject({ name: z.string().min(1), pin, active_low: z.boolean().default(false) })).default([]),
+  // Labels of the GPIO chip that carries the header pins (found by label, never by number).
+  gpio_chip_labels: z.array(z.string().min(1)).default(["pinctrl-bcm2711", "pinctrl-bcm2835", "pinctrl-rp1"]),
+  serial: z
+    .strictObject({
+      panel: z.strictObject({ path: z.string().min(1), baud: z.int().positive().default(115_200) }).optional(),
+      gps: z.strictObject({ path: z.string().min(1), baud: z.int().positive().default(9600) }).optional(),
+    })
+    .default({}),
+  // For the installer and the README: lines for /boot/firmware/config.txt, and notes.
+  boot: z
+    .strictObject({
+      config_txt: z.array(z.string().min(1)).default([]),
+      notes: z.string().optional(),
+    })
+    .default({ config_txt: [] }),
 });
 
 export type BoardProfile = z.output<typeof boardProfileSchema>;
+export type ButtonProfile = BoardProfile["buttons"][number];
+export type LedProfile = BoardProfile["leds"][number];

@@ -54,18 +54,45 @@ describe("sim board", () => {
         },
         playback: { device: "default", sample_rate: 16000, channels: 1, format: "S16_LE", fallback: "dir:./talkbox-replies" },
         aec: false,
+        codecs: {},
       },
       buttons: [
-        { name: "talk", driver: "keyboard", key: " " },
-        { name: "talk", driver: "control" },
+        { name: "talk", driver: "keyboard", key: " ", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400 },
+        { name: "talk", driver: "control", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400 },
       ],
       leds: [],
+      enable_pins: [],
+      gpio_chip_labels: ["pinctrl-bcm2711", "pinctrl-bcm2835", "pinctrl-rp1"],
+      serial: {},
+      boot: { config_txt: [] },
     });
   });
 
   test("listBoards includes sim with its description", () => {
     const sim = listBoards().find((b) => b.name === "sim");
     assert.equal(sim?.description, "Simulator: keyboard/control-socket talk button, ALSA default devices or files");
+  });
+});
+
+describe("shipped profiles", () => {
+  const shipped = ["sim", "usb-generic", "respeaker-2mic", "respeaker-2mic-v2", "aiy-voicehat-v1", "adafruit-voice-bonnet", "waveshare-wm8960", "car-serial-panel"];
+
+  test("every board the README promises is in boards/ and nothing else is", () => {
+    assert.deepEqual(listBoards().map((b) => b.name).sort(), [...shipped].sort());
+  });
+
+  for (const name of shipped) {
+    test(`${name} validates and has a talk button`, () => {
+      const b = loadBoard(name);
+      assert.equal(b.name, name);
+      assert.ok(b.buttons.some((x) => x.name === "talk"), "no talk button");
+      assert.ok(b.description.length > 10);
+    });
+  }
+
+  test("the AIY Voice HAT is declared as the 48 kHz S32_LE stereo device its driver insists on", () => {
+    const { capture, playback } = loadBoard("aiy-voicehat-v1").audio;
+    for (const s of [capture, playback]) assert.deepEqual([s.sample_rate, s.channels, s.format], [48000, 2, "S32_LE"]);
   });
 });
 
@@ -109,8 +136,10 @@ describe("loadBoard", () => {
     ["a fallback that is not a driver URI", (p) => (p.audio.capture.fallback = "speech.raw"), "audio.capture.fallback", /file:/],
     ["a keyboard button without a key", (p) => p.buttons.push({ name: "talk", driver: "keyboard" }), "buttons[1].key", /required/],
     ["a multi-character key", (p) => p.buttons.push({ name: "talk", driver: "keyboard", key: "ab" }), "buttons[1].key", /single character/],
-    ["an unsupported button driver", (p) => (p.buttons[0].driver = "gpio"), "buttons[0].driver", /"keyboard", "control"/],
-    ["LEDs", (p) => (p.leds = [{ driver: "apa102" }]), "leds", /not supported yet/],
+    ["an unknown button driver", (p) => (p.buttons[0].driver = "bluetooth"), "buttons[0].driver", /"keyboard".*"gpio"/],
+    ["a GPIO button without a pin", (p) => (p.buttons[0] = { name: "talk", driver: "gpio" }), "buttons[0].pin", /required/],
+    ["an APA102 strip with neither SPI nor pins", (p) => (p.leds = [{ driver: "apa102", count: 3 }]), "leds[0]", /either spi/],
+    ["an LED pattern for a state that does not exist", (p) => (p.leds = [{ driver: "gpio", pin: 25, patterns: { sleeping: { effect: "off" } } }]), "leds[0].patterns.sleeping", /unknown key/],
     ["a name that differs from the file name", (p) => (p.name = "sim"), "name", /match its file name/],
   ];
   for (const [what, patch, key, reason] of bad) {
