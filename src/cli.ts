@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config/load";
 import { listBoards } from "./boards/load";
+import { doctorCommand } from "./doctor/doctor";
 import { ConfigError, EX_CONFIG } from "./config/errors";
 import { startDaemon } from "./daemon";
 import { createLogger, type LogLevel } from "./log/logger";
@@ -24,6 +25,7 @@ Usage:
   talkbox status [--json]                 show the daemon's state, link and last turn's timings
   talkbox emulator [--port N] [--token T] run the built-in Coze /v1/chat emulator (echo agent)
   talkbox boards                          list the board profiles
+  talkbox doctor [--config FILE]          check sound devices, GPIO, SPI, serial ports and the agent; says how to fix each
   talkbox version                         print the version
   talkbox help                            this text
 
@@ -85,6 +87,10 @@ async function run(argv: string[]): Promise<number> {
       const log = createLogger({ level: (process.env.TALKBOX_LOG_LEVEL as LogLevel | undefined) ?? "info", secrets: values.token ? [values.token] : [] });
       await emulatorCommand({ port, log, ...(values.host ? { host: values.host } : {}), ...(values.token ? { token: values.token } : {}) });
       return 0;
+    }
+    case "doctor": {
+      const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } } });
+      return doctorCommand(values.config ? { config: values.config } : {});
     }
     case "boards": {
       const boards = listBoards();

@@ -1,0 +1,176 @@
+/**
+ * `talkbox doctor`: each check says pass or fail and, when it fails, what to do.
+ * Checks never throw; a check that cannot run is a failure with its reason.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import { execFileSync } from "node:child_process";
+import { createBackend } from "../agent/registry";
+import type { AgentEvent } from "../agent/events";
+import { probeAlsa } from "../audio/probe";
+import { isAlsa } from "../audio/drivers";
+import type { LoadedConfig } from "../config/load";
+import { EMULATOR_URL } from "../config/schema";
+import { realClock } from "../device/clock";
+import { startEmulator } from "../emulator/server";
+import { silentLogger } from "../log/logger";
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** Supplementary groups of this process, by name. */
+function groups(): Set<string> {
+  try {
+    return new Set(execFileSync("id", ["-Gn"], { encoding: "utf8" }).trim().split(/\s+/));
+  } catch {
+    return new Set();
+  }
+}
+
+export async function audioChecks(loaded: LoadedConfig): Promise<CheckResult[]> {
+  const a = loaded.config.audio;
+  const out: CheckResult[] = [];
+  for (const [direction, dev, key, fallback] of [
+    ["capture", a.input, "audio.input", loaded.board.audio.capture.fallback],
+    ["playback", a.output, "audio.output", loaded.board.audio.playback.fallback],
+  ] as const) {
+    const name = `ALSA ${direction} '${dev.device}' at ${dev.sample_rate} Hz, ${dev.channels} ch, ${dev.format}`;
+    if (!isAlsa(dev.device, direction)) {
+      out.push({ name, ok: true, detail: "a file stand-in, not a sound card" });
+      continue;
+    }
+    const probe = await probeAlsa(direction, dev.device, { sampleRate: dev.sample_rate, channels: dev.channels, sampleFormat: dev.format });
+    if (!probe.ok && fallback) {
+      out.push({ name, ok: true, detail: `not usable (${probe.reason}); the board's stand-in ${fallback} is used instead` });
+      continue;
+    }
+    out.push(
+      probe.ok
+        ? { name, ok: true, detail: "opens at this format" }
+        : {
+            name,
+            ok: false,
+            detail: probe.reason,
+            fix: `check the card is there (${direction === "capture" ? "arecord -l" : "aplay -l"}), the board's overlay is in /boot/firmware/config.txt (${loaded.board.boot.config_txt.join(", ") || "none needed"}), and ${key}.device / sample_rate / channels / format match what it accepts; the talkbox user needs the 'audio' group`,
+          },
+    );
+  }
+  return out;
+}
+
+export function gpioChecks(loaded: LoadedConfig, sysfs = "/sys/class/gpio"): CheckResult[] {
+  const b = loaded.board;
+  const pins = [
+    ...b.buttons.flatMap((x) => (x.driver === "gpio" ? [x.pin] : [])),
+    ...b.leds.flatMap((l) => (l.driver === "apa102" ? [l.data_pin, l.clock_pin, l.power?.pin].filter((p): p is number => p !== undefined) : [l.pin])),
+    ...b.enable_pins.map((e) => e.pin),
+  ];
+  if (pins.length === 0) return [];
+  const out: CheckResult[] = [];
+  const name = `GPIO pins ${[...new Set(pins)].join(", ")}`;
+  const haveSysfs = fs.existsSync(sysfs);
+  let haveGpiod = false;
+  try {
+    execFileSync("gpiodetect", [], { stdio: "ignore" });
+    haveGpiod = true;
+  } catch {
+    // not installed, or no chips
+  }
+  if (!haveSysfs && !haveGpiod) {
+    out.push({
+      name,
+      ok: false,
+      detail: `no GPIO access: ${sysfs} is absent and the libgpiod tools are not installed or find no chip`,
+      fix: "on a Raspberry Pi: sudo apt install gpiod; elsewhere this board's buttons and LEDs cannot work",
+    });
+  } else {
+    const labels = haveSysfs ? chipLabels(sysfs) : [];
+    const found = b.gpio_chip_labels.find((l) => labels.includes(l));
+    out.push(
+      haveSysfs && !found
+        ? { name, ok: false, detail: `no GPIO chip labelled ${b.gpio_chip_labels.join(" or ")} (found: ${labels.join(", ") || "none"})`, fix: "set gpio_chip_labels in the board profile to your header's chip (see gpiodetect)" }
+        : { name, ok: true, detail: haveSysfs ? `sysfs, chip ${found}` : "libgpiod tools" },
+    );
+  }
+  if (os.userInfo().uid !== 0 && !groups().has("gpio")) {
+    out.push({ name: "member of the gpio group", ok: false, detail: "this user is not in the 'gpio' group", fix: "sudo usermod -aG gpio talkbox (then restart the service)" });
+  }
+  return out;
+}
+
+function chipLabels(sysfs: string): string[] {
+  try {
+    return fs
+      .readdirSync(sysfs)
+      .filter((d) => d.startsWith("gpiochip"))
+      .map((d) => fs.readFileSync(`${sysfs}/${d}/label`, "utf8").trim());
+  } catch {
+    return [];
+  }
+}
+
+export function deviceFileChecks(loaded: LoadedConfig): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const l of loaded.board.leds) {
+    if (l.driver !== "apa102" || !l.spi) continue;
+    out.push(deviceFile(`SPI ${l.spi} for the APA102 LEDs`, l.spi, "spi", "enable SPI: add dtparam=spi=on to /boot/firmware/config.txt and reboot"));
+  }
+  const serial = loaded.board.serial;
+  if (serial.panel) out.push(deviceFile(`serial panel ${serial.panel.path}`, serial.panel.path, "dialout", "plug the panel in; see firmware/udev for a stable name"));
+  if (serial.gps) out.push(deviceFile(`GPS ${serial.gps.path}`, serial.gps.path, "dialout", "plug the GPS in, or remove serial.gps from the profile"));
+  return out;
+}
+
+function deviceFile(name: string, path: string, group: string, fixMissing: string): CheckResult {
+  if (!fs.existsSync(path)) return { name, ok: false, detail: "not present", fix: fixMissing };
+  try {
+    fs.accessSync(path, fs.constants.R_OK | fs.constants.W_OK);
+    return { name, ok: true, detail: "present and writable" };
+  } catch {
+    return { name, ok: false, detail: "present but not accessible", fix: `sudo usermod -aG ${group} talkbox (then restart the service)` };
+  }
+}
+
+/** Opens one session with the agent: reachable, and the token accepted. */
+export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Promise<CheckResult> {
+  const { config } = loaded;
+  const name = `agent ${config.agent.url === EMULATOR_URL ? "(built-in emulator)" : new URL(config.agent.url).host}`;
+  const emulator = config.agent.url === EMULATOR_URL ? await startEmulator() : null;
+  const backend = createBackend({
+    config: { ...config, agent: { ...config.agent, reconnect: { ...config.agent.reconnect, initial_ms: 3_600_000, max_ms: 3_600_000 } } },
+    url: emulator?.url ?? config.agent.url,
+    token: emulator ? "emulator" : (config.agent.token ?? ""),
+    log: silentLogger(),
+    clock: realClock,
+  });
+  try {
+    const first = await new Promise<AgentEvent | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      backend.subscribe((e) => {
+        if (e.type === "link.ready" || e.type === "link.down") {
+          clearTimeout(timer);
+          resolve(e);
+        }
+      });
+      backend.start();
+    });
+    if (first?.type === "link.ready") return { name, ok: true, detail: `session opened; ${first.input.codec}/${first.input.sampleRate} up, ${first.output.codec}/${first.output.sampleRate} down` };
+    if (first?.type === "link.down") {
+      const fix =
+        first.problem === "auth"
+          ? "fix agent.token (or TALKBOX_TOKEN) and agent.bot_id; the bot must be published as an API service"
+          : first.problem === "network"
+            ? "check the network (ping, DNS) and agent.url"
+            : "see the message; check agent.url";
+      return { name, ok: false, detail: first.message, fix };
+    }
+    return { name, ok: false, detail: `no answer within ${timeoutMs / 1000} s`, fix: "check the network and agent.url" };
+  } finally {
+    await backend.stop();
+    await emulator?.close();
+  }
+}

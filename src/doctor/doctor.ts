@@ -1,0 +1,37 @@
+/** Runs every check and prints pass/fail with the fix for each. Exit status 1 when anything fails. */
+import { loadConfig } from "../config/load";
+import { ConfigError } from "../config/errors";
+import { agentCheck, audioChecks, deviceFileChecks, gpioChecks, type CheckResult } from "./checks";
+
+export async function doctorCommand(opts: { config?: string; out?: (line: string) => void; sysfs?: string }): Promise<number> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const print = (r: CheckResult): void => {
+    out(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}`);
+    if (!r.ok && r.fix) out(`      fix: ${r.fix}`);
+  };
+  let loaded;
+  try {
+    loaded = loadConfig(opts.config ? { path: opts.config } : {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    print({ name: "config", ok: false, detail: err.message.replace(/\n/g, " "), fix: "correct the keys named above" });
+    return 1;
+  }
+  const results: CheckResult[] = [{ name: "config", ok: true, detail: `${loaded.file ?? "defaults"}, board ${loaded.board.name}` }];
+  print(results[0]!);
+  const groups: Array<() => Promise<CheckResult[]> | CheckResult[]> = [
+    () => audioChecks(loaded),
+    () => gpioChecks(loaded, opts.sysfs),
+    () => deviceFileChecks(loaded),
+    async () => [await agentCheck(loaded)],
+  ];
+  for (const g of groups) {
+    for (const r of await g()) {
+      results.push(r);
+      print(r);
+    }
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  out(failed === 0 ? "all checks passed" : `${failed} check${failed === 1 ? "" : "s"} failed`);
+  return failed === 0 ? 0 : 1;
+}
