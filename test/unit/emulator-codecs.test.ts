@@ -220,7 +220,9 @@ describe("emulator codecs: wire rules", () => {
       times.forEach((t, i) => {
         const minMs = Math.floor(i / maxFrames) * period * 1000;
         const ms = Number(t - t0) / 1e6;
-        assert.ok(ms >= minMs - 2, `delta ${i} arrived after ${ms.toFixed(1)} ms, expected ≥ ${minMs} ms`);
+        // Client and emulator share this process: under load the first delta can be read late,
+        // which shortens the measured gaps. 30 ms of slack still fails an unpaced burst (all within a few ms).
+        assert.ok(ms >= minMs - 30, `delta ${i} arrived after ${ms.toFixed(1)} ms, expected ≥ ${minMs} ms`);
       });
       await c.close();
     });

@@ -1,0 +1,243 @@
+/**
+ * LED drivers by name, and the controller that shows the device state on them.
+ *
+ * A board profile names its LEDs' driver (`ledHardwareSchema`); `openLedDriver` opens it with
+ * the caller's GPIO outputs; `LedController.setState` then renders the state's pattern.
+ * Pixel LEDs (APA102) are animated by one timer that runs only while the pattern moves; a
+ * mono LED animates itself (blink and PWM in GpioLed). Nothing is written unless it changed.
+ */
+import { z } from "zod";
+import type { Clock, ClockTimer } from "../../device/clock";
+import type { DeviceState } from "../../device/state-machine";
+import type { Logger } from "../../log/logger";
+import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";
+import { GpioLed } from "./gpio-led";
+import type { OpenOutput, OutputPin } from "./output";
+import { DEFAULT_LED_PATTERNS, isAnimated, monoPattern, renderPixels, type LedPattern, type LedPatternTable, type MonoPattern } from "./patterns";
+
+export const LED_DRIVER_NAMES = ["apa102-spi", "apa102-bitbang", "gpio", "pwm-gpio", "none"] as const;
+export type LedDriverName = (typeof LED_DRIVER_NAMES)[number];
+
+export type LedDriver =
+  | {
+      readonly kind: "pixels";
+      readonly name: "apa102-spi" | "apa102-bitbang";
+      readonly count: number;
+      /** Throws when the write fails. */
+      show(pixels: readonly Apa102Pixel[]): void;
+      close(): void;
+    }
+  | {
+      readonly kind: "mono";
+      readonly name: "gpio" | "pwm-gpio";
+      /** pwm-gpio: brightness becomes a software-PWM duty and pulses breathe. */
+      readonly dimmable: boolean;
+      show(pattern: MonoPattern): void;
+      close(): void;
+    }
+  | { readonly kind: "none"; readonly name: "none"; close(): void };
+
+// ---- board profile ----
+
+const bcmPin = z.int({ error: "expected a BCM GPIO number" }).min(0).max(53);
+const activeLow = z.boolean().default(false);
+const count = z.int({ error: "expected the number of LEDs on the board" }).min(1).max(1024);
+// Some HATs switch the LEDs' supply with a GPIO (ReSpeaker 2-Mics: GPIO12, active low).
+const power = z.strictObject({ pin: bcmPin, active_low: activeLow });
+
+/**
+ * The LED hardware of a board, e.g. the ReSpeaker 2-Mics HAT:
+ *
+ *     driver: apa102-spi
+ *     count: 3
+ *     device: /dev/spidev0.0
+ *     power: { pin: 12, active_low: true }
+ */
+export const ledHardwareSchema = z.discriminatedUnion(
+  "driver",
+  [
+    z.strictObject({
+      driver: z.literal("apa102-spi"),
+      count,
+      device: z.string().startsWith("/", "expected the spidev node's path, e.g. /dev/spidev0.0").default("/dev/spidev0.0"),
+      power: power.optional(),
+    }),
+    z.strictObject({ driver: z.literal("apa102-bitbang"), count, data_pin: bcmPin, clock_pin: bcmPin, power: power.optional() }),
+    z.strictObject({ driver: z.literal("gpio"), pin: bcmPin, active_low: activeLow }),
+    z.strictObject({ driver: z.literal("pwm-gpio"), pin: bcmPin, active_low: activeLow, pwm_hz: z.int().min(10).max(500).default(100) }),
+    z.strictObject({ driver: z.literal("none") }),
+  ],
+  { error: (iss) => (iss.code === "invalid_union" ? `expected driver: one of ${LED_DRIVER_NAMES.join(", ")}` : undefined) },
+);
+export type LedHardware = z.output<typeof ledHardwareSchema>;
+
+export interface LedIo {
+  openOutput: OpenOutput;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Opens the LEDs; on failure nothing stays open and the error says what to do. */
+export async function openLedDriver(hw: LedHardware, io: LedIo): Promise<LedDriver> {
+  if (hw.driver === "none") return { kind: "none", name: "none", close() {} };
+  const opened: OutputPin[] = [];
+  const output = async (pin: number, initial: 0 | 1): Promise<OutputPin> => {
+    const p = await io.openOutput(pin, initial);
+    opened.push(p);
+    return p;
+  };
+  const release = (): void => {
+    for (const p of opened) {
+      try {
+        p.close?.();
+      } catch (err) {
+        io.logger.warn({ err }, "releasing an LED pin failed");
+      }
+    }
+  };
+  try {
+    if (hw.driver === "gpio" || hw.driver === "pwm-gpio") {
+      const pin = await output(hw.pin, hw.active_low ? 1 : 0);
+      const led = new GpioLed({
+        pin,
+        clock: io.clock,
+        activeLow: hw.active_low,
+        ...(hw.driver === "pwm-gpio" ? { pwmHz: hw.pwm_hz } : {}),
+        onError: (err) => io.logger.warn({ err }, `LED on GPIO${hw.pin} stopped: writing the pin failed`),
+      });
+      return {
+        kind: "mono",
+        name: hw.driver,
+        dimmable: hw.driver === "pwm-gpio",
+        show: (p) => led.show(p),
+        close: () => {
+          led.close();
+          release();
+        },
+      };
+    }
+    const powerPin: PowerPin | undefined = hw.power && { pin: await output(hw.power.pin, hw.power.active_low ? 1 : 0), activeLow: hw.power.active_low };
+    const transport: Apa102Transport =
+      hw.driver === "apa102-spi" ? openSpiTransport(hw.device) : bitBangTransport(await output(hw.data_pin, 0), await output(hw.clock_pin, 0));
+    let strip: Apa102Strip;
+    try {
+      strip = new Apa102Strip(hw.count, transport, powerPin);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    return {
+      kind: "pixels",
+      name: hw.driver,
+      count: hw.count,
+      show: (pixels) => strip.show(pixels),
+      close: () => {
+        try {
+          strip.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+// ---- controller ----
+
+export interface LedControllerOptions {
+  driver: LedDriver;
+  clock: Clock;
+  logger: Logger;
+  patterns?: LedPatternTable;
+  /** Frame interval while a pattern moves. */
+  tickMs?: number;
+}
+
+function samePattern(a: LedPattern, b: LedPattern): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function pixelsKey(pixels: readonly Apa102Pixel[]): string {
+  return pixels.map((p) => `${p.r},${p.g},${p.b},${p.brightness}`).join(" ");
+}
+
+/** Shows device states on the LEDs. A write failure turns the LEDs off for good, logged once; it never throws. */
+export class LedController {
+  private readonly driver: LedDriver;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly patterns: LedPatternTable;
+  private readonly tickMs: number;
+  private pattern: LedPattern | undefined;
+  private startedAt = 0;
+  private timer: ClockTimer | undefined;
+  private written: string | undefined;
+  private stopped = false;
+
+  constructor(opts: LedControllerOptions) {
+    this.driver = opts.driver;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.patterns = opts.patterns ?? DEFAULT_LED_PATTERNS;
+    this.tickMs = Math.max(10, opts.tickMs ?? 40);
+  }
+
+  /** The same pattern again (same state, or a state that looks the same) keeps running undisturbed. */
+  setState(state: DeviceState): void {
+    const pattern = this.patterns[state];
+    if (this.stopped || (this.pattern && samePattern(pattern, this.pattern))) return;
+    this.pattern = pattern;
+    this.startedAt = this.clock.now();
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const driver = this.driver;
+    if (driver.kind === "mono") {
+      const mono = monoPattern(pattern, driver.dimmable);
+      this.writeIfChanged(JSON.stringify(mono), () => driver.show(mono));
+    } else if (driver.kind === "pixels") {
+      this.frame();
+      if (isAnimated(pattern) && !this.stopped) this.timer = this.clock.setTimeout(this.tick, this.tickMs);
+    }
+  }
+
+  /** Dark, no timer, driver closed. */
+  close(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopped = true;
+    try {
+      this.driver.close();
+    } catch (err) {
+      this.logger.warn({ err }, "turning the LEDs off failed");
+    }
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    this.frame();
+    if (!this.stopped) this.timer = this.clock.setTimeout(this.tick, this.tickMs);
+  };
+
+  private frame(): void {
+    const driver = this.driver;
+    if (driver.kind !== "pixels" || !this.pattern) return;
+    const pixels = renderPixels(this.pattern, driver.count, this.clock.now() - this.startedAt);
+    this.writeIfChanged(pixelsKey(pixels), () => driver.show(pixels));
+  }
+
+  private writeIfChanged(key: string, show: () => void): void {
+    if (key === this.written) return;
+    try {
+      show();
+      this.written = key;
+    } catch (err) {
+      this.stopped = true;
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.logger.warn({ err }, "LEDs stopped: writing a frame failed; talkbox carries on without them");
+    }
+  }
+}
