@@ -12,6 +12,7 @@ import type { PcmFormat } from "./audio/pcm";
 import { Uplink } from "./audio/uplink";
 import { Downlink } from "./audio/downlink";
 import type { LoadedConfig } from "./config/load";
+import type { BoardProfile } from "./boards/profile";
 import { EMULATOR_URL } from "./config/schema";
 import { startControlServer, type ControlServer } from "./control/server";
 import type { ControlCommand } from "./control/commands";
@@ -19,6 +20,7 @@ import { realClock, type Clock } from "./device/clock";
 import { Conversation } from "./device/conversation";
 import { startEmulator, type Emulator } from "./emulator/server";
 import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
+import { attachHardware, type Hardware } from "./hardware/attach";
 import type { Logger } from "./log/logger";
 
 export interface Daemon {
@@ -85,7 +87,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       "audio ready",
     );
 
-    const backend: AgentBackend = createBackend({ config, url, token, log, clock });
+    let hardware: Hardware | null = null;
+    const backend: AgentBackend = createBackend({ config, url, token, log, clock, extraParams: () => hardware?.location() ?? null });
     const conversation = new Conversation({
       backend,
       capture,
@@ -105,7 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: log.child({ component: "control" }),
-      handler: (cmd) => handleControl(cmd, conversation, board.buttons.map((b) => b.name)),
+      handler: (cmd) => handleControl(cmd, conversation, board.buttons),
     });
     cleanups.push(() => control.close());
 
@@ -114,9 +117,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     backend.start();
     cleanups.push(() => backend.stop());
 
-    for (const b of board.buttons.filter((x) => x.driver === "gpio" || x.driver === "serial")) {
-      log.warn(`button '${b.name}' (${b.driver}) is not driven by this version yet; press it through the control socket (talkbox talk) meanwhile`);
-    }
+    hardware = await attachHardware({
+      board,
+      conversation,
+      log,
+      clock,
+      maxHoldMs: config.conversation.max_turn_ms,
+      onLongPress: () => backend.resetConversation(),
+    });
+    const hw = hardware;
+    cleanups.push(() => hw.close());
     const keyButton = board.buttons.find((b) => b.driver === "keyboard");
     let keyboard: KeyboardButton | null = null;
     if (keyButton?.key) {
@@ -162,11 +172,14 @@ async function chooseDevice(
   return fallback;
 }
 
-function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: string[]): Record<string, unknown> {
+function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: BoardProfile["buttons"]): Record<string, unknown> {
   switch (cmd.Command) {
     case "Button": {
-      if (!buttons.includes(cmd.Name)) throw new Error(`no button named '${cmd.Name}'; this board has: ${[...new Set(buttons)].join(", ")}`);
-      if (cmd.Action === "down") conversation.press();
+      const button = buttons.find((b) => b.name === cmd.Name);
+      if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${[...new Set(buttons.map((b) => b.name))].join(", ")}`);
+      // The first of the board's buttons with that name that speaks as a particular user.
+      const userId = buttons.find((b) => b.name === cmd.Name && b.user_id)?.user_id;
+      if (cmd.Action === "down") conversation.press(userId);
       else conversation.release();
       return { State: conversation.state };
     }

@@ -28,4 +28,6 @@ export interface AgentBackend {
   commitTurn(): boolean;
   /** Interrupt the agent's reply. */
   cancelReply(): boolean;
+  /** Forget the conversation so far (long press): the next turn starts a new one. */
+  resetConversation(): void;
 }

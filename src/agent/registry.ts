@@ -13,12 +13,14 @@ export interface BackendContext {
   token: string;
   log: Logger;
   clock: Clock;
+  /** Extra parameters for the agent at each session start (the car's GPS position). */
+  extraParams?: () => Record<string, string> | null;
 }
 
 type BackendFactory = (ctx: BackendContext) => AgentBackend;
 
 const backends: Record<Config["agent"]["backend"], BackendFactory> = {
-  coze: ({ config, url, token, log, clock }) => {
+  coze: ({ config, url, token, log, clock, extraParams }) => {
     const a = config.agent;
     return new CozeBackend(
       {
@@ -35,6 +37,7 @@ const backends: Record<Config["agent"]["backend"], BackendFactory> = {
           outputFrameMs: config.audio.downlink_codec === "opus" ? 60 : 40,
           ...(a.voice_id ? { voiceId: a.voice_id } : {}),
           speechRate: a.speech_rate,
+          ...(extraParams ? { extraParams } : {}),
           turnDetection:
             config.conversation.mode === "free"
               ? { type: "server_vad", prefixPaddingMs: config.conversation.vad.prefix_padding_ms, silenceDurationMs: config.conversation.vad.silence_duration_ms }

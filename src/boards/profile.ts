@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { sampleRate } from "../config/schema.js";
+import { ledPatternsSchema as ledPatterns } from "../hardware/leds/patterns";
 
 const CODEC = z.enum(["pcm", "opus", "g711a", "g711u"]);
 const pin = z.int().min(0).max(63);
@@ -46,20 +47,6 @@ const button = z.discriminatedUnion("driver", [
   // A key on a serial button panel (see firmware/panel/PROTOCOL.md).
   z.strictObject({ name: z.string().min(1), driver: z.literal("serial"), key: z.string().min(1).optional(), ...buttonTiming }),
 ], { error: 'expected driver "keyboard", "control", "gpio" or "serial"' });
-
-const color = z.union([z.string().regex(/^#[0-9a-fA-F]{6}$/, 'expected "#rrggbb"'), z.tuple([z.int().min(0).max(255), z.int().min(0).max(255), z.int().min(0).max(255)])]);
-
-const ledPatterns = z.record(
-  z.enum(["idle", "connecting", "listening", "thinking", "speaking", "error", "offline", "muted"], {
-    error: "expected a device state: idle, connecting, listening, thinking, speaking, error, offline, muted",
-  }),
-  z.strictObject({
-    color: color.optional(),
-    brightness: z.number().min(0).max(1).optional(),
-    effect: z.enum(["off", "solid", "blink", "pulse", "spin"]).optional(),
-    period_ms: z.int().min(50).max(10_000).optional(),
-  }),
-);
 
 const powerPin = z.strictObject({ pin, active_low: z.boolean().default(false) });
 

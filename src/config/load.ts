@@ -89,7 +89,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // The board supplies audio defaults, so it is read before the rest is validated.
   const selected = z.object({ board: boardName }).safeParse(raw, { error: plainEnglish });
   if (!selected.success) return fail(selected.error);
-  const board = loadBoard(selected.data.board, opts.boardsDir);
+  // TALKBOX_BOARDS_DIR: a folder of your own profiles instead of the shipped ones.
+  const env = opts.env ?? process.env;
+  const board = loadBoard(selected.data.board, opts.boardsDir ?? (env.TALKBOX_BOARDS_DIR || undefined));
 
   const { capture, playback } = board.audio;
   const parsed = configSchema({

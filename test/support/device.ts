@@ -20,6 +20,8 @@ export interface DeviceOptions {
   spk?: HardwareOptions;
   /** The device state to wait for before the test starts (default idle). */
   ready?: string;
+  /** The board profile (default sim). */
+  board?: string;
 }
 
 export interface HardwareOptions {
@@ -52,7 +54,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const rig = await startRig({ micRate: rate, ...o.rig });
   const socket = path.join(rig.dir, "control.sock");
   const config: Record<string, Record<string, unknown> | string> = {
-    board: "sim",
+    board: o.board ?? "sim",
     agent: {
       url: emulator.url,
       bot_id: "7000000000000000001",

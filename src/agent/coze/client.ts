@@ -112,6 +112,12 @@ export class CozeBackend implements AgentBackend {
     return this.send(C.cancel);
   }
 
+  resetConversation(): void {
+    this.conversationId = undefined;
+    // Coze starts a new context section; a link opened later simply sends no conversation_id.
+    this.send(C.conversationClear);
+  }
+
   private send(eventType: string, data?: unknown): boolean {
     const ws = this.ws;
     if (this.phase !== "ready" || !ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -217,6 +223,7 @@ export class CozeBackend implements AgentBackend {
     if (type === S.chatCreated) {
       const settings: CozeSessionSettings = { ...this.opts.session };
       if (this.conversationId) settings.conversationId = this.conversationId;
+      else delete settings.conversationId;
       ws.send(encodeEvent(C.chatUpdate, buildChatUpdate(settings)));
       return;
     }

@@ -11,6 +11,8 @@ export interface CozeSessionSettings {
   voiceId?: string;
   speechRate: number;
   turnDetection: { type: "client_interrupt" } | { type: "server_vad"; prefixPaddingMs: number; silenceDurationMs: number };
+  /** Asked at every (re)connect: e.g. the GPS position as extra_params.latitude / longitude. */
+  extraParams?: () => Record<string, string> | null;
 }
 
 /** Builds the `chat.update` payload for one link (sent again after every reconnect). */
@@ -18,6 +20,8 @@ export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
   const chat_config: NonNullable<ChatUpdateData["chat_config"]> = { user_id: s.userId, auto_save_history: true };
   // The vendor's docs: leave conversation_id out rather than sending it empty.
   if (s.conversationId) chat_config.conversation_id = s.conversationId;
+  const extra = s.extraParams?.();
+  if (extra) chat_config.extra_params = extra;
   const codec: CozeCodec = s.output.codec;
   const output_audio: NonNullable<ChatUpdateData["output_audio"]> = { codec, speech_rate: s.speechRate };
   if (codec === "opus") {

@@ -1,0 +1,165 @@
+/**
+ * Brings up the board's hardware from its profile: talk buttons (GPIO, serial panel)
+ * feed the conversation; the device state drives the LEDs and the panel's LED; a
+ * serial GPS provides the position. A part that fails to open is logged with its
+ * fix and left out: the daemon keeps running (the control socket still works).
+ */
+import type { BoardProfile, ButtonProfile, LedProfile } from "../boards/profile";
+import type { Clock } from "../device/clock";
+import type { Conversation } from "../device/conversation";
+import type { StateChange } from "../device/state-machine";
+import type { Logger } from "../log/logger";
+import { Button, type ButtonEvent } from "./buttons/button";
+import { watchButton } from "./buttons/gpio-button";
+import { openGpio } from "./gpio/open";
+import type { GpioOutput } from "./gpio/types";
+import { LedController, openLedDriver, type LedHardware } from "./leds/driver";
+import { resolveLedPatterns } from "./leds/patterns";
+import { GpsReader } from "./serial/gps";
+import { SerialPanel } from "./serial/panel";
+
+export interface HardwareOptions {
+  board: BoardProfile;
+  conversation: Conversation;
+  log: Logger;
+  clock: Clock;
+  /** A press held longer is taken as released. */
+  maxHoldMs: number;
+  /** Long press: start a new conversation. */
+  onLongPress: () => void;
+}
+
+export interface Hardware {
+  /** The latest GPS position for the agent, if a GPS is configured and has a fix. */
+  location(): { latitude: string; longitude: string } | null;
+  close(): Promise<void>;
+}
+
+export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
+  const { board, conversation, log, clock } = o;
+  const closers: Array<() => void | Promise<void>> = [];
+  const chipLabels = board.gpio_chip_labels;
+  const openOutput = async (pin: number, initial: 0 | 1): Promise<GpioOutput> =>
+    openGpio({ direction: "out", pin, initial, chipLabels, logger: log, onError: (err) => log.error(err.message) });
+
+  const onButton = (b: ButtonProfile) => (e: ButtonEvent): void => {
+    switch (e.type) {
+      case "down":
+        conversation.press(b.user_id);
+        return;
+      case "up":
+        if (e.stuck) log.warn(`button '${b.name}' held for ${Math.round(e.heldMs / 1000)} s: taken as released (is it stuck?)`);
+        conversation.release();
+        return;
+      case "long":
+        log.info(`long press on '${b.name}': starting a new conversation`);
+        o.onLongPress();
+        return;
+      case "double":
+        log.info(`double press on '${b.name}'`);
+        return;
+    }
+  };
+  const timing = (b: ButtonProfile) => ({
+    name: b.name,
+    ...(b.user_id ? { userId: b.user_id } : {}),
+    clock,
+    debounceMs: b.debounce_ms,
+    longPressMs: b.long_press_ms,
+    doublePressMs: b.double_press_ms,
+    maxHoldMs: o.maxHoldMs,
+  });
+
+  for (const b of board.buttons) {
+    if (b.driver !== "gpio") continue;
+    try {
+      const input = await openGpio({ direction: "in", pin: b.pin, activeLow: b.active_low, pull: b.pull, chipLabels, logger: log, onError: (err) => log.error(err.message) });
+      const button = watchButton(input, timing(b), onButton(b));
+      closers.push(() => {
+        button.close();
+        input.close();
+      });
+      log.info(`button '${b.name}' on GPIO${b.pin} (${input.description})`);
+    } catch (err) {
+      log.error(`button '${b.name}' on GPIO${b.pin} is not available: ${(err as Error).message}`);
+    }
+  }
+
+  const serialButtons = board.buttons.filter((b) => b.driver === "serial");
+  if (board.serial.panel) {
+    const panel = new SerialPanel({
+      path: board.serial.panel.path,
+      baudRate: board.serial.panel.baud,
+      buttonNames: serialButtons.map((b) => b.key ?? b.name),
+      logger: log.child({ component: "panel" }),
+      clock,
+    });
+    const buttons = new Map(serialButtons.map((b) => [(b.key ?? b.name).toLowerCase(), new Button(timing(b), onButton(b))]));
+    panel.on("down", (name: string) => buttons.get(name)?.edge(1));
+    panel.on("up", (name: string) => buttons.get(name)?.edge(0));
+    conversation.on("state", (c: StateChange) => panel.setState(c.to));
+    panel.setState(conversation.state);
+    panel.start();
+    closers.push(async () => {
+      for (const b of buttons.values()) b.close();
+      await panel.close();
+    });
+  } else if (serialButtons.length > 0) {
+    log.warn(`buttons ${serialButtons.map((b) => `'${b.name}'`).join(", ")} are on a serial panel, but the profile has no serial.panel`);
+  }
+
+  for (const l of board.leds) {
+    try {
+      const driver = await openLedDriver(ledHardware(l), { openOutput, clock, logger: log });
+      const leds = new LedController({ driver, clock, logger: log, patterns: resolveLedPatterns(l.patterns ?? {}) });
+      leds.setState(conversation.state);
+      conversation.on("state", (c: StateChange) => leds.setState(c.to));
+      closers.push(() => leds.close());
+    } catch (err) {
+      log.error(`LEDs (${l.driver}) are not available: ${(err as Error).message}`);
+    }
+  }
+
+  for (const e of board.enable_pins) {
+    try {
+      const out = await openOutput(e.pin, e.active_low ? 0 : 1);
+      closers.push(() => out.close());
+    } catch (err) {
+      log.error(`enable pin '${e.name}' on GPIO${e.pin} is not available: ${(err as Error).message}`);
+    }
+  }
+
+  let gps: GpsReader | null = null;
+  if (board.serial.gps) {
+    gps = new GpsReader({ path: board.serial.gps.path, baudRate: board.serial.gps.baud, logger: log.child({ component: "gps" }), clock });
+    gps.start();
+    const g = gps;
+    closers.push(() => g.close());
+  }
+
+  return {
+    location: () => gps?.location() ?? null,
+    async close() {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          log.debug({ err: (err as Error).message }, "closing hardware");
+        }
+      }
+    },
+  };
+}
+
+function ledHardware(l: LedProfile): LedHardware {
+  switch (l.driver) {
+    case "gpio":
+      return { driver: "gpio", pin: l.pin, active_low: l.active_low };
+    case "pwm-gpio":
+      return { driver: "pwm-gpio", pin: l.pin, active_low: l.active_low, pwm_hz: l.pwm_hz };
+    case "apa102":
+      return l.spi
+        ? { driver: "apa102-spi", count: l.count, device: l.spi, ...(l.power ? { power: l.power } : {}) }
+        : { driver: "apa102-bitbang", count: l.count, data_pin: l.data_pin!, clock_pin: l.clock_pin!, ...(l.power ? { power: l.power } : {}) };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A serial button panel (a microcontroller in a car dash) over a real pty pair with
+ * the real serialport package: its button drives a push-to-talk turn against the
+ * emulator, its LED follows the device state, and unplugging it releases a held
+ * button; plugged back, it works again.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { startDevice } from "../support/device";
+import { DeviceEnd, PtyPair } from "../unit/serial-pty";
+
+function writeBoard(dir: string, panelPath: string): string {
+  const boards = path.join(dir, "boards");
+  fs.mkdirSync(boards);
+  fs.writeFileSync(
+    path.join(boards, "car-test.yaml"),
+    YAML.stringify({
+      name: "car-test",
+      description: "rig audio and a serial panel on a pty",
+      audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
+      buttons: [
+        { name: "talk", driver: "serial", key: "talk", user_id: "driver" },
+        { name: "talk", driver: "control" },
+      ],
+      serial: { panel: { path: panelPath, baud: 115200 } },
+    }),
+  );
+  return boards;
+}
+
+describe("serial button panel", { timeout: 60_000 }, () => {
+  test("a panel button drives a turn; unplugged mid-press it releases; replugged it works again", async () => {
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "talkbox-panel-"));
+    let pair = await PtyPair.start(dir);
+    const boards = writeBoard(dir, pair.a);
+    const dev = await startDevice({ board: "car-test", env: { TALKBOX_BOARDS_DIR: boards } });
+    let panel = await DeviceEnd.open(pair.b);
+    try {
+      await panel.send("HELLO dash-panel 1.0\n");
+      await panel.waitFor("LED idle");
+
+      await panel.send("BTN talk DOWN\n");
+      await panel.waitFor("LED listening");
+      await dev.appends(40);
+      const first = dev.nextTurn();
+      await panel.send("BTN talk UP\n");
+      await panel.waitFor("LED thinking");
+      assert.equal((await first).canceled, false);
+      await panel.waitFor("LED speaking");
+      await panel.waitFor("LED idle");
+      assert.equal((await dev.status()).State, "idle");
+
+      // Unplugged with the button held: the daemon must not keep listening forever.
+      await panel.send("BTN talk DOWN\n");
+      await panel.waitFor("LED listening");
+      await dev.appends(25);
+      const second = dev.nextTurn();
+      await panel.close();
+      await pair.stop();
+      assert.ok((await second).audio.length > 0, "the held turn was committed when the panel vanished");
+      await dev.daemon.waitForLog((l) => /serial panel .* unplugged|disconnected/i.test(l.msg));
+
+      pair = await PtyPair.start(dir);
+      panel = await DeviceEnd.open(pair.b);
+      await panel.send("HELLO dash-panel 1.0\n");
+      await panel.waitFor(/^LED (idle|speaking|thinking)$/, 10_000);
+      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.findLastIndex((l) => l.msg === "state speaking"));
+      await panel.send("BTN talk DOWN\n");
+      await panel.waitFor("LED listening");
+      await dev.appends(20);
+      const third = dev.nextTurn();
+      await panel.send("BTN talk UP\n");
+      assert.equal((await third).canceled, false);
+    } finally {
+      await panel.close().catch(() => {});
+      await dev.stop().catch(() => {});
+      await pair.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
