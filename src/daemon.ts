@@ -123,7 +123,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log,
       clock,
       maxHoldMs: config.conversation.max_turn_ms,
-      onLongPress: () => backend.resetConversation(),
+      newConversation: () => backend.resetConversation(),
     });
     const hw = hardware;
     cleanups.push(() => hw.close());

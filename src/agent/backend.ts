@@ -30,4 +30,6 @@ export interface AgentBackend {
   cancelReply(): boolean;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
+  /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */
+  setTurnDetection(mode: "push-to-talk" | "free"): void;
 }

@@ -43,6 +43,7 @@ const backends: Record<Config["agent"]["backend"], BackendFactory> = {
               ? { type: "server_vad", prefixPaddingMs: config.conversation.vad.prefix_padding_ms, silenceDurationMs: config.conversation.vad.silence_duration_ms }
               : { type: "client_interrupt" },
         },
+        vad: { prefixPaddingMs: config.conversation.vad.prefix_padding_ms, silenceDurationMs: config.conversation.vad.silence_duration_ms },
         connectTimeoutMs: a.connect_timeout_ms,
         pingIntervalMs: a.ping_interval_ms,
         pingTimeoutMs: a.ping_timeout_ms,

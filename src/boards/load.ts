@@ -23,7 +23,16 @@ function boardNames(dir: string): string[] {
   return files.filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -".yaml".length)).sort();
 }
 
-export function loadBoard(name: string, dir: string = defaultBoardsDir()): BoardProfile {
+/** Mappings merge key by key; anything else (lists included) replaces. */
+function merge(base: unknown, over: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+export function loadBoard(name: string, dir: string = defaultBoardsDir(), overrides?: Record<string, unknown>, overridesFile?: string): BoardProfile {
   const file = path.join(dir, `${name}.yaml`);
   const names = boardNames(dir);
   // Checking against the listing also keeps names like "../x" from reaching the filesystem.
@@ -33,8 +42,11 @@ export function loadBoard(name: string, dir: string = defaultBoardsDir()): Board
         `Set board (or TALKBOX_BOARD) to one of them, or create ${name}.yaml from sim.yaml`,
     ]);
   }
-  const parsed = boardProfileSchema.safeParse(readYaml(file), { error: plainEnglish });
-  if (!parsed.success) throw new ConfigError(file, issueLines(parsed.error));
+  const parsed = boardProfileSchema.safeParse(overrides ? merge(readYaml(file), overrides) : readYaml(file), { error: plainEnglish });
+  if (!parsed.success) {
+    const where = overrides ? `${file} with board_overrides from ${overridesFile ?? "the config"}` : file;
+    throw new ConfigError(where, issueLines(parsed.error));
+  }
   const profile = parsed.data;
   if (profile.name !== name) {
     throw new ConfigError(file, [`name: expected "${name}" (a profile's name must match its file name)`]);

@@ -30,6 +30,8 @@ const buttonTiming = {
   double_press_ms: z.int().min(100).max(2000).default(400),
   // Several talk buttons (driver / passenger) may speak as different users.
   user_id: z.string().min(1).optional(),
+  long_press_action: z.enum(["new-conversation", "none"]).default("new-conversation"),
+  double_press_action: z.enum(["toggle-mode", "new-conversation", "none"]).default("toggle-mode"),
 };
 
 const button = z.discriminatedUnion("driver", [

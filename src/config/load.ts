@@ -87,11 +87,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   };
 
   // The board supplies audio defaults, so it is read before the rest is validated.
-  const selected = z.object({ board: boardName }).safeParse(raw, { error: plainEnglish });
+  const selected = z
+    .object({ board: boardName, board_overrides: z.record(z.string(), z.unknown()).optional() })
+    .safeParse(raw, { error: plainEnglish });
   if (!selected.success) return fail(selected.error);
   // TALKBOX_BOARDS_DIR: a folder of your own profiles instead of the shipped ones.
   const env = opts.env ?? process.env;
-  const board = loadBoard(selected.data.board, opts.boardsDir ?? (env.TALKBOX_BOARDS_DIR || undefined));
+  const board = loadBoard(selected.data.board, opts.boardsDir ?? (env.TALKBOX_BOARDS_DIR || undefined), selected.data.board_overrides, file ?? undefined);
 
   const { capture, playback } = board.audio;
   const parsed = configSchema({

@@ -103,6 +103,8 @@ const agentSchema = z
 export function configSchema(audio: AudioDefaults) {
   return z.strictObject({
     board: boardName,
+    // Any board-profile key, merged over the profile (mappings merge, lists replace); validated with it.
+    board_overrides: z.record(z.string(), z.unknown()).optional(),
     agent: agentSchema.prefault({}),
     conversation: z
       .strictObject({

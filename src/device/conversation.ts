@@ -58,7 +58,7 @@ export class Conversation extends EventEmitter {
 
   constructor(private readonly o: ConversationOptions) {
     super();
-    this.gate = new EchoGate(o.mode === "free" ? o.echo : "none", o.echoTailMs, o.clock);
+    this.gate = new EchoGate(o.echo, o.echoTailMs, o.clock);
     this.stats = new TurnStats(o.clock);
     this.machine = new DeviceStateMachine(
       { clock: o.clock, mode: o.mode, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
@@ -90,14 +90,26 @@ export class Conversation extends EventEmitter {
 
   release(): void {
     const turn = this.stats.current;
-    const empty = this.o.mode === "push-to-talk" && this.streaming && turn?.framesSent === 0 && this.o.uplink.pendingBytes === 0;
+    const empty = this.machine.mode === "push-to-talk" && this.streaming && turn?.framesSent === 0 && this.o.uplink.pendingBytes === 0;
     this.machine.dispatch({ type: "button.up", empty });
+  }
+
+  /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */
+  toggleMode(): boolean {
+    const next = this.machine.mode === "free" ? "push-to-talk" : "free";
+    if (!this.machine.setMode(next)) {
+      this.o.log.info("not switching modes while the agent thinks or speaks; press to interrupt it first");
+      return false;
+    }
+    this.o.backend.setTurnDetection(next);
+    this.o.log.info(`switched to ${next === "free" ? "free conversation" : "push-to-talk"}`);
+    return true;
   }
 
   status(): Record<string, unknown> {
     return {
       State: this.machine.state,
-      Mode: this.o.mode,
+      Mode: this.machine.mode,
       Link: this.link,
       Playing: this.o.playback.playing,
       Underruns: this.o.playback.underruns,
@@ -112,8 +124,10 @@ export class Conversation extends EventEmitter {
 
   private onFrame(frame: UplinkFrame): void {
     if (!this.streaming || !this.usable) return;
-    // The echo gate sends silence, not nothing: the server's VAD keeps its timing.
-    this.send(this.gate.closed ? this.o.uplink.silence() : this.o.uplink.encode(frame));
+    // The echo gate sends silence, not nothing: the server's VAD keeps its timing. In
+    // push-to-talk it does not apply: pressing the button is the user saying "I am talking".
+    const gated = this.machine.mode === "free" && this.gate.closed;
+    this.send(gated ? this.o.uplink.silence() : this.o.uplink.encode(frame));
   }
 
   private send(payload: Buffer): void {
@@ -208,7 +222,7 @@ export class Conversation extends EventEmitter {
         log.debug("the agent hears speech");
         // Dispatch first: a barge-in marks the interrupted turn before the new one starts.
         machine.dispatch({ type: "speech.started" });
-        if (this.o.mode === "free") this.stats.begin(this.o.userId);
+        if (this.machine.mode === "free") this.stats.begin(this.o.userId);
         return;
       case "input.speech_stopped":
         log.debug("the agent heard the end of speech");

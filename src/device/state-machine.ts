@@ -67,7 +67,7 @@ export interface StateMachineOptions {
 export interface StateChange {
   from: DeviceState;
   to: DeviceState;
-  cause: DeviceInput["type"] | "timeout";
+  cause: DeviceInput["type"] | "timeout" | "mode";
 }
 
 export class DeviceStateMachine {
@@ -77,7 +77,7 @@ export class DeviceStateMachine {
   private replyDone = false;
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
-  private readonly free: boolean;
+  private free: boolean;
 
   constructor(
     private readonly opts: StateMachineOptions,
@@ -89,6 +89,31 @@ export class DeviceStateMachine {
 
   get state(): DeviceState {
     return this.current;
+  }
+
+  get mode(): ConversationMode {
+    return this.free ? "free" : "push-to-talk";
+  }
+
+  /**
+   * Switches between push-to-talk and free conversation (a double press). Not while
+   * the agent thinks or speaks. A push-to-talk turn just begun (the double press's
+   * second press) is dropped, not sent.
+   */
+  setMode(mode: ConversationMode): boolean {
+    if (mode === this.mode) return true;
+    if (this.current === "thinking" || this.current === "speaking") return false;
+    if (this.current === "listening" && !this.free) {
+      this.disarm();
+      this.effect({ type: "turn.abort" });
+    }
+    const streaming = this.free && this.linkUp && !this.muted;
+    this.free = mode === "free";
+    this.muted = false;
+    if (streaming) this.effect({ type: "stream.stop" });
+    if (this.free && this.linkUp) this.effect({ type: "stream.start" });
+    if (this.linkUp && this.current !== "error") this.go(this.rest, "mode");
+    return true;
   }
 
   /** The state the device rests in when nothing is going on. */

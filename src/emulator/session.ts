@@ -21,7 +21,7 @@ import { SpeechDetector, type AppendInfo, type Utterance } from "./speech-detect
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
 /** Known client events the echo agent does not act on yet. */
-const NOT_IMPLEMENTED = new Set<string>([C.messageCreate, C.submitToolOutputs, C.conversationClear, "input_text.generate_audio"]);
+const NOT_IMPLEMENTED = new Set<string>([C.messageCreate, C.submitToolOutputs, "input_text.generate_audio"]);
 const KNOWN = new Set<string>([...Object.values(C), ...NOT_IMPLEMENTED]);
 const KNOWN_SERVER_EVENTS = new Set<string>(Object.values(S));
 /** Sent whatever event_subscriptions says (UNCONFIRMED for the real service): without them a client cannot work at all. */
@@ -155,6 +155,11 @@ export class EmulatorSession {
         return this.onAppend(ev, raw, atNs);
       case C.complete:
         return this.onComplete(raw, atNs);
+      case C.conversationClear:
+        // A new context: the next reply belongs to a new conversation. (The notes list no
+        // server event answering it, so none is sent.)
+        this.conversationId = `conv_emu_${randomUUID()}`;
+        return;
       case C.clear:
         this.resetBuffer();
         this.input?.detector?.clear();

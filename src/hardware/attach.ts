@@ -25,8 +25,8 @@ export interface HardwareOptions {
   clock: Clock;
   /** A press held longer is taken as released. */
   maxHoldMs: number;
-  /** Long press: start a new conversation. */
-  onLongPress: () => void;
+  /** Start a new conversation (forget the agent's context). */
+  newConversation: () => void;
 }
 
 export interface Hardware {
@@ -42,6 +42,15 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
   const openOutput = async (pin: number, initial: 0 | 1): Promise<GpioOutput> =>
     openGpio({ direction: "out", pin, initial, chipLabels, logger: log, onError: (err) => log.error(err.message) });
 
+  const act = (action: ButtonProfile["double_press_action"], what: string): void => {
+    if (action === "new-conversation") {
+      log.info(`${what}: starting a new conversation`);
+      o.newConversation();
+    } else if (action === "toggle-mode") {
+      log.info(`${what}: switching between push-to-talk and free conversation`);
+      conversation.toggleMode();
+    }
+  };
   const onButton = (b: ButtonProfile) => (e: ButtonEvent): void => {
     switch (e.type) {
       case "down":
@@ -52,12 +61,9 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
         conversation.release();
         return;
       case "long":
-        log.info(`long press on '${b.name}': starting a new conversation`);
-        o.onLongPress();
-        return;
+        return act(b.long_press_action, `long press on '${b.name}'`);
       case "double":
-        log.info(`double press on '${b.name}'`);
-        return;
+        return act(b.double_press_action, `double press on '${b.name}'`);
     }
   };
   const timing = (b: ButtonProfile) => ({

@@ -252,7 +252,7 @@ describe("loadConfig: bad files", () => {
     ["an unknown mode", (c) => (c.conversation = { mode: "hands-free" }), "conversation.mode", /"push-to-talk".*"free"/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
     ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, bot_id, token/],
-    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, agent, conversation, audio, control, log/],
+    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, control, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
     ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
     ["a device_id with letters", (c) => (c.agent.device_id = "dev-1"), "agent.device_id", /digits only/],
@@ -353,6 +353,29 @@ describe("echo default from the board", () => {
     };
     assert.equal(echoOf("aec"), "none");
     assert.equal(echoOf("plain"), "gate");
+  });
+});
+
+describe("board_overrides", () => {
+  test("the config can change any profile key: a button pin, LEDs, the capture device", () => {
+    const { file } = writeConfig(
+      base((c) => {
+        c.board = "usb-generic";
+        c.board_overrides = { buttons: [{ name: "talk", driver: "gpio", pin: 22 }], audio: { capture: { device: "plughw:2,0" } } };
+      }),
+    );
+    const { board, config } = loadConfig({ path: file, env: {} });
+    assert.deepEqual(board.buttons.map((b) => [b.name, b.driver, b.driver === "gpio" ? b.pin : null]), [["talk", "gpio", 22]]);
+    assert.equal(board.audio.capture.device, "plughw:2,0");
+    assert.equal(board.audio.capture.sample_rate, 16000, "keys not overridden stay");
+    assert.equal(config.audio.input.device, "plughw:2,0");
+  });
+
+  test("a bad override names the profile, the config file and the key", () => {
+    const { file } = writeConfig(base((c) => ((c.board = "usb-generic"), (c.board_overrides = { leds: [{ driver: "gpio", pin: 99 }] }))));
+    const err = configError(() => loadConfig({ path: file, env: {} }));
+    assert.match(err.message, /usb-generic\.yaml with board_overrides from .*talkbox\.yaml/);
+    assert.match(err.message, /leds\[0\]\.pin: .*63/);
   });
 });
 

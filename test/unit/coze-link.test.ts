@@ -18,6 +18,7 @@ function link(emu: Emulator, botId = "b1", token = "tok-1234", clock = new FakeC
       botId,
       token,
       session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
+      vad: { prefixPaddingMs: 600, silenceDurationMs: 500 },
       connectTimeoutMs: 5000,
       pingIntervalMs: 15_000,
       pingTimeoutMs: 10_000,
@@ -117,6 +118,29 @@ describe("Coze link", () => {
     assert.equal(emu.sessions().length, sessions + 1);
     const update = emu.sessions().at(-1)!.received[0]!.event!;
     assert.equal((update.data?.chat_config as { conversation_id?: string }).conversation_id, started.conversationId);
+    await backend.stop();
+  });
+
+  test("switching to free conversation sends chat.update with server VAD, and a new conversation sends conversation.clear", async () => {
+    const { backend, next } = link(emu);
+    backend.start();
+    await next("link.ready");
+    const session = emu.sessions().at(-1)!;
+    const before = session.received.length;
+    backend.setTurnDetection("free");
+    backend.resetConversation();
+    const sent = await new Promise<string[]>((resolve) => {
+      const on = (i: number): void => {
+        if (i !== session.index || emu.sessions()[i]!.received.length < before + 2) return;
+        emu.events.off("client-event", on);
+        resolve(emu.sessions()[i]!.received.slice(before).map((r) => r.event!.event_type));
+      };
+      emu.events.on("client-event", on);
+      on(session.index);
+    });
+    assert.deepEqual(sent, ["chat.update", "conversation.clear"]);
+    const update = session.received[before]!.event!.data as { turn_detection: Record<string, unknown> };
+    assert.deepEqual(update.turn_detection, { type: "server_vad", prefix_padding_ms: 600, silence_duration_ms: 500 });
     await backend.stop();
   });
 

@@ -281,3 +281,41 @@ describe("device state machine: free conversation", () => {
   });
 });
 
+describe("device state machine: switching modes (double press)", () => {
+  test("push-to-talk → free at rest: the mic starts streaming and the device listens", () => {
+    const { m, send, took } = machine();
+    send(ready);
+    took();
+    assert.equal(m.setMode("free"), true);
+    assert.deepEqual(took(), ["stream.start"]);
+    assert.equal(m.state, "listening");
+    assert.equal(m.mode, "free");
+  });
+
+  test("the double press's second press had begun a turn: it is dropped, not sent", () => {
+    const { m, send, took } = machine();
+    send(ready, down);
+    took();
+    assert.equal(m.setMode("free"), true);
+    assert.deepEqual(took(), ["turn.abort", "stream.start"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("free → push-to-talk stops the stream; muted is forgotten", () => {
+    const { m, send, took } = machine({ mode: "free" });
+    send(ready, down);
+    assert.equal(m.state, "muted");
+    took();
+    assert.equal(m.setMode("push-to-talk"), true);
+    assert.deepEqual(took(), []);
+    assert.equal(m.state, "idle");
+  });
+
+  test("not while the agent thinks or speaks", () => {
+    const { m, send } = machine();
+    send(ready, down, up);
+    assert.equal(m.setMode("free"), false);
+    assert.equal(m.mode, "push-to-talk");
+  });
+});
+

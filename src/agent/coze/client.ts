@@ -21,6 +21,8 @@ export interface CozeLinkOptions {
   token: string;
   deviceId?: string;
   session: CozeSessionSettings;
+  /** Server VAD settings for when free conversation is switched on. */
+  vad: { prefixPaddingMs: number; silenceDurationMs: number };
   connectTimeoutMs: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -110,6 +112,15 @@ export class CozeBackend implements AgentBackend {
 
   cancelReply(): boolean {
     return this.send(C.cancel);
+  }
+
+  setTurnDetection(mode: "push-to-talk" | "free"): void {
+    const s = this.opts.session;
+    const vad = this.opts.vad;
+    s.turnDetection =
+      mode === "free" ? { type: "server_vad", prefixPaddingMs: vad.prefixPaddingMs, silenceDurationMs: vad.silenceDurationMs } : { type: "client_interrupt" };
+    // chat.update may change the config mid-session; later links send it with the rest.
+    this.send(C.chatUpdate, { turn_detection: buildChatUpdate(s).turn_detection });
   }
 
   resetConversation(): void {
