@@ -21,7 +21,9 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     private readonly device: string,
     readonly format: PcmFormat,
     private readonly log: Logger,
-    private readonly periodMs = 20,
+    // 40 ms: half the wake-ups of 20 ms for an always-on mic; at most 40 ms is still in
+    // ALSA's buffer at a key release.
+    private readonly periodMs = 40,
   ) {
     super();
     this.description = `ALSA capture '${device}' ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
