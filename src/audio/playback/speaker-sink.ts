@@ -65,7 +65,9 @@ export class SpeakerSink implements PcmSink {
   }
 
   async close(): Promise<void> {
-    this.speaker.close(true);
+    // Without a flush, closing drains: the last few milliseconds still queued in the
+    // device are played instead of cut off (at most the worker's 40–60 ms).
+    this.speaker.close(false);
   }
 
   onError(listener: (err: Error) => void): void {
