@@ -31,25 +31,38 @@ const OPUS_SET_COMPLEXITY = 4010;
  */
 export const OPUS_COMPLEXITY = 5;
 
+interface RawOpus {
+  implementation: OpusCodec["implementation"];
+  encode(pcm: Buffer, frameSamples: number): Buffer;
+  decode(packet: Buffer): Buffer;
+}
+
+function loadNative(rate: number): RawOpus {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { OpusEncoder } = require("@discordjs/opus") as typeof import("@discordjs/opus");
+  const native = new OpusEncoder(rate, 1);
+  native.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+  return { implementation: "native", encode: (pcm) => native.encode(pcm), decode: (packet) => native.decode(packet) };
+}
+
+function loadOpusscript(rate: number): RawOpus {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OpusScript = require("opusscript") as typeof import("opusscript");
+  const wasm = new OpusScript(rate as 8000 | 12000 | 16000 | 24000 | 48000, 1, OpusScript.Application.VOIP);
+  wasm.encoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+  return {
+    implementation: "opusscript",
+    encode: (pcm, frameSamples) => Buffer.from(wasm.encode(pcm, frameSamples)),
+    decode: (packet) => Buffer.from(wasm.decode(packet)),
+  };
+}
+
 export function createOpus(rate: number, log?: Logger): OpusCodec {
   if (!(OPUS_RATES as readonly number[]).includes(rate)) throw new Error(`Opus runs at ${OPUS_RATES.join(", ")} Hz, not ${rate} Hz`);
+  let raw: RawOpus | null = null;
   if (process.env.TALKBOX_OPUS !== "opusscript") {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { OpusEncoder } = require("@discordjs/opus") as typeof import("@discordjs/opus");
-      const native = new OpusEncoder(rate, 1);
-      native.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
-      return {
-        implementation: "native",
-        encode(pcm, frameSamples) {
-          // libopus via @discordjs/opus aborts the whole process on a wrong frame length.
-          if (pcm.length !== frameSamples * 2 || !isLegalOpusFrame(frameSamples, rate)) {
-            throw new Error(`Opus frame of ${pcm.length} bytes is not a legal ${frameSamples}-sample frame at ${rate} Hz`);
-          }
-          return native.encode(pcm);
-        },
-        decode: (packet) => native.decode(packet),
-      };
+      raw = loadNative(rate);
     } catch (err) {
       if (!warned) {
         warned = true;
@@ -57,18 +70,16 @@ export function createOpus(rate: number, log?: Logger): OpusCodec {
       }
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const OpusScript = require("opusscript") as typeof import("opusscript");
-  const wasm = new OpusScript(rate as 8000 | 12000 | 16000 | 24000 | 48000, 1, OpusScript.Application.VOIP);
-  wasm.encoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+  const codec = raw ?? loadOpusscript(rate);
   return {
-    implementation: "opusscript",
+    implementation: codec.implementation,
     encode(pcm, frameSamples) {
+      // libopus via @discordjs/opus aborts the whole process on a wrong frame length.
       if (pcm.length !== frameSamples * 2 || !isLegalOpusFrame(frameSamples, rate)) {
         throw new Error(`Opus frame of ${pcm.length} bytes is not a legal ${frameSamples}-sample frame at ${rate} Hz`);
       }
-      return Buffer.from(wasm.encode(pcm, frameSamples));
+      return codec.encode(pcm, frameSamples);
     },
-    decode: (packet) => Buffer.from(wasm.decode(packet)),
+    decode: (packet) => codec.decode(packet),
   };
 }

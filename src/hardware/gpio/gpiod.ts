@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { Backoff } from "../../net/backoff";
 import type { Clock, ClockTimer } from "../../device/clock";
 import type { Logger } from "../../log/logger";
 import { EdgeTimeMapper } from "./edge-time";
@@ -65,23 +66,16 @@ class ToolChild {
   }
 }
 
-/** Restart delays doubling from minMs to maxMs; a child that ran stableMs starts the series over. */
-class Backoff {
-  private nextMs: number;
-  constructor(
-    private readonly minMs: number,
-    private readonly maxMs: number,
-    private readonly stableMs = 10_000,
-  ) {
-    this.nextMs = minMs;
-  }
+/** A child that ran this long was healthy: its restart delays start over. */
+const STABLE_MS = 10_000;
 
-  delay(livedMs: number): number {
-    if (livedMs >= this.stableMs) this.nextMs = this.minMs;
-    const d = this.nextMs;
-    this.nextMs = Math.min(this.maxMs, this.nextMs * 2);
-    return d;
-  }
+/** Restart delays doubling from minMs to maxMs (no jitter: one line per process). */
+function restartDelays(restart: { minMs: number; maxMs: number }): (livedMs: number) => number {
+  const backoff = new Backoff({ initialMs: restart.minMs, maxMs: restart.maxMs, jitter: 0 });
+  return (livedMs) => {
+    if (livedMs >= STABLE_MS) backoff.reset();
+    return backoff.next();
+  };
 }
 
 function describe(line: GpiodLine, activeLow: boolean): string {
@@ -103,7 +97,7 @@ export class GpiodInput implements GpioInput {
   private closed = false;
   private partial = "";
   private readonly mapper = new EdgeTimeMapper();
-  private readonly backoff: Backoff;
+  private readonly restartDelay: (livedMs: number) => number;
 
   /** Reads the line once (which also proves it can be requested), then starts gpiomon. */
   static async open(line: GpiodLine, opts: GpiodDriverOptions & { pull?: Pull }): Promise<GpiodInput> {
@@ -120,7 +114,7 @@ export class GpiodInput implements GpioInput {
   ) {
     this.description = describe(line, opts.activeLow);
     this.level = this.logical(physical);
-    this.backoff = new Backoff(opts.restart.minMs, opts.restart.maxMs);
+    this.restartDelay = restartDelays(opts.restart);
   }
 
   watch(cb: (level: Level, atMs: number) => void): void {
@@ -189,7 +183,7 @@ export class GpiodInput implements GpioInput {
     this.child = undefined;
     const { chip, line } = this.line;
     report(this.opts, toolError("gpiomon", f, { chip, line }));
-    const delay = this.backoff.delay(this.opts.clock.now() - child.startedAt);
+    const delay = this.restartDelay(this.opts.clock.now() - child.startedAt);
     this.opts.logger.info({ delayMs: delay }, `restarting gpiomon for ${this.description}`);
     this.timer = this.opts.clock.setTimeout(() => void this.restart(), delay);
   }
@@ -218,7 +212,7 @@ export class GpiodOutput implements GpioOutput {
   private replacing = false;
   private timer: ClockTimer | undefined;
   private closed = false;
-  private readonly backoff: Backoff;
+  private readonly restartDelay: (livedMs: number) => number;
 
   /** Starts gpioset holding the initial level; failures are reported through onError and retried. */
   static open(line: GpiodLine, opts: GpiodDriverOptions, initial: Level): GpiodOutput {
@@ -234,7 +228,7 @@ export class GpiodOutput implements GpioOutput {
   ) {
     this.description = describe(line, opts.activeLow);
     this.want = this.physical(initial);
-    this.backoff = new Backoff(opts.restart.minMs, opts.restart.maxMs);
+    this.restartDelay = restartDelays(opts.restart);
   }
 
   write(level: Level): void {
@@ -284,6 +278,6 @@ export class GpiodOutput implements GpioOutput {
         ? new GpioError(`gpioset on ${chip} line ${line} exited: the line is no longer held; restarting it`, "failed")
         : toolError("gpioset", f, { chip, line });
     report(this.opts, err);
-    this.timer = this.opts.clock.setTimeout(() => this.start(), this.backoff.delay(this.opts.clock.now() - child.startedAt));
+    this.timer = this.opts.clock.setTimeout(() => this.start(), this.restartDelay(this.opts.clock.now() - child.startedAt));
   }
 }

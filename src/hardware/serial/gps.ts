@@ -8,7 +8,8 @@ import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../device/clock";
 import { BadLineLog } from "./bad-line-log";
 import { parseNmea, type PositionSentence } from "./nmea";
-import { ReconnectingPort, type Backoff } from "./reconnecting-port";
+import { ReconnectingPort } from "./reconnecting-port";
+import type { BackoffOptions } from "../../net/backoff";
 
 export interface GpsReaderOptions {
   path: string;
@@ -17,7 +18,7 @@ export interface GpsReaderOptions {
   logger: Logger;
   /** A fix older than this is not handed out. Default 10000 ms. */
   maxAgeMs?: number;
-  backoff?: Backoff;
+  backoff?: BackoffOptions;
   /** Time source for fix ages (and reconnect timers). */
   clock?: Clock;
 }

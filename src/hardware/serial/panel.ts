@@ -12,7 +12,8 @@ import { realClock, type Clock, type ClockTimer } from "../../device/clock";
 import type { DeviceState } from "../../device/state-machine";
 import { BadLineLog } from "./bad-line-log";
 import { helloLine, ledLine, PANEL_MAX_LINE, parsePanelLine, PING_LINE } from "./panel-protocol";
-import { ReconnectingPort, type Backoff } from "./reconnecting-port";
+import { ReconnectingPort } from "./reconnecting-port";
+import type { BackoffOptions } from "../../net/backoff";
 
 export interface SerialPanelOptions {
   path: string;
@@ -27,7 +28,7 @@ export interface SerialPanelOptions {
   pingIntervalMs?: number;
   /** A PING not answered by PONG within this many ms means the panel is gone. Default 2000. */
   pongTimeoutMs?: number;
-  backoff?: Backoff;
+  backoff?: BackoffOptions;
   clock?: Clock;
 }
 

@@ -5,6 +5,7 @@
  * Used by the button panel and the GPS reader.
  */
 import { EventEmitter } from "node:events";
+import { Backoff, type BackoffOptions } from "../../net/backoff";
 import { SerialPort } from "serialport";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../device/clock";
@@ -12,12 +13,7 @@ import { guardHangup } from "./hangup-guard";
 import { BoundedLineParser } from "./line-parser";
 import { classifyOpenError, openProblemMessage, type OpenProblem } from "./open-error";
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 5000 };
 
 export interface ReconnectingPortOptions {
   path: string;
@@ -27,7 +23,7 @@ export interface ReconnectingPortOptions {
   logger: Logger;
   /** Longest accepted line in bytes; longer lines are dropped and reported. */
   maxLineLength: number;
-  backoff?: Backoff;
+  backoff?: BackoffOptions;
   clock?: Clock;
 }
 
@@ -42,7 +38,6 @@ export type ReconnectingPortEvents = {
 export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
   private port: SerialPort | null = null;
   private timer: ClockTimer | undefined;
-  private delayMs: number;
   private running = false;
   private closed = false;
   /** The last problem logged at warn level, so a retry loop logs it once. */
@@ -53,8 +48,8 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
 
   constructor(private readonly opts: ReconnectingPortOptions) {
     super();
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.delayMs = this.backoff.initialMs;
+    // No jitter: one panel per device, nothing to de-synchronise.
+    this.backoff = new Backoff({ jitter: 0, ...(opts.backoff ?? DEFAULT_BACKOFF) });
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger;
   }
@@ -119,7 +114,7 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
         return;
       }
       this.port = port;
-      this.delayMs = this.backoff.initialMs;
+      this.backoff.reset();
       this.reported = null;
       this.log.info(`${label} ${path} connected`);
       const parser = new BoundedLineParser({
@@ -148,7 +143,7 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
   private lost(port: SerialPort, reason: string): void {
     if (this.port !== port) return;
     this.port = null;
-    this.delayMs = this.backoff.initialMs;
+    this.backoff.reset();
     this.schedule();
     this.emit("down", reason);
   }
@@ -164,12 +159,11 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
     else this.log.warn(message);
     if (!known) this.reported = problem;
     this.schedule();
-    this.delayMs = Math.min(this.delayMs * 2, this.backoff.maxMs);
   }
 
   private schedule(): void {
     if (!this.running) return;
     this.clock.clearTimeout(this.timer);
-    this.timer = this.clock.setTimeout(() => this.connect(), this.delayMs);
+    this.timer = this.clock.setTimeout(() => this.connect(), this.backoff.next());
   }
 }
