@@ -2,6 +2,7 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
+import { FileStateStore } from "./state/store";
 import { createBackend } from "./agent/registry";
 import type { AgentBackend } from "./agent/backend";
 import type { CaptureSource } from "./audio/capture/source";
@@ -88,7 +89,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     );
 
     let hardware: Hardware | null = null;
-    const backend: AgentBackend = createBackend({ config, url, token, log, clock, extraParams: () => hardware?.location() ?? null });
+    const backend: AgentBackend = createBackend({
+      config,
+      url,
+      token,
+      log,
+      clock,
+      extraParams: () => hardware?.location() ?? null,
+      tools: [],
+      state: new FileStateStore(config.state.dir, log),
+    });
     const conversation = new Conversation({
       backend,
       capture,

@@ -5,6 +5,20 @@ export interface TurnContext {
   userId: string;
 }
 
+/** What a backend (or its current link) can do; the conversation adapts instead of asking for a wire format. */
+export interface BackendCapabilities {
+  /** The server detects the end of the user's speech (free conversation needs no local VAD). */
+  serverVad: boolean;
+  /** A reply can be interrupted (false e.g. for a Coze bot behind the Volcengine gateway). */
+  interruption: boolean;
+}
+
+/** A tool's answer, JSON text (an error answer is `{"error": "..."}`). */
+export interface ToolOutput {
+  callId: string;
+  output: string;
+}
+
 /**
  * A cloud voice agent behind one long-lived link. Methods never throw for a link
  * that is down: they return false and the caller reports it (the press is never
@@ -14,6 +28,7 @@ export interface AgentBackend {
   readonly name: string;
   /** Formats negotiated on the current link, or null while not ready. */
   readonly formats: { input: AudioFormat; output: AudioFormat } | null;
+  readonly capabilities: BackendCapabilities;
   subscribe(listener: (event: AgentEvent) => void): void;
   /** Opens the link and keeps it open (reconnecting) until stop(). */
   start(): void;
@@ -26,8 +41,13 @@ export interface AgentBackend {
   appendAudio(frame: Buffer): boolean;
   /** The user finished speaking (push-to-talk release). */
   commitTurn(): boolean;
-  /** Interrupt the agent's reply. */
-  cancelReply(): boolean;
+  /**
+   * Interrupt the agent's reply. `heardMs`: how much of it actually came out of the
+   * speaker, for backends that keep the unheard rest out of the history (Realtime truncate).
+   */
+  cancelReply(heardMs?: number): boolean;
+  /** Answers to tool.call events. */
+  submitToolOutputs(outputs: ToolOutput[]): boolean;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

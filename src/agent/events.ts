@@ -39,6 +39,11 @@ export type AgentEvent =
   | { type: "reply.text"; replyId: string; text: string; final: boolean }
   /** The reply ended. */
   | { type: "reply.done"; replyId: string; status: "completed" | "failed" | "canceled"; error?: AgentError }
+  /**
+   * The agent asks the device to run one of its tools. The answer goes back with
+   * AgentBackend.submitToolOutputs, under the same callId.
+   */
+  | { type: "tool.call"; callId: string; name: string; arguments: string }
   /** A server error that does not end the link. */
   | { type: "agent.error"; error: AgentError };
 

@@ -4,6 +4,8 @@ import type { Logger } from "../log/logger";
 import type { Clock } from "../device/clock";
 import type { AgentBackend } from "./backend";
 import { CozeBackend } from "./coze/client";
+import type { ToolSpec } from "../tools/spec";
+import type { StateStore } from "../state/store";
 
 export interface BackendContext {
   config: Config;
@@ -15,11 +17,15 @@ export interface BackendContext {
   clock: Clock;
   /** Extra parameters for the agent at each session start (the car's GPS position). */
   extraParams?: () => Record<string, string> | null;
+  /** Device tools to declare to the agent (empty when tools are disabled). */
+  tools: ToolSpec[];
+  /** Where the backend may keep what must survive a restart (e.g. the gateway's session id). */
+  state: StateStore;
 }
 
 type BackendFactory = (ctx: BackendContext) => AgentBackend;
 
-const backends: Record<Config["agent"]["backend"], BackendFactory> = {
+const backends: Partial<Record<Config["agent"]["backend"], BackendFactory>> & { coze: BackendFactory } = {
   coze: ({ config, url, token, log, clock, extraParams }) => {
     const a = config.agent;
     return new CozeBackend(
@@ -55,6 +61,11 @@ const backends: Record<Config["agent"]["backend"], BackendFactory> = {
   },
 };
 
+// TODO(realtime helper): replace with the RealtimeBackend factory.
+backends.realtime = () => {
+  throw new Error("agent.backend realtime is not built yet");
+};
+
 export function createBackend(ctx: BackendContext): AgentBackend {
-  return backends[ctx.config.agent.backend](ctx);
+  return backends[ctx.config.agent.backend]!(ctx);
 }

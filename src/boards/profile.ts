@@ -84,6 +84,23 @@ export const boardProfileSchema = z.strictObject({
   leds: z.array(led).default([]),
   // Outputs driven at start-up and held: amplifier enable, mute lines.
   enable_pins: z.array(z.strictObject({ name: z.string().min(1), pin, active_low: z.boolean().default(false) })).default([]),
+  // Outputs the agent may switch with the set_output tool (a lamp relay, a fan).
+  outputs: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected a lower-case name like lamp or fan_1 (the agent uses it)"),
+        description: z.string().min(1),
+        driver: z.literal("gpio").default("gpio"),
+        pin,
+        active_low: z.boolean().default(false),
+        initial: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  // Inputs get_device_status reports (ignition sense, on-battery signal).
+  inputs: z
+    .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected a lower-case name like ignition"), description: z.string().min(1), driver: z.literal("gpio").default("gpio"), pin, active_low: z.boolean().default(false) }))
+    .default([]),
   // Labels of the GPIO chip that carries the header pins (found by label, never by number).
   gpio_chip_labels: z.array(z.string().min(1)).default(["pinctrl-bcm2711", "pinctrl-bcm2835", "pinctrl-rp1"]),
   serial: z

@@ -56,12 +56,20 @@ function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallba
   return effective;
 }
 
+/** Where each backend lives unless agent.url says otherwise. */
+export const DEFAULT_AGENT_URLS = {
+  coze: "wss://ws.coze.cn/v1/chat",
+  volcengine: "wss://ai-gateway.vei.volces.com/v1/realtime?model=AG-voice-chat-agent",
+  openai: "wss://api.openai.com/v1/realtime?model=gpt-4o-realtime-preview",
+} as const;
+
 const agentSchema = z
   .strictObject({
-    backend: z.enum(["coze"]).default("coze"),
-    url: z
-      .union([z.literal(EMULATOR_URL), z.url({ protocol: /^wss?$/, error: AGENT_URL })], { error: AGENT_URL })
-      .default("wss://ws.coze.cn/v1/chat"),
+    // coze: Coze realtime voice chat (/v1/chat). realtime: OpenAI-Realtime-compatible (Volcengine AI gateway, OpenAI).
+    backend: z.enum(["coze", "realtime"]).default("coze"),
+    // realtime only: which server speaks the protocol.
+    flavour: z.enum(["volcengine", "openai"]).default("volcengine"),
+    url: z.union([z.literal(EMULATOR_URL), z.url({ protocol: /^wss?$/, error: AGENT_URL })], { error: AGENT_URL }).optional(),
     bot_id: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     device_id: z
@@ -70,6 +78,18 @@ const agentSchema = z
       .optional(),
     voice_id: z.string().min(1).optional(),
     speech_rate: z.int().min(-50).max(100).default(0),
+    // realtime: the system prompt, the voice, sampling temperature, and transcripts of the user's speech.
+    instructions: z.string().min(1).optional(),
+    voice: z.string().min(1).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    transcription: z.boolean().default(false),
+    transcription_model: z.string().min(1).default("whisper-1"),
+    // realtime/volcengine: a model behind the gateway (ag-custom-model), or a Coze bot (ag-coze-bot-id).
+    custom_model: z.string().min(1).optional(),
+    coze_bot_id: z.string().min(1).optional(),
+    // realtime: a harmless client message after this long without one, so the gateway's
+    // 120 s idle close never drops the session (0: let it close and reconnect at once).
+    keepalive_ms: z.int().min(0).max(110_000).default(100_000),
     connect_timeout_ms: positiveInt().default(10_000),
     ping_interval_ms: positiveInt().default(15_000),
     ping_timeout_ms: positiveInt().default(10_000),
@@ -83,7 +103,7 @@ const agentSchema = z
   })
   .superRefine((agent, ctx) => {
     if (agent.url === EMULATOR_URL) return;
-    if (agent.bot_id === undefined) {
+    if (agent.backend === "coze" && agent.bot_id === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["bot_id"],
@@ -94,11 +114,15 @@ const agentSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["token"],
-        message: "required for a real agent URL: set agent.token in the config file or the TALKBOX_TOKEN environment variable",
+        message: "required for a real agent URL: set agent.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token",
       });
     }
   })
-  .transform(({ bot_id, ...agent }) => ({ ...agent, bot_id: bot_id ?? "emulator-bot" }));
+  .transform(({ bot_id, url, ...agent }) => ({
+    ...agent,
+    url: url ?? (agent.backend === "coze" ? DEFAULT_AGENT_URLS.coze : DEFAULT_AGENT_URLS[agent.flavour]),
+    bot_id: bot_id ?? "emulator-bot",
+  }));
 
 export function configSchema(audio: AudioDefaults) {
   return z.strictObject({
@@ -138,6 +162,17 @@ export function configSchema(audio: AudioDefaults) {
         // none: full duplex, for boards with acoustic echo cancellation.
         echo: z.enum(["gate", "none"]).default(audio.aec ? "none" : "gate"),
         echo_tail_ms: z.int().min(0).max(5000).default(300),
+        // The speaker volume the agent's set_volume tool and the control socket change.
+        volume: z
+          .strictObject({
+            // software: a gain on the reply audio; alsa-mixer: the card's mixer control (amixer).
+            driver: z.enum(["software", "alsa-mixer"]).default("software"),
+            mixer_control: z.string().min(1).default("PCM"),
+            mixer_card: z.string().min(1).optional(),
+            // Until the user or the agent changes it (then the saved value wins).
+            initial_percent: z.int().min(0).max(100).default(80),
+          })
+          .prefault({}),
       })
       .prefault({})
       .transform((a, ctx) => ({
@@ -146,6 +181,10 @@ export function configSchema(audio: AudioDefaults) {
         downlink_rate: wireRate(a.downlink_codec, a.downlink_rate, 24000, "downlink_rate", ctx),
       })),
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),
+    // What must survive a restart (conversation ids, volume); systemd's StateDirectory= sets $STATE_DIRECTORY.
+    state: z.strictObject({ dir: z.string().min(1).default(process.env.STATE_DIRECTORY ?? "/var/lib/talkbox") }).prefault({}),
+    // Device tools the agent may call (set_volume, get_volume, get_device_status, set_output).
+    tools: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     log: z
       .strictObject({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

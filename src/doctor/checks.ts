@@ -2,6 +2,7 @@
  * `talkbox doctor`: each check says pass or fail and, when it fails, what to do.
  * Checks never throw; a check that cannot run is a failure with its reason.
  */
+import { MemoryStateStore } from "../state/store";
 import fs from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
@@ -146,6 +147,8 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
     token: emulator ? "emulator" : (config.agent.token ?? ""),
     log: silentLogger(),
     clock: realClock,
+    tools: [],
+    state: new MemoryStateStore(),
   });
   try {
     const first = await new Promise<AgentEvent | null>((resolve) => {

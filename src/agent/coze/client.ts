@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { Backoff } from "../../net/backoff";
 import { realClock, type Clock, type ClockTimer } from "../../device/clock";
-import type { AgentBackend, TurnContext } from "../backend";
+import type { AgentBackend, ToolOutput, TurnContext } from "../backend";
 import type { AgentEvent, AudioFormat, LinkProblem } from "../events";
 import { C, decodeEvent, encodeEvent, errorHint, isAuthError, S, str } from "./protocol";
 import { buildChatUpdate, formatsFromChatUpdated, type CozeSessionSettings } from "./session-config";
@@ -56,6 +56,9 @@ export class CozeBackend implements AgentBackend {
     this.backoff = new Backoff({ initialMs: opts.reconnect.initialMs, maxMs: opts.reconnect.maxMs });
     this.conversationId = opts.session.conversationId;
   }
+
+  // Coze's server VAD and chat.cancel work for every bot.
+  readonly capabilities = { serverVad: true, interruption: true };
 
   get formats(): { input: AudioFormat; output: AudioFormat } | null {
     return this.phase === "ready" ? this.negotiated : null;
@@ -112,6 +115,11 @@ export class CozeBackend implements AgentBackend {
 
   cancelReply(): boolean {
     return this.send(C.cancel);
+  }
+
+  submitToolOutputs(_outputs: ToolOutput[]): boolean {
+    // TODO(tools helper): conversation.chat.submit_tool_outputs
+    return false;
   }
 
   setTurnDetection(mode: "push-to-talk" | "free"): void {

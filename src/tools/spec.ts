@@ -1,0 +1,10 @@
+/**
+ * A device tool as the agent sees it: declared once here, exposed by every backend
+ * (Realtime `session.update.tools`, Coze client-side functions).
+ */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
