@@ -24,6 +24,8 @@ export type AgentEvent =
   | { type: "link.ready"; input: AudioFormat; output: AudioFormat }
   /** The link is gone. `retryInMs` is when the backend will try again by itself (null: never). */
   | { type: "link.down"; problem: LinkProblem; message: string; retryInMs: number | null }
+  /** The backend did not commit the turn: too little audio to be a question (the server would reject it). */
+  | { type: "input.empty"; message: string }
   /** The server took the end of the user's turn. */
   | { type: "input.committed" }
   /** Server-side VAD heard the user start / stop speaking. */
