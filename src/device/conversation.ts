@@ -8,6 +8,7 @@ import type { AgentBackend } from "../agent/backend";
 import type { AgentEvent, AudioFormat } from "../agent/events";
 import type { CaptureSource } from "../audio/capture/source";
 import type { Downlink } from "../audio/downlink";
+import { msFor } from "../audio/pcm";
 import type { PlaybackEngine } from "../audio/playback/engine";
 import type { Uplink, UplinkFrame } from "../audio/uplink";
 import type { Logger } from "../log/logger";
@@ -15,6 +16,7 @@ import type { Clock } from "./clock";
 import { EchoGate, type EchoMode } from "./echo-gate";
 import { DeviceStateMachine, type ConversationMode, type DeviceState, type Effect, type StateChange } from "./state-machine";
 import { TurnStats } from "./turn-stats";
+import type { ToolExecutor } from "../tools/spec";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -31,6 +33,8 @@ export interface ConversationOptions {
   errorHoldMs?: number;
   echo: EchoMode;
   echoTailMs: number;
+  /** Runs the agent's tool calls; without it every call is answered with an error. */
+  tools?: ToolExecutor;
 }
 
 export interface LinkStatus {
@@ -55,6 +59,8 @@ export class Conversation extends EventEmitter {
   private readonly stale = new Set<string>();
   private staleUnstarted = false;
   private link: LinkStatus = { state: "connecting", since: new Date().toISOString() };
+  /** The current reply as heard: when its first sample came out, and how much audio it has. */
+  private heard = { startedAt: null as number | null, ms: 0 };
 
   constructor(private readonly o: ConversationOptions) {
     super();
@@ -69,6 +75,7 @@ export class Conversation extends EventEmitter {
     o.capture.on("data", (chunk: Buffer) => o.uplink.push(chunk, (frame) => this.onFrame(frame)));
     o.capture.on("error", (err: Error) => o.log.error(err.message));
     o.playback.on("started", (at: number) => {
+      this.heard.startedAt ??= at;
       this.gate.playbackStarted();
       this.stats.playbackStarted(at);
     });
@@ -169,7 +176,7 @@ export class Conversation extends EventEmitter {
         return;
       case "reply.cancel":
         this.markStale();
-        backend.cancelReply();
+        backend.cancelReply(this.heardMs());
         this.stats.outcome("canceled", true);
         return;
       case "reply.discard":
@@ -218,6 +225,13 @@ export class Conversation extends EventEmitter {
       case "input.committed":
         log.debug("the agent took the end of the turn");
         return;
+      case "input.empty":
+        this.stats.outcome("empty");
+        machine.dispatch({ type: "turn.empty", message: e.message });
+        return;
+      case "tool.call":
+        void this.runTool(e.callId, e.name, e.arguments);
+        return;
       case "input.speech_started":
         log.debug("the agent hears speech");
         // Dispatch first: a barge-in marks the interrupted turn before the new one starts.
@@ -242,6 +256,7 @@ export class Conversation extends EventEmitter {
           return;
         }
         this.currentReply = e.replyId;
+        this.heard = { startedAt: null, ms: 0 };
         machine.dispatch({ type: "reply.started" });
         return;
       case "reply.audio":
@@ -299,8 +314,24 @@ export class Conversation extends EventEmitter {
       return;
     }
     this.stats.replyAudio(pcm.length);
+    this.heard.ms += msFor(this.o.playback.format, pcm.length);
     this.o.playback.write(pcm);
     this.machine.dispatch({ type: "reply.audio" });
+  }
+
+  /**
+   * How much of the current reply came out of the speaker: the time since its first
+   * sample played, bounded by the audio it had (what is still queued was not heard).
+   */
+  private heardMs(): number {
+    if (this.heard.startedAt === null) return 0;
+    return Math.max(0, Math.min(Math.round(this.o.clock.now() - this.heard.startedAt), Math.floor(this.heard.ms)));
+  }
+
+  private async runTool(callId: string, name: string, args: string): Promise<void> {
+    const { tools, backend, log } = this.o;
+    const output = tools ? await tools.run(name, args) : JSON.stringify({ error: "this device has its tools turned off (tools.enabled: false)" });
+    if (!backend.submitToolOutputs([{ callId, output }])) log.warn(`could not send the result of tool ${name} to the agent: the link is down`);
   }
 
   private setLink(l: Omit<LinkStatus, "since">): void {

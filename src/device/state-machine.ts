@@ -29,6 +29,8 @@ export type DeviceInput =
   | { type: "button.up"; empty?: boolean }
   | { type: "speech.started" }
   | { type: "speech.stopped" }
+  /** The backend did not commit the turn: too little audio to be a question. */
+  | { type: "turn.empty"; message: string }
   | { type: "reply.started" }
   | { type: "reply.audio" }
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
@@ -142,6 +144,13 @@ export class DeviceStateMachine {
         return this.onSpeechStarted();
       case "speech.stopped":
         if (this.free && this.current === "listening") this.think(input.type);
+        return;
+      case "turn.empty":
+        // Nothing will answer a turn that was never committed: don't wait for the reply timeout.
+        if (this.current !== "thinking") return;
+        this.disarm();
+        this.effect({ type: "notice", level: "info", message: input.message });
+        this.toRest(input.type);
         return;
       case "reply.started":
         if (this.current === "thinking") this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());

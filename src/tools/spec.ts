@@ -8,3 +8,8 @@ export interface ToolSpec {
   /** JSON Schema of the arguments object. */
   parameters: Record<string, unknown>;
 }
+
+/** Runs a tool call; always resolves with the JSON text to send back (an error is `{"error": …}`). */
+export interface ToolExecutor {
+  run(name: string, argumentsText: string): Promise<string>;
+}

@@ -89,6 +89,18 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "idle");
   });
 
+  test("a turn the backend declined to commit (too short) returns to idle at once, with the reason", () => {
+    const { m, send, took, clock, effects } = machine();
+    send(ready, down, up);
+    took();
+    send({ type: "turn.empty", message: "too short" });
+    assert.equal(m.state, "idle");
+    assert.deepEqual(effects.splice(0), [{ type: "notice", level: "info", message: "too short" }]);
+    clock.advance(60_000);
+    assert.equal(m.state, "idle", "no reply timeout fires later");
+    assert.deepEqual(took(), []);
+  });
+
   test("no answer within the reply timeout: cancel, error, then idle after the hold", () => {
     const { m, clock, send, took } = machine({ replyTimeoutMs: 5000, errorHoldMs: 2000 });
     send(ready, down, up);
