@@ -59,6 +59,8 @@ export class Conversation extends EventEmitter {
   private readonly stale = new Set<string>();
   private staleUnstarted = false;
   private link: LinkStatus = { state: "connecting", since: new Date().toISOString() };
+  /** A push-to-talk turn begun while the link was coming back: its audio waits for link.ready. */
+  private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
   private heard = { startedAt: null as number | null, ms: 0 };
 
@@ -130,7 +132,7 @@ export class Conversation extends EventEmitter {
   }
 
   private onFrame(frame: UplinkFrame): void {
-    if (!this.streaming || !this.usable) return;
+    if (!this.streaming || !(this.usable || this.held)) return;
     // The echo gate sends silence, not nothing: the server's VAD keeps its timing. In
     // push-to-talk it does not apply: pressing the button is the user saying "I am talking".
     const gated = this.machine.mode === "free" && this.gate.closed;
@@ -138,7 +140,20 @@ export class Conversation extends EventEmitter {
   }
 
   private send(payload: Buffer): void {
-    if (this.o.backend.appendAudio(payload)) this.stats.sent(payload.length);
+    if (this.held) this.held.payloads.push(payload);
+    else if (this.o.backend.appendAudio(payload)) this.stats.sent(payload.length);
+  }
+
+  /** The link is back: the held turn goes out as if it had been live. */
+  private releaseHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    const { backend, log } = this.o;
+    backend.beginTurn({ userId: held.userId });
+    for (const p of held.payloads) this.send(p);
+    if (held.committed && !backend.commitTurn()) log.warn("could not end the turn: the link to the agent is down");
+    log.info({ frames: held.payloads.length, committed: held.committed }, "the link is back: sent the turn held during the reconnect");
   }
 
   private apply(e: Effect): void {
@@ -149,7 +164,8 @@ export class Conversation extends EventEmitter {
         uplink.discardPartial();
         this.streaming = true;
         this.stats.begin(e.userId);
-        backend.beginTurn({ userId: e.userId });
+        if (this.usable) backend.beginTurn({ userId: e.userId });
+        else this.held = { userId: e.userId, payloads: [], committed: false };
         return;
       case "turn.commit": {
         const releaseAt = clock.now();
@@ -157,6 +173,11 @@ export class Conversation extends EventEmitter {
         // PCM and G.711 may end on a short frame: no audio is dropped at the end of a turn.
         const tail = uplink.takePartial();
         if (tail) this.send(tail);
+        if (this.held) {
+          this.held.committed = true;
+          this.stats.speechEnded(releaseAt, clock.now(), true);
+          return;
+        }
         const committed = backend.commitTurn();
         this.stats.speechEnded(releaseAt, clock.now(), committed);
         this.staleUnstarted = false;
@@ -165,6 +186,7 @@ export class Conversation extends EventEmitter {
       }
       case "turn.abort":
         this.streaming = false;
+        this.held = null;
         this.stats.outcome(this.stats.current?.framesSent === 0 ? "empty" : "aborted");
         return;
       case "stream.start":
@@ -217,6 +239,8 @@ export class Conversation extends EventEmitter {
         const retry = e.retryInMs === null ? "not retrying" : `retrying in ${(e.retryInMs / 1000).toFixed(1)} s`;
         log.warn({ problem: e.problem }, `agent link down: ${e.message}; ${retry}`);
         this.usable = false;
+        // A held turn whose reconnect failed is gone (the state machine says so); it must not go out later.
+        this.held = null;
         this.setLink({ state: "down", problem: e.problem, message: e.message, retryInMs: e.retryInMs });
         this.currentReply = null;
         machine.dispatch({ type: "link.down", problem: e.problem, message: e.message });
@@ -298,6 +322,7 @@ export class Conversation extends EventEmitter {
     this.setLink({ state: "ready", input, output });
     log.info({ input: describe(input), output: describe(output) }, "agent link ready");
     this.machine.dispatch({ type: "link.ready" });
+    this.releaseHeld();
   }
 
   private onReplyAudio(replyId: string, audio: Buffer): void {

@@ -75,6 +75,10 @@ export interface StateChange {
 export class DeviceStateMachine {
   private current: DeviceState = "connecting";
   private linkUp = false;
+  /** A connect attempt is under way. */
+  private attempting = false;
+  /** When the link last went from up to down (null: up, or never up yet). */
+  private downAt: number | null = null;
   private muted = false;
   private replyDone = false;
   private playbackIdle = true;
@@ -128,9 +132,12 @@ export class DeviceStateMachine {
     switch (input.type) {
       case "link.connecting":
         // Retries while offline keep showing `offline`; only the first connect shows `connecting`.
+        this.attempting = true;
         return;
       case "link.ready":
         this.linkUp = true;
+        this.attempting = false;
+        this.downAt = null;
         if (this.current === "connecting" || this.current === "offline" || this.current === "error") this.toRest(input.type);
         return;
       case "link.down":
@@ -173,6 +180,13 @@ export class DeviceStateMachine {
   }
 
   private onPress(userId: string): void {
+    if (!this.linkUp && this.canHoldTurn()) {
+      // A blip (Wi-Fi roaming, the server closing an idle session) while the link is
+      // already coming back: the user talks now, the conversation holds the audio and
+      // sends it when the link is ready; a failed attempt aborts the turn and says so.
+      this.startTurn(userId);
+      return;
+    }
     if (!this.linkUp) {
       this.effect({ type: "link.wake" });
       const message =
@@ -196,6 +210,17 @@ export class DeviceStateMachine {
     } else if (this.current === "listening") {
       return;
     }
+    this.startTurn(userId);
+  }
+
+  /** Push-to-talk presses during a reconnect that began at most this long after the link dropped are held, not refused. */
+  static readonly HOLD_WINDOW_MS = 5000;
+
+  private canHoldTurn(): boolean {
+    return !this.free && this.attempting && this.downAt !== null && this.opts.clock.now() - this.downAt <= DeviceStateMachine.HOLD_WINDOW_MS;
+  }
+
+  private startTurn(userId: string): void {
     this.disarm();
     this.effect({ type: "turn.begin", userId });
     this.go("listening", "button.down");
@@ -272,11 +297,15 @@ export class DeviceStateMachine {
   private onLinkDown(input: Extract<DeviceInput, { type: "link.down" }>): void {
     const wasUp = this.linkUp;
     this.linkUp = false;
+    this.attempting = false;
+    if (wasUp) this.downAt = this.opts.clock.now();
     this.disarm();
     if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
     if (!this.free && this.current === "listening") {
       this.effect({ type: "turn.abort" });
       this.effect({ type: "notice", level: "warn", message: "the link dropped while you were talking; press again when it is back" });
+    } else if (this.current === "thinking" || (this.current === "speaking" && !this.replyDone)) {
+      this.effect({ type: "notice", level: "warn", message: "the link dropped before the answer was complete; press again when it is back" });
     }
     if (wasUp || this.current !== "offline") this.go("offline", input.type);
   }

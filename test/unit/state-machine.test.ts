@@ -167,6 +167,48 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "idle");
   });
 
+  test("a press while the link is coming back from a blip is held: the turn runs and is committed", () => {
+    const { m, send, took, clock } = machine();
+    send(ready, { type: "link.down", problem: "server", message: "idle close" });
+    clock.advance(200);
+    send({ type: "link.connecting" });
+    took();
+    send(down);
+    assert.equal(m.state, "listening");
+    assert.deepEqual(took(), ["turn.begin"]);
+    send(up);
+    assert.equal(m.state, "thinking");
+    assert.deepEqual(took(), ["turn.commit"]);
+    send(ready);
+    assert.equal(m.state, "thinking", "the held turn goes on when the link is back");
+    send({ type: "reply.started" }, { type: "reply.audio" }, { type: "reply.done", status: "completed" }, { type: "playback.drained" });
+    assert.equal(m.state, "idle");
+  });
+
+  test("a held turn whose reconnect fails is aborted with a notice", () => {
+    const { m, send, took } = machine();
+    send(ready, { type: "link.down", problem: "network", message: "gone" }, { type: "link.connecting" });
+    took();
+    send(down);
+    took();
+    send({ type: "link.down", problem: "network", message: "still gone" });
+    assert.equal(m.state, "offline");
+    assert.deepEqual(took(), ["turn.abort", "notice"]);
+  });
+
+  test("long after the drop, or with no attempt under way, a press is refused as offline", () => {
+    const { m, send, took, clock } = machine();
+    send(ready, { type: "link.down", problem: "network", message: "gone" });
+    took();
+    send(down);
+    assert.deepEqual(took(), ["link.wake", "notice"], "no attempt under way");
+    assert.equal(m.state, "offline");
+    clock.advance(DeviceStateMachine.HOLD_WINDOW_MS + 1);
+    send({ type: "link.connecting" }, down);
+    assert.deepEqual(took(), ["link.wake", "notice"], "the drop was too long ago");
+    assert.equal(m.state, "offline");
+  });
+
   test("a press while offline is reported and wakes the link, never silently dropped", () => {
     const { m, send, effects } = machine();
     send(ready, { type: "link.down", problem: "network", message: "gone" });
