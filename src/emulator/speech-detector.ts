@@ -4,8 +4,8 @@
  * run of voiced frames, the utterance keeps `prefix_padding_ms` of audio from before that,
  * and it ends after `silence_duration_ms` without voice.
  */
-import { createResampler, type Resampler } from "../audio/resampler";
-import { VAD_FRAME_MS, VAD_FRAME_SAMPLES, VAD_RATE, createVad, type Vad } from "./vad";
+import { SpeechSegmenter } from "../audio/vad/segmenter";
+import { VoiceFrames } from "../audio/vad/voice-frames";
 
 /** Voiced time in a row before speech counts as started, so a click or a knock does not interrupt the agent. */
 export const SPEECH_START_MS = 60;
@@ -43,35 +43,20 @@ interface Chunk {
 export class SpeechDetector {
   private history: Chunk[] = [];
   private received = 0;
-  /** Resampled audio short of a whole VAD frame. */
-  private pending = Buffer.alloc(0);
-  private frames = 0;
-  private speaking = false;
-  /** Voiced frames in a row while silent; unvoiced frames in a row while speaking. */
-  private run = 0;
-  private runStartFrame = 0;
   private utteranceStart = 0;
-  private readonly startFrames = Math.ceil(SPEECH_START_MS / VAD_FRAME_MS);
-  private readonly stopFrames: number;
+  private readonly segmenter: SpeechSegmenter;
   private readonly prefixSamples: number;
   private readonly keepSamples: number;
 
   static async create(settings: SpeechDetectorSettings): Promise<SpeechDetector> {
-    const vad = await createVad();
-    try {
-      return new SpeechDetector(settings, vad, await createResampler(settings.inputRate, VAD_RATE));
-    } catch (err) {
-      vad.close();
-      throw err;
-    }
+    return new SpeechDetector(settings, await VoiceFrames.create({ inputRate: settings.inputRate }));
   }
 
   private constructor(
-    private readonly settings: SpeechDetectorSettings,
-    private readonly vad: Vad,
-    private readonly resampler: Resampler,
+    settings: SpeechDetectorSettings,
+    private readonly frames: VoiceFrames,
   ) {
-    this.stopFrames = Math.max(1, Math.ceil(settings.silenceDurationMs / VAD_FRAME_MS));
+    this.segmenter = new SpeechSegmenter({ frameMs: frames.frameMs, startMs: SPEECH_START_MS, startGapMs: 0, stopMs: settings.silenceDurationMs });
     this.prefixSamples = Math.round((settings.prefixPaddingMs * settings.inputRate) / 1000);
     this.keepSamples = this.prefixSamples + Math.round(((SPEECH_START_MS + HISTORY_MARGIN_MS) * settings.inputRate) / 1000);
   }
@@ -81,59 +66,34 @@ export class SpeechDetector {
     if (pcm.length === 0) return [];
     this.history.push({ start: this.received, pcm, append });
     this.received += pcm.length >> 1;
-    const resampled = this.resampler.process(pcm);
-    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, resampled]) : resampled;
-    const frameBytes = VAD_FRAME_SAMPLES * 2;
     const events: SpeechEvent[] = [];
-    let off = 0;
-    for (; off + frameBytes <= buf.length; off += frameBytes) {
-      const ev = this.onFrame(this.vad.isSpeech(buf.subarray(off, off + frameBytes)));
+    this.frames.push(pcm, false, (voiced, frame) => {
+      const ev = this.onFrame(voiced, frame);
       if (ev) events.push(ev);
-    }
-    this.pending = Buffer.from(buf.subarray(off));
-    if (!this.speaking) this.trim();
+    });
+    if (!this.segmenter.speaking) this.trim();
     return events;
   }
 
   /** input_audio_buffer.clear: forgets the audio and any utterance in progress (no speech_stopped). */
   clear(): void {
     this.history = [];
-    this.speaking = false;
-    this.run = 0;
+    this.segmenter.reset();
   }
 
   close(): void {
-    this.vad.close();
-    this.resampler.close();
+    this.frames.close();
   }
 
-  private onFrame(voiced: boolean): SpeechEvent | null {
-    const frame = this.frames++;
-    if (!this.speaking) {
-      if (!voiced) {
-        this.run = 0;
-        return null;
-      }
-      if (this.run++ === 0) this.runStartFrame = frame;
-      if (this.run < this.startFrames) return null;
-      this.speaking = true;
-      this.run = 0;
-      this.utteranceStart = Math.max(this.history[0]?.start ?? 0, this.inputSampleAt(this.runStartFrame) - this.prefixSamples);
+  private onFrame(voiced: boolean, frame: number): SpeechEvent | null {
+    const segment = this.segmenter.frame(voiced, frame);
+    if (segment?.type === "start") {
+      this.utteranceStart = Math.max(this.history[0]?.start ?? 0, this.frames.inputSampleAt(segment.runStart) - this.prefixSamples);
       return { type: "speech_started" };
     }
-    if (voiced) {
-      this.run = 0;
-      return null;
-    }
-    if (++this.run < this.stopFrames) return null;
-    this.speaking = false;
-    this.run = 0;
-    const end = Math.min(this.received, this.inputSampleAt(frame + 1));
+    if (segment?.type !== "stop") return null;
+    const end = Math.min(this.received, this.frames.inputSampleAt(frame + 1));
     return { type: "speech_stopped", utterance: this.slice(this.utteranceStart, end) };
-  }
-
-  private inputSampleAt(vadFrame: number): number {
-    return Math.round((vadFrame * VAD_FRAME_SAMPLES * this.settings.inputRate) / VAD_RATE);
   }
 
   private slice(start: number, end: number): Utterance {

@@ -1,9 +1,11 @@
-/** The parts of @echogarden/fvad-wasm (libfvad compiled by Emscripten; it ships no types) the emulator uses. */
+/** The parts of @echogarden/fvad-wasm (libfvad compiled by Emscripten; it ships no types) that src/audio/vad/fvad.ts uses. */
 declare module "@echogarden/fvad-wasm" {
   export interface FvadModule {
     /** Returns a handle, 0 when out of memory. */
     _fvad_new(): number;
     _fvad_free(handle: number): void;
+    /** Clears the detector's state and sets its mode and rate back to the defaults (0, 8000 Hz). */
+    _fvad_reset(handle: number): void;
     /** 0 ok, -1 for a mode outside 0..3. */
     _fvad_set_mode(handle: number, mode: number): number;
     /** 0 ok, -1 for a rate other than 8000/16000/32000/48000. */
