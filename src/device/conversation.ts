@@ -17,6 +17,8 @@ import { EchoGate, type EchoMode } from "./echo-gate";
 import { DeviceStateMachine, type ConversationMode, type DeviceState, type Effect, type StateChange } from "./state-machine";
 import { TurnStats } from "./turn-stats";
 import type { ToolExecutor } from "../tools/spec";
+import type { LocalTurnDetector } from "./local-turns";
+import type { ClockTimer } from "./clock";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -35,6 +37,8 @@ export interface ConversationOptions {
   echoTailMs: number;
   /** Runs the agent's tool calls; without it every call is answered with an error. */
   tools?: ToolExecutor;
+  /** Free conversation on a backend without server VAD: the device decides the turns. */
+  localTurns?: LocalTurnDetector | null;
 }
 
 export interface LinkStatus {
@@ -59,6 +63,8 @@ export class Conversation extends EventEmitter {
   private readonly stale = new Set<string>();
   private staleUnstarted = false;
   private link: LinkStatus = { state: "connecting", since: new Date().toISOString() };
+  /** Free conversation with local turns: ends a turn that outlasts max_turn_ms. */
+  private localTurnTimer: ClockTimer | undefined;
   /** A push-to-talk turn begun while the link was coming back: its audio waits for link.ready. */
   private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
@@ -136,7 +142,55 @@ export class Conversation extends EventEmitter {
     // The echo gate sends silence, not nothing: the server's VAD keeps its timing. In
     // push-to-talk it does not apply: pressing the button is the user saying "I am talking".
     const gated = this.machine.mode === "free" && this.gate.closed;
+    if (this.machine.mode === "free" && this.o.localTurns) {
+      this.onLocalFrame(this.o.localTurns, frame, gated);
+      return;
+    }
     this.send(gated ? this.o.uplink.silence() : this.o.uplink.encode(frame));
+  }
+
+  /**
+   * Free conversation without server VAD: only the user's turns go out, and the device
+   * ends them. The facts take the same path as the server VAD's events.
+   */
+  private onLocalFrame(turns: LocalTurnDetector, frame: UplinkFrame, gated: boolean): void {
+    const { backend, uplink, log, clock } = this.o;
+    for (const ev of turns.push(frame, gated)) {
+      switch (ev.type) {
+        case "speech.started":
+          this.onAgentEvent({ type: "input.speech_started" });
+          backend.beginTurn({ userId: this.o.userId });
+          for (const pcm of ev.prefix) this.send(uplink.encode(pcm));
+          this.localTurnTimer = clock.setTimeout(() => {
+            log.warn(`speech went on for ${this.o.maxTurnMs / 1000} s: ending the turn there (conversation.max_turn_ms)`);
+            this.endLocalTurn();
+            turns.reset();
+          }, this.o.maxTurnMs);
+          break;
+        case "speech.audio":
+          this.send(uplink.encode(ev.pcm));
+          break;
+        case "speech.stopped":
+          this.endLocalTurn();
+          break;
+      }
+    }
+  }
+
+  private endLocalTurn(): void {
+    this.o.clock.clearTimeout(this.localTurnTimer);
+    this.localTurnTimer = undefined;
+    const tail = this.o.uplink.takePartial();
+    if (tail) this.send(tail);
+    this.onAgentEvent({ type: "input.speech_stopped" });
+    if (!this.o.backend.commitTurn()) this.o.log.warn("could not end the turn: the link to the agent is down");
+  }
+
+  /** Local turn detection starts afresh: a half-heard turn is dropped, not committed. */
+  private resetLocalTurns(): void {
+    this.o.clock.clearTimeout(this.localTurnTimer);
+    this.localTurnTimer = undefined;
+    this.o.localTurns?.reset();
   }
 
   private send(payload: Buffer): void {
@@ -191,10 +245,12 @@ export class Conversation extends EventEmitter {
         return;
       case "stream.start":
         uplink.discardPartial();
+        this.resetLocalTurns();
         this.streaming = true;
         return;
       case "stream.stop":
         this.streaming = false;
+        this.resetLocalTurns();
         return;
       case "reply.cancel":
         this.markStale();
@@ -203,6 +259,8 @@ export class Conversation extends EventEmitter {
         return;
       case "reply.discard":
         this.markStale();
+        // A server VAD stops its own reply when it hears the user; with local turns the device must ask.
+        if (this.o.localTurns && this.machine.mode === "free") backend.cancelReply(this.heardMs());
         this.stats.outcome("canceled", true);
         return;
       case "playback.flush":
