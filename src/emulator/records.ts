@@ -37,11 +37,40 @@ export interface TurnRecord {
   canceled: boolean;
   /** Why it was cut short; null when it completed. */
   canceledBy: CanceledBy | null;
+  /** Scripted tool calls this chat asked for (requires_action) before it spoke; empty for most turns. */
+  toolCalls: ToolCallRecord[];
 }
 
 /** A server_vad decision, in the order the events went out. */
 export interface VadEventRecord {
   type: "speech_started" | "speech_stopped";
   /** process.hrtime.bigint() when the event was sent. */
+  atNs: bigint;
+}
+
+/** Which endpoint a tool call went out on. */
+export type ToolEndpoint = "coze" | "realtime";
+
+/** What a test asks the agent to call next (Emulator.scriptToolCall). */
+export interface ScriptedToolCall {
+  name: string;
+  /** Raw JSON text, passed through verbatim: it may be invalid on purpose. */
+  arguments: string;
+}
+
+export interface ToolCallRecord extends ScriptedToolCall {
+  /** The id the client must answer with (Coze tool_call_id, Realtime call_id). */
+  callId: string;
+}
+
+/** A tool's answer as the client sent it. */
+export interface ToolOutputRecord {
+  endpoint: ToolEndpoint;
+  /** Session index within its endpoint (Emulator.sessions() or Emulator.realtimeSessions()). */
+  session: number;
+  callId: string;
+  name: string;
+  output: string;
+  /** process.hrtime.bigint() at receipt. */
   atNs: bigint;
 }

@@ -2,13 +2,15 @@
  * One agent reply on the wire, in the order the Coze server sends it: chat created →
  * in progress → text → caption → paced audio → message/audio/chat completed. A client
  * cancel or new user speech (server_vad) stops it mid-way with `conversation.chat.canceled`.
+ * A reply with scripted tool calls stops after in progress with `requires_action` and
+ * goes on (in progress again, then the answer) once the client submits the outputs.
  */
 import { randomUUID } from "node:crypto";
 import { S, type LimitConfig } from "../agent/coze/protocol";
 import type { EchoReply } from "./echo-agent";
 import type { ReplyFrame } from "./output-encoder";
 import { Pacer } from "./pacer";
-import type { CanceledBy } from "./records";
+import type { CanceledBy, ToolCallRecord } from "./records";
 
 export interface ReplyContext {
   send(eventType: string, data?: Record<string, unknown>): void;
@@ -21,6 +23,8 @@ export interface ReplyContext {
   frames: ReplyFrame[];
   frameMs: number;
   limit?: LimitConfig;
+  /** Asked for with requires_action before the answer; empty for a plain reply. */
+  toolCalls: ToolCallRecord[];
   /** Called once: `sent` is the PCM of the frames that went out; `firstAudioAtNs` when the first did. */
   onEnd(sent: Buffer, canceledBy: CanceledBy | null, firstAudioAtNs: bigint | null): void;
 }
@@ -33,6 +37,7 @@ export class AgentReply {
   private sentFrames = 0;
   private firstAudioAtNs: bigint | null = null;
   private ended = false;
+  private waitingForTools = false;
 
   constructor(
     private readonly ctx: ReplyContext,
@@ -42,6 +47,23 @@ export class AgentReply {
   start(): void {
     if (this.ctx.delayMs > 0) this.delayTimer = setTimeout(() => this.speak(), this.ctx.delayMs);
     else this.speak();
+  }
+
+  get chatId(): string {
+    return this.ctx.chatId;
+  }
+
+  /** The calls still waiting for submit_tool_outputs; empty when the reply is not waiting. */
+  get pendingToolCalls(): ToolCallRecord[] {
+    return this.waitingForTools ? this.ctx.toolCalls : [];
+  }
+
+  /** The client submitted every pending tool output: the answer follows. */
+  toolOutputsSubmitted(): void {
+    if (this.ended || !this.waitingForTools) return;
+    this.waitingForTools = false;
+    this.ctx.send(S.chatInProgress, this.chat("in_progress"));
+    this.answer();
   }
 
   /** The client sent conversation.chat.cancel. */
@@ -65,9 +87,24 @@ export class AgentReply {
 
   private speak(): void {
     this.delayTimer = undefined;
-    const { ctx, echo } = this;
+    const { ctx } = this;
     ctx.send(S.chatCreatedConv, this.chat("created"));
     ctx.send(S.chatInProgress, this.chat("in_progress"));
+    if (ctx.toolCalls.length === 0) return this.answer();
+    this.waitingForTools = true;
+    ctx.send(S.chatRequiresAction, {
+      ...this.chat("requires_action"),
+      required_action: {
+        type: "submit_tool_outputs",
+        submit_tool_outputs: {
+          tool_calls: ctx.toolCalls.map((c) => ({ id: c.callId, type: "function", function: { name: c.name, arguments: c.arguments } })),
+        },
+      },
+    });
+  }
+
+  private answer(): void {
+    const { ctx, echo } = this;
     ctx.send(S.messageDelta, this.message(echo.answer, "text"));
     ctx.send(S.sentenceStart, { text: echo.answer });
     this.pacer = new Pacer(
@@ -99,6 +136,7 @@ export class AgentReply {
 
   private end(canceledBy: CanceledBy | null): void {
     this.ended = true;
+    this.waitingForTools = false;
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     this.pacer?.stop();

@@ -1,8 +1,9 @@
 /**
- * A local stand-in for Coze's realtime voice endpoint (`/v1/chat`): developers run the
- * daemon without cloud credentials, and integration tests start it in-process and look
- * at what it received. HTTP upgrade, auth and the session list live here; the protocol
- * itself is in session.ts.
+ * A local stand-in for Coze's realtime voice endpoint (`/v1/chat`) and for the
+ * OpenAI-Realtime-compatible one (`/v1/realtime`, as OpenAI or the Volcengine AI gateway):
+ * developers run the daemon without cloud credentials, and integration tests start it
+ * in-process and look at what it received. HTTP upgrade, auth and the session lists live
+ * here; the protocols are in session.ts and realtime/session.ts.
  */
 import { EventEmitter } from "node:events";
 import { STATUS_CODES, createServer, type IncomingMessage } from "node:http";
@@ -12,10 +13,34 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { ChatUpdateData } from "../agent/coze/protocol";
 import { silentLogger, type Logger } from "../log/logger";
-import type { ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
+import type { ClientEventRecord, ScriptedToolCall, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
+import type { Flavour, RealtimeResponseRecord, RealtimeSessionView } from "./realtime/records";
+import { RealtimeSession, type RealtimePacing } from "./realtime/session";
 import { EmulatorSession } from "./session";
+import { ToolScript } from "./tool-script";
 
-export type { CanceledBy, ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
+export type {
+  CanceledBy,
+  ClientEventRecord,
+  ScriptedToolCall,
+  ToolCallRecord,
+  ToolEndpoint,
+  ToolOutputRecord,
+  TurnRecord,
+  VadEventRecord,
+} from "./records";
+export type {
+  CommitRecord,
+  Flavour,
+  FunctionCallOutputRecord,
+  RealtimeCancelReason,
+  RealtimeClientEventRecord,
+  RealtimeErrorRecord,
+  RealtimeResponseRecord,
+  RealtimeSessionView,
+  TruncateRecord,
+} from "./realtime/records";
+export type { RealtimePacing } from "./realtime/session";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -25,8 +50,12 @@ export interface EmulatorOptions {
   /** When set, the handshake needs `Authorization: Bearer <token>`, else HTTP 401. */
   token?: string;
   log?: Logger;
-  /** How long the agent "thinks" before conversation.chat.created. Default 0. */
+  /** How long the agent "thinks" before conversation.chat.created (Realtime: between response.created and its items). Default 0. */
   replyDelayMs?: number;
+  /** Realtime: reply audio at real time, or (default "fast") at 4× real time like speech synthesis. */
+  realtimePacing?: RealtimePacing;
+  /** Realtime, Volcengine flavour: `error` and close after this long without a client message. Default 120000. */
+  idleCloseMs?: number;
 }
 
 export interface EmulatorSessionView {
@@ -43,16 +72,34 @@ export interface EmulatorSessionView {
 export interface Emulator {
   /** ws://HOST:PORT/v1/chat */
   url: string;
+  /** ws://HOST:PORT/v1/realtime?model=AG-voice-chat-agent (send `OpenAI-Beta: realtime=v1` for OpenAI's behaviour). */
+  realtimeUrl: string;
   port: number;
   /**
-   * 'connection'(sessionIndex, {headers, query}), 'client-event'(sessionIndex, ClientEventRecord),
+   * Coze: 'connection'(sessionIndex, {headers, query}), 'client-event'(sessionIndex, ClientEventRecord),
    * 'turn'(TurnRecord) when a reply completes or is cut short, 'close'(sessionIndex).
+   * Realtime (own session indices): 'realtime-connection'(index, {headers, query, flavour}),
+   * 'realtime-client-event'(index, RealtimeClientEventRecord), 'realtime-response'(RealtimeResponseRecord)
+   * when a response ends, 'realtime-close'(index).
+   * Both: 'tool-output'(ToolOutputRecord) when a client answers a scripted tool call.
    */
   events: EventEmitter;
   sessions(): EmulatorSessionView[];
   turns(): TurnRecord[];
+  realtimeSessions(): RealtimeSessionView[];
+  /** Every Realtime response that has ended, in order. */
+  realtimeResponses(): RealtimeResponseRecord[];
+  /**
+   * Queues a tool call for the next reply on either endpoint (whichever answers next); the
+   * reply takes every call queued by then. `arguments` goes out verbatim, even if not JSON.
+   */
+  scriptToolCall(call: ScriptedToolCall): void;
+  /** Every tool output clients have sent, in order. */
+  toolOutputs(): ToolOutputRecord[];
   /** Sends any raw frame, to test how a client copes with malformed server messages. */
   inject(session: number, data: string | Buffer, opts?: { binary?: boolean }): void;
+  /** inject() for a Realtime session. */
+  injectRealtime(session: number, data: string | Buffer, opts?: { binary?: boolean }): void;
   /** Terminates every connection without a close handshake (a network drop). */
   dropAll(): void;
   /** While false, new upgrades get HTTP 503 (an outage). */
@@ -63,6 +110,9 @@ export interface Emulator {
 }
 
 const PATH = "/v1/chat";
+const REALTIME_PATH = "/v1/realtime";
+const REALTIME_MODEL = "AG-voice-chat-agent";
+const DEFAULT_IDLE_CLOSE_MS = 120_000;
 /** How long close() waits for clients to answer the close handshake before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -74,14 +124,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const events = new EventEmitter();
   const sessions: EmulatorSession[] = [];
   const turns: TurnRecord[] = [];
+  const realtimeSessions: RealtimeSession[] = [];
+  const realtimeResponses: RealtimeResponseRecord[] = [];
+  const toolScript = new ToolScript();
+  const toolOutputs: ToolOutputRecord[] = [];
+  const onToolOutput = (record: ToolOutputRecord): void => {
+    toolOutputs.push(record);
+    events.emit("tool-output", record);
+  };
   const sockets = new Set<Socket>();
   const sessionSockets: Duplex[] = [];
+  const realtimeSockets: Duplex[] = [];
   let accepting = true;
 
   const wss = new WebSocketServer({ noServer: true });
   const http = createServer((_req, res) => {
     res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8" });
-    res.end(`talkbox Coze emulator: open a WebSocket to ${PATH}?bot_id=<any id>\n`);
+    res.end(`talkbox emulator: open a WebSocket to ${PATH}?bot_id=<any id> (Coze) or ${REALTIME_PATH}?model=${REALTIME_MODEL} (Realtime)\n`);
   });
   http.on("connection", (socket) => {
     sockets.add(socket);
@@ -95,11 +154,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       log.info({ status, path: url.pathname, reason: body }, "emulator: refused connection");
       rejectUpgrade(socket, status, body);
     };
-    if (url.pathname !== PATH) return refuse(404, `no endpoint ${url.pathname}: connect to ${PATH}?bot_id=<id>`);
+    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH) {
+      return refuse(404, `no endpoint ${url.pathname}: connect to ${PATH}?bot_id=<id> or ${REALTIME_PATH}?model=${REALTIME_MODEL}`);
+    }
     if (!accepting) return refuse(503, "the emulator is not accepting connections (simulated outage)");
     if (token && !headerMatches(req.headers.authorization, token)) {
       return refuse(401, "missing or wrong token: send the header Authorization: Bearer <token> with the emulator's token");
     }
+    if (url.pathname === REALTIME_PATH) return upgradeRealtime(req, socket, head, url, refuse);
     const botId = url.searchParams.get("bot_id");
     if (!botId) return refuse(400, `missing query parameter bot_id: connect to ${PATH}?bot_id=<id>`);
     if (botId === "forbidden") return refuse(403, 'no permission for this bot (the emulator refuses bot_id "forbidden" so clients can test HTTP 403)');
@@ -115,6 +177,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           events.emit("turn", turn);
         },
         closed: () => events.emit("close", index),
+        toolCalls: () => toolScript.take(),
+        toolOutput: onToolOutput,
       });
       sessions.push(session);
       sessionSockets.push(socket);
@@ -123,6 +187,48 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       session.start();
     });
   });
+
+  function upgradeRealtime(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, refuse: (status: number, body: string) => void): void {
+    const model = url.searchParams.get("model");
+    if (!model) return refuse(400, `missing query parameter model: connect to ${REALTIME_PATH}?model=${REALTIME_MODEL}`);
+    const flavour: Flavour = /realtime=v1/i.test(String(req.headers["openai-beta"] ?? "")) ? "openai" : "volcengine";
+    const conversationId = req.headers["x-conversation-id"];
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const index = realtimeSessions.length;
+      const query = Object.fromEntries(url.searchParams);
+      const headers = flattenHeaders(req.headers);
+      const session = new RealtimeSession(
+        {
+          index,
+          flavour,
+          query,
+          headers,
+          model,
+          cozeBotId: url.searchParams.get("ag-coze-bot-id") || null,
+          customModel: url.searchParams.get("ag-custom-model") || null,
+          conversationId: typeof conversationId === "string" && conversationId !== "" ? conversationId : null,
+        },
+        ws,
+        log,
+        { replyDelayMs, pacing: opts.realtimePacing ?? "fast", idleCloseMs: opts.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS },
+        {
+          clientEvent: (record) => events.emit("realtime-client-event", index, record),
+          response: (record) => {
+            realtimeResponses.push(record);
+            events.emit("realtime-response", record);
+          },
+          closed: () => events.emit("realtime-close", index),
+          toolCalls: () => toolScript.take(),
+          toolOutput: onToolOutput,
+        },
+      );
+      realtimeSessions.push(session);
+      realtimeSockets.push(socket);
+      log.info({ realtime: index, flavour, query }, "emulator: realtime client connected");
+      events.emit("realtime-connection", index, { headers, query, flavour });
+      session.start();
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -139,9 +245,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!s || !s.open) throw new Error(`emulator session ${index} is not open (sessions so far: ${sessions.length})`);
     return s;
   };
+  const openRealtime = (index: number): RealtimeSession => {
+    const s = realtimeSessions[index];
+    if (!s || !s.open) throw new Error(`emulator realtime session ${index} is not open (realtime sessions so far: ${realtimeSessions.length})`);
+    return s;
+  };
+  const all = (): Array<EmulatorSession | RealtimeSession> => [...sessions, ...realtimeSessions];
 
   return {
     url: `ws://${urlHost}:${port}${PATH}`,
+    realtimeUrl: `ws://${urlHost}:${port}${REALTIME_PATH}?model=${REALTIME_MODEL}`,
     port,
     events,
     sessions: () =>
@@ -155,14 +268,41 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         vadEvents: s.vadEvents,
       })),
     turns: () => turns.slice(),
+    realtimeSessions: () =>
+      realtimeSessions.map((s) => ({
+        index: s.info.index,
+        flavour: s.info.flavour,
+        query: s.info.query,
+        headers: s.info.headers,
+        sessionId: s.sessionId,
+        resumed: s.info.conversationId !== null,
+        cozeBotId: s.info.cozeBotId,
+        customModel: s.info.customModel,
+        session: s.session,
+        received: s.received,
+        commits: s.commits,
+        responses: s.responses,
+        functionCallOutputs: s.functionCallOutputs,
+        errors: s.errors,
+        vadEvents: s.vadEvents,
+        open: s.open,
+        idleClosedAtNs: s.idleClosedAtNs,
+      })),
+    realtimeResponses: () => realtimeResponses.slice(),
+    scriptToolCall: (call) => toolScript.add(call),
+    toolOutputs: () => toolOutputs.slice(),
     inject: (index, data, injectOpts) => openSession(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
+    injectRealtime: (index, data, injectOpts) => openRealtime(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     dropAll: () => {
-      for (const s of sessions) if (s.open) s.terminate();
+      for (const s of all()) if (s.open) s.terminate();
     },
     freezeAll: () => {
       // Stop reading: pings go unanswered, as on a link that died without a FIN.
       sessions.forEach((s, i) => {
         if (s.open) sessionSockets[i]?.pause();
+      });
+      realtimeSessions.forEach((s, i) => {
+        if (s.open) realtimeSockets[i]?.pause();
       });
     },
     setAcceptConnections: (accept) => {
@@ -170,7 +310,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     close: async () => {
       accepting = false;
-      const open = sessions.filter((s) => s.open);
+      const open = all().filter((s) => s.open);
       for (const s of open) s.close(1001, "emulator shutting down");
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -15,13 +15,13 @@ import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_RATE, DEFAULT_SILENCE_DURATION_MS, a
 import { buildEchoReply } from "./echo-agent";
 import { createInputDecoder, type InputDecoder } from "./input-decoder";
 import { encodeReply, outputPlan } from "./output-encoder";
-import type { ClientEventRecord, TurnRecord, VadEventRecord } from "./records";
+import type { ClientEventRecord, ToolCallRecord, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
 import { AgentReply } from "./reply";
 import { SpeechDetector, type AppendInfo, type Utterance } from "./speech-detector";
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
 /** Known client events the echo agent does not act on yet. */
-const NOT_IMPLEMENTED = new Set<string>([C.messageCreate, C.submitToolOutputs, "input_text.generate_audio"]);
+const NOT_IMPLEMENTED = new Set<string>([C.messageCreate, "input_text.generate_audio"]);
 const KNOWN = new Set<string>([...Object.values(C), ...NOT_IMPLEMENTED]);
 const KNOWN_SERVER_EVENTS = new Set<string>(Object.values(S));
 /** Sent whatever event_subscriptions says (UNCONFIRMED for the real service): without them a client cannot work at all. */
@@ -38,6 +38,9 @@ export interface SessionHooks {
   clientEvent(record: ClientEventRecord): void;
   turn(turn: TurnRecord): void;
   closed(): void;
+  /** Scripted tool calls for the reply about to start (usually none). */
+  toolCalls(): ToolCallRecord[];
+  toolOutput(record: ToolOutputRecord): void;
 }
 
 export class EmulatorSession {
@@ -167,7 +170,48 @@ export class EmulatorSession {
       case C.cancel:
         if (!this.reply) return this.violation(ErrorCode.CannotCancel, "no chat is running: nothing to cancel", raw);
         return this.reply.cancel();
+      case C.submitToolOutputs:
+        return this.onSubmitToolOutputs(ev, raw, atNs);
     }
+  }
+
+  private onSubmitToolOutputs(ev: WireEvent<Record<string, unknown>>, raw: string, atNs: bigint): void {
+    const name = C.submitToolOutputs;
+    const reply = this.reply;
+    const pending = reply?.pendingToolCalls ?? [];
+    if (!reply || pending.length === 0) {
+      return this.violation(ErrorCode.BadParameter, `${name}: no chat is waiting for tool outputs (send them after conversation.chat.requires_action)`, raw);
+    }
+    const data = ev.data ?? {};
+    if (data.chat_id !== reply.chatId) {
+      return this.violation(ErrorCode.BadParameter, `${name}: data.chat_id must be the id of the chat that asked (${reply.chatId}); got ${JSON.stringify(data.chat_id ?? null)}`, raw);
+    }
+    const outputs = data.tool_outputs;
+    if (!Array.isArray(outputs) || outputs.length === 0) {
+      return this.violation(ErrorCode.BadParameter, `${name}: data.tool_outputs must be a non-empty array of {tool_call_id, output}`, raw);
+    }
+    const answered = new Map<string, string>();
+    for (const [i, o] of outputs.entries()) {
+      const item = o as Record<string, unknown> | null;
+      if (typeof item !== "object" || item === null || typeof item.tool_call_id !== "string" || typeof item.output !== "string") {
+        return this.violation(ErrorCode.BadParameter, `${name}: tool_outputs[${i}] must be {tool_call_id: string, output: string}`, raw);
+      }
+      if (!pending.some((c) => c.callId === item.tool_call_id)) {
+        return this.violation(ErrorCode.BadParameter, `${name}: tool_outputs[${i}].tool_call_id ${JSON.stringify(item.tool_call_id)} is not one of the pending calls (${pending.map((c) => c.callId).join(", ")})`, raw);
+      }
+      if (answered.has(item.tool_call_id)) {
+        return this.violation(ErrorCode.BadParameter, `${name}: tool_call_id ${item.tool_call_id} is answered twice`, raw);
+      }
+      answered.set(item.tool_call_id, item.output);
+    }
+    const missing = pending.filter((c) => !answered.has(c.callId)).map((c) => c.callId);
+    if (missing.length > 0) {
+      return this.violation(ErrorCode.BadParameter, `${name}: answer every pending tool call in one submit; missing ${missing.join(", ")}`, raw);
+    }
+    for (const call of pending) {
+      this.hooks.toolOutput({ endpoint: "coze", session: this.info.index, callId: call.callId, name: call.name, output: answered.get(call.callId) as string, atNs });
+    }
+    reply.toolOutputsSubmitted();
   }
 
   private async onChatUpdate(ev: WireEvent<Record<string, unknown>>, raw: string): Promise<void> {
@@ -262,6 +306,7 @@ export class EmulatorSession {
       firstAudioAtNs: null,
       canceled: false,
       canceledBy: null,
+      toolCalls: [],
     };
     const echo = await buildEchoReply(utterance.audio, cfg.input_audio?.sample_rate ?? DEFAULT_RATE, plan.rate);
     if (!this.open) {
@@ -269,6 +314,7 @@ export class EmulatorSession {
       return;
     }
     this.send(S.transcriptCompleted, { content: echo.transcript });
+    turn.toolCalls = this.hooks.toolCalls();
     this.reply = new AgentReply(
       {
         send: (type, data) => this.send(type, data),
@@ -279,6 +325,7 @@ export class EmulatorSession {
         frames: encodeReply(echo.pcm, plan),
         frameMs: plan.frameMs,
         limit: plan.limit,
+        toolCalls: turn.toolCalls,
         onEnd: (sent, canceledBy, firstAudioAtNs) => {
           this.reply = null;
           turn.reply = sent;
