@@ -1,41 +1,51 @@
 #!/usr/bin/env node
 /**
- * `talkbox` command line. Exit codes: 0 ok, 1 runtime failure, 2 usage error,
- * 78 configuration error (systemd must not restart-loop on it).
+ * `talkbox` command line. Exit codes (src/cli/exit-codes.ts): 0 ok, 1 runtime failure,
+ * 2 usage error, 78 configuration error (systemd must not restart-loop on it), 130 Ctrl-C.
  */
-import { parseArgs } from "node:util";
-import { loadConfig } from "./config/load";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { describeSource, loadConfig } from "./config/load";
 import { listBoards } from "./boards/load";
 import { doctorCommand } from "./doctor/doctor";
-import { ConfigError, EX_CONFIG } from "./config/errors";
+import { ConfigError } from "./config/errors";
 import { startDaemon } from "./daemon";
+import type { StateChange } from "./device/state-machine";
 import { createLogger, type LogLevel } from "./log/logger";
+import { SystemdService } from "./system/systemd";
 import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
 import { emulatorCommand } from "./cli/emulator";
+import { configCheckCommand } from "./cli/config-check";
+import { CrashGuard } from "./cli/crash";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/exit-codes";
+import { commandHelp, mainHelp, subcommands } from "./cli/help";
+import { versionText } from "./cli/version";
 
-const EX_USAGE = 2;
 const DEFAULT_SOCKET = "/run/talkbox/control.sock";
 
-const HELP = `talkbox — voice-agent daemon for a device with a mic, a speaker and a talk button
-
-Usage:
-  talkbox run [--config FILE]             run the daemon (default config: ./talkbox.yaml, then /etc/talkbox/talkbox.yaml)
-  talkbox talk --seconds N [--name talk]  hold the talk button for N seconds through the control socket
-  talkbox status [--json]                 show the daemon's state, link and last turn's timings
-  talkbox emulator [--port N] [--token T] run the built-in Coze /v1/chat emulator (echo agent)
-  talkbox boards                          list the board profiles
-  talkbox doctor [--config FILE]          check sound devices, GPIO, SPI, serial ports and the agent; says how to fix each
-  talkbox version                         print the version
-  talkbox help                            this text
-
-talk and status find the control socket from --socket, TALKBOX_CONTROL_SOCKET, or the config file.
-Exit codes: 0 ok, 1 failure, 2 usage error, 78 configuration error.`;
-
-function version(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("../../package.json") as { version: string }).version;
+/** A command line the CLI cannot make sense of: exit 2, pointing at the command's help. */
+class UsageError extends Error {
+  constructor(
+    readonly command: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
 }
+
+const PARSE_ARGS_USAGE_CODES = new Set(["ERR_PARSE_ARGS_UNKNOWN_OPTION", "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL", "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"]);
+
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code && PARSE_ARGS_USAGE_CODES.has(code)) throw new UsageError(command, (err as Error).message);
+    throw err;
+  }
+}
+
+const wantsHelp = (args: string[]): boolean => args.some((a) => a === "--help" || a === "-h");
 
 function socketFrom(flags: { socket?: string | undefined; config?: string | undefined }): string {
   if (flags.socket) return flags.socket;
@@ -48,80 +58,113 @@ function socketFrom(flags: { socket?: string | undefined; config?: string | unde
   }
 }
 
+const guard = new CrashGuard();
+guard.addSecrets([process.env.TALKBOX_TOKEN]);
+guard.install();
+
 async function run(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
+  if (command === "config") return configCommand(rest);
+  if (command !== "help" && wantsHelp(rest)) {
+    const help = commandHelp(command);
+    if (help === null) throw new UsageError(null, `unknown command '${command}'`);
+    process.stdout.write(`${help}\n`);
+    return EXIT_OK;
+  }
   switch (command) {
     case "run": {
-      const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } } });
+      const values = parse(command, rest, { config: { type: "string", short: "c" } });
       return runDaemon(values.config);
     }
     case "talk": {
-      const { values } = parseArgs({
-        args: rest,
-        options: { seconds: { type: "string", short: "s" }, name: { type: "string" }, socket: { type: "string" }, config: { type: "string", short: "c" } },
+      const values = parse(command, rest, {
+        seconds: { type: "string", short: "s" },
+        name: { type: "string" },
+        socket: { type: "string" },
+        config: { type: "string", short: "c" },
       });
       const seconds = Number(values.seconds);
       if (!values.seconds || !Number.isFinite(seconds) || seconds <= 0 || seconds > 300) {
-        process.stderr.write("talkbox talk: --seconds N is required (0 < N ≤ 300)\n");
-        return EX_USAGE;
+        throw new UsageError(command, "--seconds N is required (0 < N ≤ 300)");
       }
       return talkCommand({ socket: socketFrom(values), seconds, ...(values.name ? { name: values.name } : {}) });
     }
     case "status": {
-      const { values } = parseArgs({
-        args: rest,
-        options: { json: { type: "boolean" }, socket: { type: "string" }, config: { type: "string", short: "c" } },
-      });
+      const values = parse(command, rest, { json: { type: "boolean" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
       return statusCommand({ socket: socketFrom(values), json: values.json ?? false });
     }
     case "emulator": {
-      const { values } = parseArgs({
-        args: rest,
-        options: { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } },
-      });
+      const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });
       const port = values.port === undefined ? 8765 : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        process.stderr.write("talkbox emulator: --port must be a number from 0 to 65535\n");
-        return EX_USAGE;
-      }
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(command, "--port must be a number from 0 to 65535");
+      guard.addSecrets([values.token]);
       const log = createLogger({ level: (process.env.TALKBOX_LOG_LEVEL as LogLevel | undefined) ?? "info", secrets: values.token ? [values.token] : [] });
+      guard.useLogger(log);
       await emulatorCommand({ port, log, ...(values.host ? { host: values.host } : {}), ...(values.token ? { token: values.token } : {}) });
-      return 0;
+      return EXIT_OK;
     }
     case "doctor": {
-      const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } } });
+      const values = parse(command, rest, { config: { type: "string", short: "c" } });
       return doctorCommand(values.config ? { config: values.config } : {});
     }
     case "boards": {
+      parse(command, rest, {});
       const boards = listBoards();
       const width = Math.max(...boards.map((b) => b.name.length));
       for (const b of boards) process.stdout.write(`${b.name.padEnd(width)}  ${b.description}\n`);
-      return 0;
+      return EXIT_OK;
     }
     case "version":
     case "--version":
-      process.stdout.write(`talkbox ${version()}\n`);
-      return 0;
+    case "-V":
+      parse(command, rest, {});
+      process.stdout.write(`${versionText()}\n`);
+      return EXIT_OK;
     case "help":
     case "--help":
-    case "-h":
-      process.stdout.write(`${HELP}\n`);
-      return 0;
+    case "-h": {
+      const name = rest.filter((a) => a !== "--help" && a !== "-h").join(" ");
+      if (name === "") {
+        process.stdout.write(`${command === "help" && wantsHelp(rest) ? commandHelp("help") : mainHelp()}\n`);
+        return EXIT_OK;
+      }
+      const help = commandHelp(name) ?? (subcommands(name).length > 0 ? subcommands(name).map((s) => commandHelp(`${name} ${s}`)).join("\n\n") : null);
+      if (help === null) throw new UsageError(null, `no command '${name}'`);
+      process.stdout.write(`${help}\n`);
+      return EXIT_OK;
+    }
     default:
-      process.stderr.write(`talkbox: unknown command '${command}'\n\n${HELP}\n`);
-      return EX_USAGE;
+      throw new UsageError(null, `unknown command '${command}'`);
   }
+}
+
+/** `talkbox config SUBCOMMAND`. */
+function configCommand(rest: string[]): number {
+  const [sub, ...args] = rest;
+  const subs = subcommands("config");
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    if (sub === undefined) throw new UsageError("config", `expected a sub-command: ${subs.join(", ")}`);
+    process.stdout.write(`${subs.map((s) => commandHelp(`config ${s}`)).join("\n\n")}\n`);
+    return EXIT_OK;
+  }
+  if (sub !== "check") throw new UsageError("config", `unknown sub-command '${sub}'; expected one of: ${subs.join(", ")}`);
+  if (wantsHelp(args)) {
+    process.stdout.write(`${commandHelp("config check")}\n`);
+    return EXIT_OK;
+  }
+  const values = parse("config check", args, { config: { type: "string", short: "c" } });
+  return configCheckCommand(values.config ? { config: values.config } : {});
 }
 
 async function runDaemon(configPath: string | undefined): Promise<number> {
   const loaded = loadConfig(configPath ? { path: configPath } : {});
+  guard.addSecrets(loaded.secrets);
   const log = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format, secrets: loaded.secrets });
-  process.on("uncaughtException", (err) => {
-    log.fatal({ err }, "talkbox crashed; systemd will restart it");
-    log.flush();
-    process.exit(1);
-  });
-  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
+  guard.useLogger(log);
+  for (const warning of loaded.warnings) log.warn(warning);
+  const tokenSource = loaded.secretSources["agent.token"];
+  if (tokenSource) log.info(`agent.token from ${describeSource(tokenSource)}`);
+  const systemd = SystemdService.start({ log });
 
   let stopping = false;
   let resolveDone: (code: number) => void = () => {};
@@ -130,17 +173,24 @@ async function runDaemon(configPath: string | undefined): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info(`stopping (${why})`);
-    void daemon.stop().then(() => resolveDone(0));
+    systemd.stopping();
+    void daemon.stop().then(() => {
+      systemd.close();
+      resolveDone(EXIT_OK);
+    });
   };
   const daemon = await startDaemon({ loaded, log, onQuit: () => shutdown("quit key") });
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  daemon.conversation.on("state", (c: StateChange) => systemd.status(c.to));
+  // Started means serving: the audio is open and the control socket listens.
+  systemd.ready(daemon.conversation.state);
   return done;
 }
 
 // `talkbox status | head` closes the pipe early; that is not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(0);
+  if (err.code === "EPIPE") process.exit(EXIT_OK);
   throw err;
 });
 
@@ -152,14 +202,15 @@ run(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(EX_CONFIG);
+      process.stderr.write(`${guard.scrub(err.message)}\n`);
+      process.exit(EXIT_CONFIG);
     }
-    if (err instanceof Error && (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      process.stderr.write(`talkbox: ${err.message}\n`);
-      process.exit(EX_USAGE);
+    if (err instanceof UsageError) {
+      const where = err.command ? `talkbox ${err.command}` : "talkbox";
+      process.stderr.write(`${where}: ${err.message}\nRun '${where} --help' for usage.\n`);
+      process.exit(EXIT_USAGE);
     }
-    process.stderr.write(`talkbox: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.stderr.write(`talkbox: ${guard.scrub(err instanceof Error ? err.message : String(err))}\n`);
+    process.exit(EXIT_FAILURE);
   },
 );

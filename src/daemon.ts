@@ -22,7 +22,8 @@ import { Conversation } from "./device/conversation";
 import { startEmulator, type Emulator } from "./emulator/server";
 import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
 import { attachHardware, type Hardware } from "./hardware/attach";
-import type { Logger } from "./log/logger";
+import { scrubber, type Logger } from "./log/logger";
+import { scrubStrings } from "./config/secrets";
 
 export interface Daemon {
   conversation: Conversation;
@@ -118,7 +119,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: log.child({ component: "control" }),
-      handler: (cmd) => handleControl(cmd, conversation, board.buttons),
+      // A server's refusal can quote the token back; replies get the logs' scrubbing too.
+      handler: (cmd) => scrubStrings(handleControl(cmd, conversation, board.buttons), scrubber(loaded.secrets)),
     });
     cleanups.push(() => control.close());
 

@@ -3,6 +3,7 @@
  * releases it. The hold is the user's intent (speak for N seconds), not a guess.
  */
 import { openControlConnection, type ControlConnection, type ControlReply } from "../control/client";
+import { EXIT_INTERRUPTED, EXIT_USAGE } from "./exit-codes";
 import { flattenFields, replyError } from "./status";
 
 export interface TalkOptions {
@@ -15,16 +16,13 @@ export interface TalkOptions {
   timeoutMs?: number;
 }
 
-/** Conventional exit status for a run cut short by Ctrl-C. */
-const EXIT_INTERRUPTED = 130;
-
 export async function talkCommand(opts: TalkOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = opts.err ?? opts.out ?? ((line: string) => process.stderr.write(`${line}\n`));
   const name = opts.name ?? "talk";
   if (!Number.isFinite(opts.seconds) || opts.seconds <= 0) {
     err(`error: the hold time must be a positive number of seconds; got ${opts.seconds}`);
-    return 2;
+    return EXIT_USAGE;
   }
 
   let conn: ControlConnection;

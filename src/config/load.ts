@@ -5,9 +5,11 @@ import { loadBoard } from "../boards/load.js";
 import type { BoardProfile } from "../boards/profile.js";
 import { ConfigError, issueLines, plainEnglish } from "./errors.js";
 import { boardName, configSchema, type Config } from "./schema.js";
+import { describeSource, permissionWarnings, readCredential, TOKEN_CREDENTIAL, type SecretSource } from "./secrets.js";
 import { readYaml } from "./yaml.js";
 
 export { defaultBoardsDir } from "../boards/load.js";
+export { describeSource, type SecretSource } from "./secrets.js";
 
 export interface LoadOptions {
   /** An explicit config file; it must exist. Without it, the default locations are searched. */
@@ -24,6 +26,10 @@ export interface LoadedConfig {
   board: BoardProfile;
   /** Strings to scrub from logs. */
   secrets: string[];
+  /** Where each secret in `config` came from, by key path (e.g. "agent.token"); never the value. */
+  secretSources: Record<string, SecretSource>;
+  /** Problems that do not stop the daemon but deserve a warning at start (e.g. config file permissions). */
+  warnings: string[];
 }
 
 const SYSTEM_CONFIG = "/etc/talkbox/talkbox.yaml";
@@ -41,24 +47,32 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Sets a key path in the raw config; false when a parent is not a mapping (e.g. `agent: 5`), which validation reports. */
+function setKey(raw: unknown, keys: readonly string[], value: string): boolean {
+  let node = raw;
+  for (const key of keys.slice(0, -1)) {
+    if (!isMapping(node)) return false;
+    node[key] ??= {};
+    node = node[key];
+  }
+  if (!isMapping(node)) return false;
+  node[keys[keys.length - 1]!] = value;
+  return true;
+}
+
 /** Writes env values into the raw config; returns which key paths they set, for error messages. */
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): Map<string, string> {
   const applied = new Map<string, string>();
   for (const [name, keys] of ENV_KEYS) {
     const value = env[name];
-    if (!value) continue;
-    let node = raw;
-    for (const key of keys.slice(0, -1)) {
-      if (!isMapping(node)) break;
-      node[key] ??= {};
-      node = node[key];
-    }
-    // A non-mapping parent (e.g. `agent: 5`) is left for validation to report.
-    if (!isMapping(node)) continue;
-    node[keys[keys.length - 1]!] = value;
-    applied.set(keys.join("."), name);
+    if (value && setKey(raw, keys, value)) applied.set(keys.join("."), name);
   }
   return applied;
+}
+
+/** The file sets agent.token (to anything: even a mistyped value may be a real token). */
+function fileHasToken(raw: unknown): boolean {
+  return isMapping(raw) && isMapping(raw.agent) && raw.agent.token !== undefined && raw.agent.token !== null;
 }
 
 function findConfigFile(explicit: string | undefined, cwd: string): string | null {
@@ -78,7 +92,17 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const searched = [path.resolve(cwd, "talkbox.yaml"), SYSTEM_CONFIG];
   const source = file ?? `no config file found (searched ${searched.join(", ")})`;
   const raw = file === null ? {} : readYaml(file);
-  const fromEnv = applyEnv(raw, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  const tokenInFile = fileHasToken(raw);
+  const credential = readCredential(env, TOKEN_CREDENTIAL);
+  const fromEnv = applyEnv(raw, env);
+  // agent.token precedence: TALKBOX_TOKEN, then the systemd credential, then the config file.
+  let tokenSource: SecretSource | null = null;
+  if (fromEnv.has("agent.token")) tokenSource = { kind: "env", variable: "TALKBOX_TOKEN" };
+  else if (credential && setKey(raw, ["agent", "token"], credential.value)) {
+    tokenSource = { kind: "credential", file: credential.file };
+    fromEnv.set("agent.token", describeSource(tokenSource));
+  } else if (tokenInFile && file !== null) tokenSource = { kind: "file", file };
   const fail = (error: z.ZodError): never => {
     const hint = file === null
       ? [`create ${searched[0]} or ${SYSTEM_CONFIG} setting agent.bot_id and agent.token, or set TALKBOX_AGENT_URL=emulator to try the built-in emulator`]
@@ -92,7 +116,6 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     .safeParse(raw, { error: plainEnglish });
   if (!selected.success) return fail(selected.error);
   // TALKBOX_BOARDS_DIR: a folder of your own profiles instead of the shipped ones.
-  const env = opts.env ?? process.env;
   const board = loadBoard(selected.data.board, opts.boardsDir ?? (env.TALKBOX_BOARDS_DIR || undefined), selected.data.board_overrides, file ?? undefined);
 
   const { capture, playback } = board.audio;
@@ -108,7 +131,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const base = file !== null && !fromEnv.has("control.socket") ? path.dirname(file) : cwd;
   config.control.socket = path.resolve(base, config.control.socket);
 
-  return { config, file, board, secrets: config.agent.token === undefined ? [] : [config.agent.token] };
+  return {
+    config,
+    file,
+    board,
+    secrets: config.agent.token === undefined ? [] : [config.agent.token],
+    secretSources: tokenSource && config.agent.token !== undefined ? { "agent.token": tokenSource } : {},
+    warnings: file === null ? [] : permissionWarnings(file, tokenInFile),
+  };
 }
 
 /** A copy safe to print. */

@@ -1,0 +1,168 @@
+/** The CLI's help texts: `talkbox help`, `talkbox help COMMAND`, `talkbox COMMAND --help`. */
+import { EXIT_MEANINGS } from "./exit-codes";
+
+interface CommandHelp {
+  /** As typed after `talkbox`, e.g. "config check". */
+  name: string;
+  summary: string;
+  usage: string;
+  about?: string;
+  options: ReadonlyArray<readonly [string, string]>;
+  examples: ReadonlyArray<readonly [string, string]>;
+  /** The exit statuses this command can end with. */
+  exits: readonly number[];
+}
+
+const CONFIG_OPTION = ["-c, --config FILE", "the config file (default: ./talkbox.yaml, then /etc/talkbox/talkbox.yaml)"] as const;
+const SOCKET_OPTION = ["--socket PATH", "the daemon's control socket (default: TALKBOX_CONTROL_SOCKET, then control.socket from the config)"] as const;
+
+const COMMANDS: readonly CommandHelp[] = [
+  {
+    name: "run",
+    summary: "run the daemon",
+    usage: "talkbox run [--config FILE]",
+    about:
+      "Opens the mic and the speaker, connects to the agent and serves the control socket until SIGTERM,\n" +
+      "SIGINT or the q key. Under systemd (Type=notify) it reports readiness (READY=1), its state\n" +
+      "(STATUS=) and shutdown (STOPPING=1), and pets the watchdog (WatchdogSec=).\n\n" +
+      "agent.token comes from, first found: TALKBOX_TOKEN, the systemd credential 'token'\n" +
+      "($CREDENTIALS_DIRECTORY/token, from LoadCredential=token:/etc/talkbox/token), the config file.\n" +
+      "TALKBOX_BOT_ID, TALKBOX_AGENT_URL, TALKBOX_BOARD, TALKBOX_CONTROL_SOCKET and TALKBOX_LOG_LEVEL\n" +
+      "override their config keys too.",
+    options: [CONFIG_OPTION],
+    examples: [
+      ["talkbox run", "with ./talkbox.yaml or /etc/talkbox/talkbox.yaml"],
+      ["TALKBOX_AGENT_URL=emulator talkbox run", "try it with the built-in echo agent, no account needed"],
+    ],
+    exits: [0, 1, 78],
+  },
+  {
+    name: "talk",
+    summary: "hold the talk button for N seconds through the control socket",
+    usage: "talkbox talk --seconds N [--name BUTTON] [--socket PATH | --config FILE]",
+    options: [
+      ["-s, --seconds N", "how long to hold the button (0 < N ≤ 300)"],
+      ["--name BUTTON", "which of the board's buttons (default: talk)"],
+      SOCKET_OPTION,
+      CONFIG_OPTION,
+    ],
+    examples: [["talkbox talk --seconds 3", "speak into the mic for three seconds, then hear the reply"]],
+    exits: [0, 1, 2, 130],
+  },
+  {
+    name: "status",
+    summary: "show the daemon's state, link and last turn's timings",
+    usage: "talkbox status [--json] [--socket PATH | --config FILE]",
+    options: [["--json", "the daemon's reply as one JSON object"], SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ["talkbox status", "one 'key: value' per line"],
+      ["talkbox status --json | jq .Link", "the agent link only"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
+    name: "config check",
+    summary: "validate the config and print the effective one, secrets masked",
+    usage: "talkbox config check [--config FILE]",
+    about:
+      "Prints the config the daemon would run with — defaults, the board's audio settings and the\n" +
+      "environment filled in — as YAML with the token masked, the board, and where each secret\n" +
+      "came from. Warnings (e.g. a config file others can read) go to stderr. On an invalid config\n" +
+      "it prints one line per problem and exits 78.",
+    options: [CONFIG_OPTION],
+    examples: [
+      ["talkbox config check", "check ./talkbox.yaml or /etc/talkbox/talkbox.yaml"],
+      ["sudo CREDENTIALS_DIRECTORY=/etc/talkbox talkbox config check", "with the token the service gets from /etc/talkbox/token"],
+    ],
+    exits: [0, 2, 78],
+  },
+  {
+    name: "emulator",
+    summary: "run the built-in Coze /v1/chat emulator (echo agent)",
+    usage: "talkbox emulator [--port N] [--host ADDR] [--token T]",
+    options: [
+      ["-p, --port N", "the port to listen on (default 8765; 0 picks a free one)"],
+      ["--host ADDR", "the address to listen on (default 127.0.0.1)"],
+      ["--token T", "require Authorization: Bearer T, to test token handling"],
+    ],
+    examples: [["talkbox emulator --port 8765", "then set agent.url: ws://127.0.0.1:8765/v1/chat"]],
+    exits: [0, 1, 2],
+  },
+  {
+    name: "boards",
+    summary: "list the board profiles",
+    usage: "talkbox boards",
+    options: [],
+    examples: [["talkbox boards", "names to use as the config's board:"]],
+    exits: [0],
+  },
+  {
+    name: "doctor",
+    summary: "check sound devices, GPIO, SPI, serial ports and the agent; says how to fix each",
+    usage: "talkbox doctor [--config FILE]",
+    options: [CONFIG_OPTION],
+    examples: [
+      ["talkbox doctor", "check everything this config needs"],
+      ["sudo -u talkbox talkbox doctor -c /etc/talkbox/talkbox.yaml", "with the service user's permissions"],
+    ],
+    exits: [0, 1, 2, 78],
+  },
+  {
+    name: "version",
+    summary: "print the version of talkbox and Node.js",
+    usage: "talkbox version",
+    options: [],
+    examples: [["talkbox version", ""]],
+    exits: [0],
+  },
+  {
+    name: "help",
+    summary: "this text, or a command's",
+    usage: "talkbox help [COMMAND]",
+    options: [],
+    examples: [["talkbox help config check", "the same as talkbox config check --help"]],
+    exits: [0, 2],
+  },
+];
+
+function table(rows: ReadonlyArray<readonly [string, string]>, indent = "  "): string[] {
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => (v ? `${indent}${k.padEnd(width)}  ${v}` : `${indent}${k}`).trimEnd());
+}
+
+function exitTable(codes?: readonly number[]): string[] {
+  return table(EXIT_MEANINGS.filter(([code]) => !codes || codes.includes(code)).map(([code, meaning]) => [String(code), meaning]));
+}
+
+export function mainHelp(): string {
+  return [
+    "talkbox — voice-agent daemon for a device with a mic, a speaker and a talk button",
+    "",
+    "Usage: talkbox COMMAND [OPTIONS]",
+    "",
+    "Commands:",
+    ...table(COMMANDS.map((c) => [c.name, c.summary])),
+    "",
+    "Run 'talkbox COMMAND --help' (or 'talkbox help COMMAND') for a command's options and examples.",
+    "",
+    "Exit codes:",
+    ...exitTable(),
+  ].join("\n");
+}
+
+/** The help for "run", "config check", …; null for a command that does not exist. */
+export function commandHelp(name: string): string | null {
+  const c = COMMANDS.find((cmd) => cmd.name === name);
+  if (!c) return null;
+  const lines = [`talkbox ${c.name} — ${c.summary}`, "", `Usage: ${c.usage}`];
+  if (c.about) lines.push("", c.about);
+  lines.push("", "Options:", ...table([...c.options, ["-h, --help", "this text"]]));
+  if (c.examples.length > 0) lines.push("", "Examples:", ...table(c.examples));
+  lines.push("", "Exit codes:", ...exitTable(c.exits));
+  return lines.join("\n");
+}
+
+/** The commands that have a sub-command, and theirs (for `talkbox config` alone). */
+export function subcommands(name: string): string[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => c.name.slice(name.length + 1));
+}
