@@ -4,6 +4,7 @@ import type { Logger } from "../log/logger";
 import type { Clock } from "../device/clock";
 import type { AgentBackend } from "./backend";
 import { CozeBackend } from "./coze/client";
+import { RealtimeBackend } from "./realtime/client";
 import type { ToolSpec } from "../tools/spec";
 import type { StateStore } from "../state/store";
 
@@ -61,9 +62,37 @@ const backends: Partial<Record<Config["agent"]["backend"], BackendFactory>> & { 
   },
 };
 
-// TODO(realtime helper): replace with the RealtimeBackend factory.
-backends.realtime = () => {
-  throw new Error("agent.backend realtime is not built yet");
+backends.realtime = ({ config, url, token, log, clock, tools, state }) => {
+  const a = config.agent;
+  const vad = config.conversation.vad;
+  return new RealtimeBackend(
+    {
+      flavour: a.flavour,
+      url,
+      token,
+      ...(a.custom_model ? { customModel: a.custom_model } : {}),
+      ...(a.coze_bot_id ? { cozeBotId: a.coze_bot_id } : {}),
+      session: {
+        ...(a.instructions !== undefined ? { instructions: a.instructions } : {}),
+        ...(a.voice !== undefined ? { voice: a.voice } : {}),
+        ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
+        ...(a.transcription ? { transcriptionModel: a.transcription_model } : {}),
+        tools,
+        input: { codec: config.audio.uplink_codec, sampleRate: config.audio.uplink_rate, channels: 1 },
+        output: { codec: config.audio.downlink_codec, sampleRate: config.audio.downlink_rate, channels: 1 },
+        vad: { prefixPaddingMs: vad.prefix_padding_ms, silenceDurationMs: vad.silence_duration_ms },
+      },
+      mode: config.conversation.mode,
+      keepaliveMs: a.keepalive_ms,
+      connectTimeoutMs: a.connect_timeout_ms,
+      pingIntervalMs: a.ping_interval_ms,
+      pingTimeoutMs: a.ping_timeout_ms,
+      reconnect: { initialMs: a.reconnect.initial_ms, maxMs: a.reconnect.max_ms, authFailureMs: a.reconnect.auth_failure_ms },
+      state,
+    },
+    log.child({ backend: "realtime", flavour: a.flavour }),
+    clock,
+  );
 };
 
 export function createBackend(ctx: BackendContext): AgentBackend {
