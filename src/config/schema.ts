@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { PCM16_RATE } from "../agent/realtime/protocol";
+import { checkFormats } from "../agent/realtime/session-config";
 
 export const EMULATOR_URL = "emulator";
 export const SAMPLE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
@@ -47,11 +49,11 @@ function device(d: DeviceDefaults) {
 }
 
 /** The wire rate for a codec: g711 is always 8000 Hz; otherwise the given or default rate, if the codec allows it. */
-function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallback: number, key: string, ctx: z.RefinementCtx): number {
+function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallback: number, key: string, ctx: z.RefinementCtx<unknown>): number {
   const allowed = WIRE_RATES[codec];
   const effective = rate ?? (allowed.includes(fallback) ? fallback : allowed[0]!);
   if (!allowed.includes(effective)) {
-    ctx.addIssue({ code: "custom", path: [key], message: `${codec} runs at ${allowed.join(", ")} Hz; leave ${key} out or pick one of those` });
+    ctx.addIssue({ code: "custom", path: ["audio", key], message: `${codec} runs at ${allowed.join(", ")} Hz; leave ${key} out or pick one of those` });
   }
   return effective;
 }
@@ -174,12 +176,7 @@ export function configSchema(audio: AudioDefaults) {
           })
           .prefault({}),
       })
-      .prefault({})
-      .transform((a, ctx) => ({
-        ...a,
-        uplink_rate: wireRate(a.uplink_codec, a.uplink_rate, 16000, "uplink_rate", ctx),
-        downlink_rate: wireRate(a.downlink_codec, a.downlink_rate, 24000, "downlink_rate", ctx),
-      })),
+      .prefault({}),
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),
     // What must survive a restart (conversation ids, volume); systemd's StateDirectory= sets $STATE_DIRECTORY.
     state: z.strictObject({ dir: z.string().min(1).default(process.env.STATE_DIRECTORY ?? "/var/lib/talkbox") }).prefault({}),
@@ -191,6 +188,23 @@ export function configSchema(audio: AudioDefaults) {
         format: z.enum(["auto", "json", "pretty"]).default("auto"),
       })
       .prefault({}),
+  }).transform((c, ctx) => {
+    // The wire rates default to what the chosen backend takes.
+    const defaults = c.agent.backend === "coze" ? { up: 16000, down: 24000 } : { up: PCM16_RATE[c.agent.flavour], down: PCM16_RATE[c.agent.flavour] };
+    const audio = {
+      ...c.audio,
+      uplink_rate: wireRate(c.audio.uplink_codec, c.audio.uplink_rate, defaults.up, "uplink_rate", ctx),
+      downlink_rate: wireRate(c.audio.downlink_codec, c.audio.downlink_rate, defaults.down, "downlink_rate", ctx),
+    };
+    if (c.agent.backend === "realtime") {
+      const issues = checkFormats(
+        c.agent.flavour,
+        { codec: audio.uplink_codec, sampleRate: audio.uplink_rate, channels: 1 },
+        { codec: audio.downlink_codec, sampleRate: audio.downlink_rate, channels: 1 },
+      );
+      for (const message of issues) ctx.addIssue({ code: "custom", path: ["audio"], message });
+    }
+    return { ...c, audio };
   });
 }
 

@@ -62,6 +62,8 @@ describe("sim board", () => {
       ],
       leds: [],
       enable_pins: [],
+      outputs: [],
+      inputs: [],
       gpio_chip_labels: ["pinctrl-bcm2711", "pinctrl-bcm2835", "pinctrl-rp1"],
       serial: {},
       boot: { config_txt: [] },

@@ -121,6 +121,10 @@ describe("loadConfig: valid files", () => {
         bot_id: "7350000000000000001",
         token: CANARY,
         speech_rate: 0,
+        flavour: "volcengine",
+        transcription: false,
+        transcription_model: "whisper-1",
+        keepalive_ms: 100000,
         connect_timeout_ms: 10000,
         ping_interval_ms: 15000,
         ping_timeout_ms: 10000,
@@ -143,10 +147,22 @@ describe("loadConfig: valid files", () => {
         opus_frame_ms: 20,
         echo: "gate",
         echo_tail_ms: 300,
+        volume: { driver: "software", mixer_control: "PCM", initial_percent: 80 },
       },
       control: { socket: "/run/talkbox/control.sock" },
+      state: { dir: process.env.STATE_DIRECTORY ?? "/var/lib/talkbox" },
+      tools: { enabled: true },
       log: { level: "info", format: "auto" },
     });
+  });
+
+  test("the realtime backend defaults its URL and wire rates to the flavour, and needs no bot_id", () => {
+    const gw = load(writeConfig({ agent: { backend: "realtime", token: CANARY } }).file).config;
+    assert.equal(gw.agent.url, "wss://ai-gateway.vei.volces.com/v1/realtime?model=AG-voice-chat-agent");
+    assert.deepEqual([gw.audio.uplink_rate, gw.audio.downlink_rate], [16000, 16000]);
+    const oa = load(writeConfig({ agent: { backend: "realtime", flavour: "openai", token: CANARY }, audio: { downlink_codec: "g711u" } }).file).config;
+    assert.match(oa.agent.url, /^wss:\/\/api\.openai\.com\/v1\/realtime/);
+    assert.deepEqual([oa.audio.uplink_rate, oa.audio.downlink_rate], [24000, 8000]);
   });
 
   test("an empty file is valid for the emulator", () => {
@@ -260,19 +276,21 @@ describe("loadConfig: bad files", () => {
     ["an unknown codec", (c) => (c.audio = { uplink_codec: "mp3" }), "audio.uplink_codec", /"pcm"/],
     ["an unknown echo mode", (c) => (c.audio = { echo: "cancel" }), "audio.echo", /"gate".*"none"/],
     ["a bad log level", (c) => (c.log = { level: "verbose" }), "log.level", /"trace".*"silent"/],
-    ["an unknown backend", (c) => (c.agent.backend = "openai"), "agent.backend", /expected "coze"/],
+    ["an unknown backend", (c) => (c.agent.backend = "openai"), "agent.backend", /expected one of "coze", "realtime"/],
     ["an unknown mode", (c) => (c.conversation = { mode: "hands-free" }), "conversation.mode", /"push-to-talk".*"free"/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
-    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, bot_id, token/],
-    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, control, log/],
+    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, flavour, url, bot_id, token/],
+    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, control, state, tools, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
     ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
     ["a device_id with letters", (c) => (c.agent.device_id = "dev-1"), "agent.device_id", /digits only/],
     ["an unquoted device_id", (c) => (c.agent.device_id = 7351234567890), "agent.device_id", /in quotes/],
     ["an empty token", (c) => (c.agent.token = ""), "agent.token", /must not be empty/],
-    ["a missing token", (c) => delete c.agent.token, "agent.token", /agent\.token in the config file or the TALKBOX_TOKEN environment variable/],
+    ["a missing token", (c) => delete c.agent.token, "agent.token", /agent\.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token/],
     ["a missing bot_id", (c) => delete c.agent.bot_id, "agent.bot_id", /TALKBOX_BOT_ID/],
     ["an unknown board", (c) => (c.board = "nosuch"), "board", /unknown board "nosuch"; available boards: .*sim/],
+    ["Opus on the Volcengine gateway", (c) => ((c.agent.backend = "realtime"), (c.audio = { uplink_codec: "opus" })), "audio", /the Volcengine gateway takes only pcm at 16000 Hz .*set uplink_codec: pcm/],
+    ["pcm at 16 kHz on OpenAI Realtime", (c) => ((c.agent = { backend: "realtime", flavour: "openai", token: "k" }), (c.audio = { downlink_rate: 16000 })), "audio", /OpenAI Realtime takes pcm at 24000 Hz or g711u/],
   ];
   for (const [what, patch, key, reason] of bad) {
     test(`${what} is reported at ${key}`, () => {
