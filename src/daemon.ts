@@ -19,6 +19,10 @@ import { startControlServer, type ControlServer } from "./control/server";
 import type { ControlCommand } from "./control/commands";
 import { realClock, type Clock } from "./device/clock";
 import { Conversation } from "./device/conversation";
+import { LocalTurnDetector } from "./device/local-turns";
+import { Volume } from "./tools/volume";
+import { openDeviceTools } from "./tools/builtins";
+import { ToolRunner } from "./tools/runner";
 import { startEmulator, type Emulator } from "./emulator/server";
 import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
 import { attachHardware, type Hardware } from "./hardware/attach";
@@ -62,7 +66,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (url === EMULATOR_URL) {
       const emulator: Emulator = await startEmulator({ log: log.child({ component: "emulator" }) });
       cleanups.push(() => emulator.close());
-      url = emulator.url;
+      url = config.agent.backend === "realtime" ? emulator.realtimeUrl : emulator.url;
       token = "emulator";
       log.info({ url }, "using the built-in emulator (echo agent)");
     }
@@ -89,6 +93,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       "audio ready",
     );
 
+    const state = new FileStateStore(config.state.dir, log);
+    const volume = await Volume.open({ config: a.volume, store: state, log: log.child({ component: "volume" }), playback });
+    let conversation: Conversation | null = null;
+    const toolLog = log.child({ component: "tools" });
+    const deviceTools = config.tools.enabled
+      ? await openDeviceTools({
+          board,
+          volume,
+          log: toolLog,
+          device: () => {
+            const s = conversation?.status();
+            return { state: String(s?.State ?? "starting"), mode: String(s?.Mode ?? config.conversation.mode), link: String((s?.Link as { state?: string } | undefined)?.state ?? "connecting") };
+          },
+        })
+      : null;
+    if (deviceTools) cleanups.push(() => deviceTools.close());
+    // With tools off the runner is empty: a call still gets an answer (an error), so a chat never waits forever.
+    const tools = new ToolRunner(deviceTools?.tools ?? [], { log: toolLog });
     let hardware: Hardware | null = null;
     const backend: AgentBackend = createBackend({
       config,
@@ -97,10 +119,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log,
       clock,
       extraParams: () => hardware?.location() ?? null,
-      tools: [],
-      state: new FileStateStore(config.state.dir, log),
+      tools: tools.specs(),
+      state,
     });
-    const conversation = new Conversation({
+    // Free conversation needs someone to hear the end of a turn: the server, or the device.
+    const localTurns = backend.capabilities.serverVad
+      ? null
+      : await LocalTurnDetector.create({
+          sampleRate: a.uplink_rate,
+          prefixPaddingMs: config.conversation.vad.prefix_padding_ms,
+          silenceDurationMs: config.conversation.vad.silence_duration_ms,
+        });
+    if (localTurns) cleanups.push(() => localTurns.close());
+    conversation = new Conversation({
       backend,
       capture,
       uplink,
@@ -114,13 +145,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       maxTurnMs: config.conversation.max_turn_ms,
       echo: a.echo,
       echoTailMs: a.echo_tail_ms,
+      localTurns,
+      tools,
     });
+    const conv = conversation;
 
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: log.child({ component: "control" }),
       // A server's refusal can quote the token back; replies get the logs' scrubbing too.
-      handler: (cmd) => scrubStrings(handleControl(cmd, conversation, board.buttons), scrubber(loaded.secrets)),
+      handler: (cmd) => scrubStrings(handleControl(cmd, conv, board.buttons), scrubber(loaded.secrets)),
     });
     cleanups.push(() => control.close());
 
@@ -131,7 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     hardware = await attachHardware({
       board,
-      conversation,
+      conversation: conv,
       log,
       clock,
       maxHoldMs: config.conversation.max_turn_ms,
@@ -143,8 +177,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let keyboard: KeyboardButton | null = null;
     if (keyButton?.key) {
       keyboard = attachKeyboard(opts.stdin ?? process.stdin, keyButton.key, {
-        down: () => conversation.press(),
-        up: () => conversation.release(),
+        down: () => conv.press(),
+        up: () => conv.release(),
         quit: () => opts.onQuit?.(),
       }, config.conversation.mode === "push-to-talk");
       if (keyboard) {
@@ -158,7 +192,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
     }
 
-    return { conversation, stop };
+    return { conversation: conv, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -77,8 +77,9 @@ export class DeviceStateMachine {
   private linkUp = false;
   /** A connect attempt is under way. */
   private attempting = false;
-  /** When the link last went from up to down (null: up, or never up yet). */
+  /** When the link last went from up to down (null: up, or never up yet), and why it is down. */
   private downAt: number | null = null;
+  private downProblem: LinkProblem | null = null;
   private muted = false;
   private replyDone = false;
   private playbackIdle = true;
@@ -138,6 +139,7 @@ export class DeviceStateMachine {
         this.linkUp = true;
         this.attempting = false;
         this.downAt = null;
+        this.downProblem = null;
         if (this.current === "connecting" || this.current === "offline" || this.current === "error") this.toRest(input.type);
         return;
       case "link.down":
@@ -181,9 +183,10 @@ export class DeviceStateMachine {
 
   private onPress(userId: string): void {
     if (!this.linkUp && this.canHoldTurn()) {
-      // A blip (Wi-Fi roaming, the server closing an idle session) while the link is
-      // already coming back: the user talks now, the conversation holds the audio and
-      // sends it when the link is ready; a failed attempt aborts the turn and says so.
+      // A blip (Wi-Fi roaming, the server closing an idle session) moments ago: the user
+      // talks now while the link comes back, the conversation holds the audio and sends
+      // it when the link is ready; a failed attempt aborts the turn and says so.
+      if (!this.attempting) this.effect({ type: "link.wake" });
       this.startTurn(userId);
       return;
     }
@@ -213,11 +216,13 @@ export class DeviceStateMachine {
     this.startTurn(userId);
   }
 
-  /** Push-to-talk presses during a reconnect that began at most this long after the link dropped are held, not refused. */
+  /** Push-to-talk presses at most this long after the link dropped are held while it comes back, not refused. */
   static readonly HOLD_WINDOW_MS = 5000;
 
   private canHoldTurn(): boolean {
-    return !this.free && this.attempting && this.downAt !== null && this.opts.clock.now() - this.downAt <= DeviceStateMachine.HOLD_WINDOW_MS;
+    // Rejected credentials do not come back by themselves: say so at once.
+    if (this.free || this.downAt === null || this.downProblem === "auth") return false;
+    return this.opts.clock.now() - this.downAt <= DeviceStateMachine.HOLD_WINDOW_MS;
   }
 
   private startTurn(userId: string): void {
@@ -299,6 +304,7 @@ export class DeviceStateMachine {
     this.linkUp = false;
     this.attempting = false;
     if (wasUp) this.downAt = this.opts.clock.now();
+    this.downProblem = input.problem;
     this.disarm();
     if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
     if (!this.free && this.current === "listening") {

@@ -22,6 +22,8 @@ export interface DeviceOptions {
   ready?: string;
   /** The board profile (default sim). */
   board?: string;
+  /** The agent backend (default coze, against the emulator's /v1/chat; realtime: its /v1/realtime). */
+  realtime?: { flavour: "volcengine" | "openai" };
 }
 
 export interface HardwareOptions {
@@ -56,7 +58,8 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const config: Record<string, Record<string, unknown> | string> = {
     board: o.board ?? "sim",
     agent: {
-      url: emulator.url,
+      url: o.realtime ? emulator.realtimeUrl : emulator.url,
+      ...(o.realtime ? { backend: "realtime", flavour: o.realtime.flavour } : {}),
       bot_id: "7000000000000000001",
       token: "test-token-1234",
       reconnect: { initial_ms: 100, max_ms: 1000 },
@@ -97,12 +100,14 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     appends(n) {
       return new Promise((resolve) => {
         let seen = 0;
-        const on = (_i: number, rec: { event: { event_type: string } | null }): void => {
-          if (rec.event?.event_type !== "input_audio_buffer.append" || ++seen < n) return;
-          emulator.events.off("client-event", on);
+        const kind = o.realtime ? "realtime-client-event" : "client-event";
+        const on = (_i: number, rec: { event: Record<string, unknown> | null }): void => {
+          const type = rec.event?.[o.realtime ? "type" : "event_type"];
+          if (type !== "input_audio_buffer.append" || ++seen < n) return;
+          emulator.events.off(kind, on);
           resolve();
         };
-        emulator.events.on("client-event", on);
+        emulator.events.on(kind, on);
       });
     },
     async nextTurn() {

@@ -196,22 +196,35 @@ describe("device state machine: push-to-talk", () => {
     assert.deepEqual(took(), ["turn.abort", "notice"]);
   });
 
-  test("long after the drop, or with no attempt under way, a press is refused as offline", () => {
+  test("a press just after a drop, before the retry, wakes the link and is held", () => {
+    const { m, send, took } = machine();
+    send(ready, { type: "link.down", problem: "server", message: "closed" });
+    took();
+    send(down);
+    assert.equal(m.state, "listening");
+    assert.deepEqual(took(), ["link.wake", "turn.begin"]);
+  });
+
+  test("long after the drop, or when the credentials were rejected, a press is refused as offline", () => {
     const { m, send, took, clock } = machine();
     send(ready, { type: "link.down", problem: "network", message: "gone" });
     took();
-    send(down);
-    assert.deepEqual(took(), ["link.wake", "notice"], "no attempt under way");
-    assert.equal(m.state, "offline");
     clock.advance(DeviceStateMachine.HOLD_WINDOW_MS + 1);
     send({ type: "link.connecting" }, down);
     assert.deepEqual(took(), ["link.wake", "notice"], "the drop was too long ago");
     assert.equal(m.state, "offline");
+    const auth = machine();
+    auth.send(ready, { type: "link.down", problem: "auth", message: "401" });
+    auth.took();
+    auth.send(down);
+    assert.deepEqual(auth.took(), ["link.wake", "notice"]);
+    assert.equal(auth.m.state, "offline");
   });
 
   test("a press while offline is reported and wakes the link, never silently dropped", () => {
-    const { m, send, effects } = machine();
+    const { m, send, effects, clock } = machine();
     send(ready, { type: "link.down", problem: "network", message: "gone" });
+    clock.advance(DeviceStateMachine.HOLD_WINDOW_MS + 1);
     effects.length = 0;
     send(down);
     assert.equal(m.state, "offline");

@@ -5,12 +5,14 @@
  * normalized AgentEvents.
  */
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { Backoff } from "../../net/backoff";
 import { realClock, type Clock, type ClockTimer } from "../../device/clock";
 import type { AgentBackend, ToolOutput, TurnContext } from "../backend";
 import type { AgentEvent, AudioFormat, LinkProblem } from "../events";
+import { encodeAppend } from "./append";
 import { C, decodeEvent, encodeEvent, errorHint, isAuthError, S, str } from "./protocol";
 import { buildChatUpdate, formatsFromChatUpdated, type CozeSessionSettings } from "./session-config";
 import { translate, type ReplyTracker } from "./translate";
@@ -34,6 +36,9 @@ type Phase = "stopped" | "connecting" | "ready" | "waiting";
 export class CozeBackend implements AgentBackend {
   readonly name = "coze";
   private ws: WebSocket | null = null;
+  /** The link's TCP (or TLS) socket, from the handshake response; corked to batch a tick's sends. */
+  private socket: Socket | null = null;
+  private corked = false;
   private phase: Phase = "stopped";
   private failure: { problem: LinkProblem; message: string } | null = null;
   private readonly listeners: Array<(e: AgentEvent) => void> = [];
@@ -106,7 +111,10 @@ export class CozeBackend implements AgentBackend {
   }
 
   appendAudio(frame: Buffer): boolean {
-    return this.send(C.append, { delta: frame.toString("base64") });
+    const ws = this.openLink();
+    if (!ws) return false;
+    ws.send(encodeAppend(frame));
+    return true;
   }
 
   commitTurn(): boolean {
@@ -117,8 +125,29 @@ export class CozeBackend implements AgentBackend {
     return this.send(C.cancel);
   }
 
-  submitToolOutputs(_outputs: ToolOutput[]): boolean {
-    // TODO(tools helper): conversation.chat.submit_tool_outputs
+  /**
+   * Coze wants every call of a requires_action answered in one submit_tool_outputs:
+   * answers are held until the last one is in. False when no chat waits for them
+   * (it was canceled, or the link dropped) or the link is down.
+   */
+  submitToolOutputs(outputs: ToolOutput[]): boolean {
+    const awaiting = this.replies.awaiting;
+    const ids = outputs.map((o) => o.callId);
+    if (!awaiting) {
+      this.log.warn({ callIds: ids }, "tool answers dropped: no reply waits for them (it was interrupted, or the link dropped)");
+      return false;
+    }
+    const mine = outputs.filter((o) => awaiting.callIds.includes(o.callId));
+    if (mine.length < outputs.length) {
+      this.log.warn({ callIds: ids.filter((id) => !awaiting.callIds.includes(id)), chatId: awaiting.chatId }, "tool answers for calls this reply did not make dropped");
+    }
+    if (mine.length === 0) return false;
+    for (const o of mine) awaiting.answers.set(o.callId, o.output);
+    if (!awaiting.callIds.every((id) => awaiting.answers.has(id))) return true;
+    this.replies.awaiting = null;
+    const tool_outputs = awaiting.callIds.map((id) => ({ tool_call_id: id, output: awaiting.answers.get(id)! }));
+    if (this.send(C.submitToolOutputs, { chat_id: awaiting.chatId, tool_outputs })) return true;
+    this.log.warn({ chatId: awaiting.chatId }, "tool answers not sent: the link to the agent is down");
     return false;
   }
 
@@ -138,10 +167,30 @@ export class CozeBackend implements AgentBackend {
   }
 
   private send(eventType: string, data?: unknown): boolean {
-    const ws = this.ws;
-    if (this.phase !== "ready" || !ws || ws.readyState !== WebSocket.OPEN) return false;
+    const ws = this.openLink();
+    if (!ws) return false;
     ws.send(encodeEvent(eventType, data));
     return true;
+  }
+
+  /**
+   * The ready link, with everything sent in this tick batched into one write: the two
+   * 20 ms appends of a 40 ms capture period leave as one TCP segment, not two (each
+   * write is a syscall and a wake-up of the peer; on a Pi that is most of an append's cost).
+   */
+  private openLink(): WebSocket | null {
+    const ws = this.ws;
+    if (this.phase !== "ready" || !ws || ws.readyState !== WebSocket.OPEN) return null;
+    const socket = this.socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    return ws;
   }
 
   private emit(e: AgentEvent): void {
@@ -171,6 +220,7 @@ export class CozeBackend implements AgentBackend {
       perMessageDeflate: false,
     });
     this.ws = ws;
+    this.socket = null;
     // chat.created must arrive within the connect timeout too, not just the handshake.
     this.setupTimer = this.clock.setTimeout(
       () => this.fail(ws, "network", `no session from the agent within ${this.opts.connectTimeoutMs} ms`),
@@ -178,6 +228,9 @@ export class CozeBackend implements AgentBackend {
     );
 
     ws.on("unexpected-response", (_req, res) => this.onHandshakeRejected(ws, res));
+    ws.on("upgrade", (res) => {
+      if (ws === this.ws) this.socket = res.socket;
+    });
     ws.on("message", (data, isBinary) => this.onMessage(ws, data as Buffer, isBinary));
     ws.on("pong", () => {
       this.pongPending = false;
@@ -292,6 +345,7 @@ export class CozeBackend implements AgentBackend {
     this.clearTimers();
     this.pongPending = false;
     this.replies.current = null;
+    this.replies.awaiting = null;
     if (this.phase === "stopped") return;
     if (!this.failure) {
       this.failure = { problem: "network", message: `the agent closed the connection (code ${code}${reason ? `, ${reason}` : ""})` };

@@ -13,6 +13,14 @@ export type Translation =
 export interface ReplyTracker {
   /** chat_id of the reply in progress, if any. */
   current: string | null;
+  /** The chat that waits for tool outputs (requires_action): the calls it asked for and the answers so far. */
+  awaiting?: ToolCallsAwaiting | null;
+}
+
+export interface ToolCallsAwaiting {
+  chatId: string;
+  callIds: string[];
+  answers: Map<string, string>;
 }
 
 const none: Translation = { kind: "events", events: [] };
@@ -57,10 +65,13 @@ export function translate(ev: WireEvent<Record<string, unknown>>, replies: Reply
       if (!replyId) return { kind: "invalid", why: "conversation.audio.delta outside any reply" };
       return one({ type: "reply.audio", replyId, audio });
     }
+    case S.chatRequiresAction:
+      return toolCalls(d, replies);
     case S.chatCompleted:
     case S.chatFailed: {
       const replyId = str(d.id) ?? replies.current ?? "";
       if (replies.current === replyId) replies.current = null;
+      if (replies.awaiting?.chatId === replyId) replies.awaiting = null;
       if (ev.event_type === S.chatCompleted) return one({ type: "reply.done", replyId, status: "completed" });
       const err = typeof d.last_error === "object" && d.last_error !== null ? (d.last_error as Record<string, unknown>) : {};
       const code = (err.code as number | string | undefined) ?? "unknown";
@@ -75,6 +86,7 @@ export function translate(ev: WireEvent<Record<string, unknown>>, replies: Reply
     case S.chatCanceled: {
       const replyId = replies.current ?? "";
       replies.current = null;
+      replies.awaiting = null;
       return one({ type: "reply.done", replyId, status: "canceled" });
     }
     case S.error: {
@@ -92,6 +104,37 @@ export function translate(ev: WireEvent<Record<string, unknown>>, replies: Reply
     default:
       return { kind: "ignored", why: `unknown event ${ev.event_type}` };
   }
+}
+
+/**
+ * requires_action: the chat pauses until the client answers every call in one
+ * submit_tool_outputs. A call without an id cannot be answered and is dropped (a
+ * repeated id is run once); one without a name still becomes a tool.call, so the
+ * agent hears that it is unknown.
+ */
+function toolCalls(d: Record<string, unknown>, replies: ReplyTracker): Translation {
+  const chatId = str(d.id) ?? replies.current;
+  if (!chatId) return { kind: "invalid", why: `${S.chatRequiresAction} without data.id (the chat_id to answer)` };
+  const calls = obj(obj(d.required_action)?.submit_tool_outputs)?.tool_calls;
+  if (!Array.isArray(calls)) return { kind: "invalid", why: `${S.chatRequiresAction} without required_action.submit_tool_outputs.tool_calls` };
+  const events: AgentEvent[] = [];
+  const callIds: string[] = [];
+  for (const c of calls) {
+    const call = obj(c);
+    const callId = str(call?.id);
+    if (!callId || callIds.includes(callId)) continue;
+    const fn = obj(call?.function);
+    const args = fn?.arguments;
+    callIds.push(callId);
+    events.push({ type: "tool.call", callId, name: str(fn?.name) ?? "", arguments: typeof args === "string" ? args : args === undefined ? "{}" : JSON.stringify(args) });
+  }
+  if (events.length === 0) return { kind: "invalid", why: `${S.chatRequiresAction} with no tool call that has an id` };
+  replies.awaiting = { chatId, callIds, answers: new Map() };
+  return { kind: "events", events };
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 function one(e: AgentEvent): Translation {

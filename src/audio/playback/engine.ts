@@ -9,6 +9,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger, LoggerOptions } from "../../log/logger";
 import { bytesFor, type PcmFormat } from "../pcm";
+import { applyGain } from "./gain";
 import { SpscRing } from "./ring";
 import type { PlaybackWorkerData, WorkerMessage } from "./worker";
 
@@ -29,6 +30,7 @@ export class PlaybackEngine extends EventEmitter {
   private pump: NodeJS.Timeout | undefined;
   private active = false;
   private closed = false;
+  private gain = 1;
   description = "";
 
   private constructor(
@@ -60,8 +62,14 @@ export class PlaybackEngine extends EventEmitter {
     return this.ring.underruns;
   }
 
+  /** Software volume: a linear factor (see gain.ts) for every chunk written from now on. */
+  setGain(gain: number): void {
+    this.gain = gain;
+  }
+
   write(pcm: Buffer): void {
     if (pcm.length === 0 || this.closed) return;
+    if (this.gain !== 1) pcm = applyGain(pcm, this.gain, this.opts.format.sampleFormat);
     if (!this.active) {
       this.active = true;
       this.ring.clearEnd();
