@@ -172,7 +172,7 @@ export function configSchema(audio: AudioDefaults) {
             mixer_control: z.string().min(1).default("PCM"),
             mixer_card: z.string().min(1).optional(),
             // Until the user or the agent changes it (then the saved value wins).
-            initial_percent: z.int().min(0).max(100).default(80),
+            initial_percent: z.int().min(0).max(100).default(100),
           })
           .prefault({}),
       })

@@ -74,6 +74,8 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
       ...o.config?.audio,
     },
     control: { socket },
+    // Nothing a test does may outlive it (the saved volume, conversation ids).
+    state: { dir: path.join(rig.dir, "state"), ...o.config?.state },
     log: { level: "debug", format: "json" },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
   };

@@ -147,7 +147,7 @@ describe("loadConfig: valid files", () => {
         opus_frame_ms: 20,
         echo: "gate",
         echo_tail_ms: 300,
-        volume: { driver: "software", mixer_control: "PCM", initial_percent: 80 },
+        volume: { driver: "software", mixer_control: "PCM", initial_percent: 100 },
       },
       control: { socket: "/run/talkbox/control.sock" },
       state: { dir: process.env.STATE_DIRECTORY ?? "/var/lib/talkbox" },
