@@ -77,7 +77,8 @@ export const boardProfileSchema = z.strictObject({
     playback: stream,
     // The hardware cancels the speaker's echo from the mic (full duplex is safe).
     aec: z.boolean().default(false),
-    // What works best on this board's CPU and link; the config's audio.* win.
+    // What works best on this board's CPU and link: the defaults of audio.uplink_codec /
+    // downlink_codec on Coze (the config's audio.* win; Realtime servers take pcm).
     codecs: z.strictObject({ uplink: CODEC.optional(), downlink: CODEC.optional() }).default({}),
   }),
   buttons: z.array(button).default([]),

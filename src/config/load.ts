@@ -123,6 +123,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     input: { device: capture.device, sample_rate: capture.sample_rate, channels: capture.channels, format: capture.format },
     output: { device: playback.device, sample_rate: playback.sample_rate, channels: playback.channels, format: playback.format },
     aec: board.audio.aec,
+    codecs: board.audio.codecs,
   }).safeParse(raw, { error: plainEnglish });
   if (!parsed.success) return fail(parsed.error);
   const config = parsed.data;

@@ -20,6 +20,8 @@ export interface AudioDefaults {
   output: DeviceDefaults;
   /** The board cancels the speaker's echo in hardware. */
   aec: boolean;
+  /** The codecs that suit the board's CPU and link (Coze only: Realtime servers take pcm and G.711). */
+  codecs?: { uplink?: z.infer<typeof CODEC>; downlink?: z.infer<typeof CODEC> };
 }
 
 interface DeviceDefaults {
@@ -155,9 +157,9 @@ export function configSchema(audio: AudioDefaults) {
       .strictObject({
         input: device(audio.input),
         output: device(audio.output),
-        uplink_codec: CODEC.default("pcm"),
+        uplink_codec: CODEC.optional(),
         uplink_rate: sampleRate.optional(),
-        downlink_codec: CODEC.default("pcm"),
+        downlink_codec: CODEC.optional(),
         downlink_rate: sampleRate.optional(),
         opus_frame_ms: z.union([z.literal(20), z.literal(40)], { error: "expected 20 or 40" }).default(20),
         // gate: the mic sends silence while the speaker plays (+ tail), so the agent never hears itself.
@@ -190,21 +192,27 @@ export function configSchema(audio: AudioDefaults) {
       .prefault({}),
   }).transform((c, ctx) => {
     // The wire rates default to what the chosen backend takes.
-    const defaults = c.agent.backend === "coze" ? { up: 16000, down: 24000 } : { up: PCM16_RATE[c.agent.flavour], down: PCM16_RATE[c.agent.flavour] };
-    const audio = {
+    const coze = c.agent.backend === "coze";
+    const defaults = coze ? { up: 16000, down: 24000 } : { up: PCM16_RATE[c.agent.flavour], down: PCM16_RATE[c.agent.flavour] };
+    // The board's codecs are the defaults on Coze; Realtime servers take pcm (or G.711) only.
+    const uplink_codec = c.audio.uplink_codec ?? (coze ? audio.codecs?.uplink : undefined) ?? "pcm";
+    const downlink_codec = c.audio.downlink_codec ?? (coze ? audio.codecs?.downlink : undefined) ?? "pcm";
+    const a = {
       ...c.audio,
-      uplink_rate: wireRate(c.audio.uplink_codec, c.audio.uplink_rate, defaults.up, "uplink_rate", ctx),
-      downlink_rate: wireRate(c.audio.downlink_codec, c.audio.downlink_rate, defaults.down, "downlink_rate", ctx),
+      uplink_codec,
+      downlink_codec,
+      uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, defaults.up, "uplink_rate", ctx),
+      downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, defaults.down, "downlink_rate", ctx),
     };
     if (c.agent.backend === "realtime") {
       const issues = checkFormats(
         c.agent.flavour,
-        { codec: audio.uplink_codec, sampleRate: audio.uplink_rate, channels: 1 },
-        { codec: audio.downlink_codec, sampleRate: audio.downlink_rate, channels: 1 },
+        { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 },
+        { codec: a.downlink_codec, sampleRate: a.downlink_rate, channels: 1 },
       );
       for (const message of issues) ctx.addIssue({ code: "custom", path: ["audio"], message });
     }
-    return { ...c, audio };
+    return { ...c, audio: a };
   });
 }
 

@@ -143,7 +143,7 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
   const emulator = config.agent.url === EMULATOR_URL ? await startEmulator() : null;
   const backend = createBackend({
     config: { ...config, agent: { ...config.agent, reconnect: { ...config.agent.reconnect, initial_ms: 3_600_000, max_ms: 3_600_000 } } },
-    url: emulator?.url ?? config.agent.url,
+    url: (config.agent.backend === "realtime" ? emulator?.realtimeUrl : emulator?.url) ?? config.agent.url,
     token: emulator ? "emulator" : (config.agent.token ?? ""),
     log: silentLogger(),
     clock: realClock,

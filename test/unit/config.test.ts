@@ -165,6 +165,15 @@ describe("loadConfig: valid files", () => {
     assert.deepEqual([oa.audio.uplink_rate, oa.audio.downlink_rate], [24000, 8000]);
   });
 
+  test("the board's codecs are the defaults on Coze, and pcm on Realtime; the config wins", () => {
+    const coze = load(writeConfig({ board: "respeaker-2mic", agent: { bot_id: "1", token: CANARY } }).file).config;
+    assert.deepEqual([coze.audio.uplink_codec, coze.audio.downlink_codec], ["opus", "opus"]);
+    const rt = load(writeConfig({ board: "respeaker-2mic", agent: { backend: "realtime", token: CANARY } }).file).config;
+    assert.deepEqual([rt.audio.uplink_codec, rt.audio.downlink_codec], ["pcm", "pcm"]);
+    const own = load(writeConfig({ board: "respeaker-2mic", agent: { bot_id: "1", token: CANARY }, audio: { uplink_codec: "g711a" } }).file).config;
+    assert.deepEqual([own.audio.uplink_codec, own.audio.uplink_rate, own.audio.downlink_codec], ["g711a", 8000, "opus"]);
+  });
+
   test("an empty file is valid for the emulator", () => {
     const { file } = writeConfig("# nothing yet\n");
     const { config, secrets } = load(file, { TALKBOX_AGENT_URL: "emulator" });
