@@ -14,6 +14,7 @@ import { createLogger, type LogLevel } from "./log/logger";
 import { SystemdService } from "./system/systemd";
 import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
+import { volumeCommand } from "./cli/volume";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -92,6 +93,13 @@ async function run(argv: string[]): Promise<number> {
     case "status": {
       const values = parse(command, rest, { json: { type: "boolean" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
       return statusCommand({ socket: socketFrom(values), json: values.json ?? false });
+    }
+    case "volume": {
+      // The value comes first: "-10" must not be read as an option.
+      const [first, ...flags] = rest;
+      const value = first !== undefined && !first.startsWith("--") && first !== "-c" ? first : undefined;
+      const values = parse(command, value === undefined ? rest : flags, { socket: { type: "string" }, config: { type: "string", short: "c" } });
+      return volumeCommand({ socket: socketFrom(values), ...(value !== undefined ? { value } : {}) });
     }
     case "emulator": {
       const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });

@@ -154,7 +154,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       path: config.control.socket,
       log: log.child({ component: "control" }),
       // A server's refusal can quote the token back; replies get the logs' scrubbing too.
-      handler: (cmd) => scrubStrings(handleControl(cmd, conv, board.buttons), scrubber(loaded.secrets)),
+      handler: async (cmd) => scrubStrings(await handleControl(cmd, conv, board.buttons, volume), scrubber(loaded.secrets)),
     });
     cleanups.push(() => control.close());
 
@@ -218,7 +218,7 @@ async function chooseDevice(
   return fallback;
 }
 
-function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: BoardProfile["buttons"]): Record<string, unknown> {
+async function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: BoardProfile["buttons"], volume: Volume): Promise<Record<string, unknown>> {
   switch (cmd.Command) {
     case "Button": {
       const button = buttons.find((b) => b.name === cmd.Name);
@@ -230,6 +230,12 @@ function handleControl(cmd: ControlCommand, conversation: Conversation, buttons:
       return { State: conversation.state };
     }
     case "Status":
-      return conversation.status();
+      return { ...conversation.status(), Volume: volume.percent };
+    case "Volume": {
+      // A failed change throws with the fix (e.g. a missing mixer control); the level stays.
+      if (cmd.Percent !== undefined) await volume.set(cmd.Percent);
+      else if (cmd.Delta !== undefined) await volume.change(cmd.Delta);
+      return { Volume: volume.percent };
+    }
   }
 }

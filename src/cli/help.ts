@@ -61,6 +61,21 @@ const COMMANDS: readonly CommandHelp[] = [
     exits: [0, 1, 2],
   },
   {
+    name: "volume",
+    summary: "show or change the speaker volume of the running daemon",
+    usage: "talkbox volume [PERCENT | +N | -N] [--socket PATH | --config FILE]",
+    about:
+      "The same volume the agent's set_volume tool changes (audio.volume: a software gain or the\n" +
+      "card's mixer). It is saved in the state directory and survives restarts.",
+    options: [SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ["talkbox volume", "the current volume"],
+      ["talkbox volume 60", "set it to 60 %"],
+      ["talkbox volume -10", "10 points quieter"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
     name: "config check",
     summary: "validate the config and print the effective one, secrets masked",
     usage: "talkbox config check [--config FILE]",
@@ -78,7 +93,7 @@ const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: "emulator",
-    summary: "run the built-in Coze /v1/chat emulator (echo agent)",
+    summary: "run the built-in agent emulator (Coze /v1/chat and Realtime /v1/realtime, echo agent)",
     usage: "talkbox emulator [--port N] [--host ADDR] [--token T]",
     options: [
       ["-p, --port N", "the port to listen on (default 8765; 0 picks a free one)"],

@@ -17,16 +17,25 @@ const StatusCommand = z.object({
   Command: z.literal("Status"),
 });
 
-const commandSchemas = [ButtonCommand, StatusCommand] as const;
+/** Without Percent or Delta: the current volume. */
+const VolumeCommand = z
+  .object({
+    Command: z.literal("Volume"),
+    Percent: z.int({ error: "Percent must be a whole number from 0 to 100" }).min(0, { error: "Percent must be at least 0" }).max(100, { error: "Percent must be at most 100" }).optional(),
+    Delta: z.int({ error: "Delta must be a whole number from -100 to 100" }).min(-100, { error: "Delta must be at least -100" }).max(100, { error: "Delta must be at most 100" }).optional(),
+  })
+  .refine((c) => c.Percent === undefined || c.Delta === undefined, { error: "give Percent or Delta, not both" });
+
+const commandSchemas = [ButtonCommand, StatusCommand, VolumeCommand] as const;
 
 export const ControlCommandSchema = z.discriminatedUnion("Command", commandSchemas);
 export type ControlCommand = z.infer<typeof ControlCommandSchema>;
 
-export const KNOWN_COMMANDS: readonly string[] = commandSchemas.map((s) => s.shape.Command.value);
+const nameOf = (s: (typeof commandSchemas)[number]): string => s.shape.Command.value;
 
-const schemaByName = new Map<string, (typeof commandSchemas)[number]>(
-  commandSchemas.map((s) => [s.shape.Command.value, s]),
-);
+export const KNOWN_COMMANDS: readonly string[] = commandSchemas.map(nameOf);
+
+const schemaByName = new Map<string, (typeof commandSchemas)[number]>(commandSchemas.map((s) => [nameOf(s), s]));
 
 export type ParseCommandResult = { ok: true; command: ControlCommand } | { ok: false; error: string };
 

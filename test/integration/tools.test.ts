@@ -7,6 +7,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { daemonPlayback, startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
+import fs from "node:fs";
+import path from "node:path";
+import { volumeCommand } from "../../src/cli/volume";
 import { speechLoop } from "../support/speech";
 import type { ToolOutputRecord } from "../../src/emulator/records";
 
@@ -100,3 +103,28 @@ for (const backend of ["coze", "realtime"] as const) {
     });
   });
 }
+
+describe("the volume from the command line", { timeout: 120_000 }, () => {
+  test("talkbox volume changes what the card plays, and the level is saved for the next start", async () => {
+    const dev = await device("coze");
+    try {
+      const lines: string[] = [];
+      assert.equal(await volumeCommand({ socket: dev.socket, value: "70", out: (l) => lines.push(l) }), 0);
+      assert.equal(await volumeCommand({ socket: dev.socket, value: "-20", out: (l) => lines.push(l) }), 0);
+      assert.deepEqual(lines, ["volume: 70 %", "volume: 50 %"]);
+      const errors: string[] = [];
+      assert.equal(await volumeCommand({ socket: dev.socket, value: "150", err: (l) => errors.push(l) }), 2);
+      assert.match(errors[0]!, /0 to 100/);
+      assert.equal((await dev.status()).Volume, 50);
+      const reply = await turn(dev, "coze");
+      assert.equal(await dev.stopDaemon(), 0);
+      const played = daemonPlayback(dev.rig).bytes;
+      const ratio = rms(played.subarray(played.length - reply.length)) / rms(reply);
+      assert.ok(Math.abs(ratio - 0.125) < 0.005, `played at ${ratio.toFixed(4)} of the reply's level`);
+      const saved = JSON.parse(fs.readFileSync(path.join(dev.rig.dir, "state", "state.json"), "utf8")) as Record<string, unknown>;
+      assert.equal(saved["volume.percent"], 50);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});

@@ -15,7 +15,16 @@ describe("control commands", () => {
       command: { Command: "Button", Name: "talk", Action: "down" },
     });
     assert.deepEqual(parseCommand({ Command: "Status" }), { ok: true, command: { Command: "Status" } });
-    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status"]);
+    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Volume"]);
+  });
+
+  test("Volume: get, set or change, with the range and the either-or explained", () => {
+    assert.deepEqual(parseCommand({ Command: "Volume" }), { ok: true, command: { Command: "Volume" } });
+    assert.deepEqual(parseCommand({ Command: "Volume", Percent: 40 }), { ok: true, command: { Command: "Volume", Percent: 40 } });
+    assert.deepEqual(parseCommand({ Command: "Volume", Delta: -10 }), { ok: true, command: { Command: "Volume", Delta: -10 } });
+    assert.equal(errorOf({ Command: "Volume", Percent: 140 }), "invalid Volume command: Percent must be at most 100");
+    assert.equal(errorOf({ Command: "Volume", Percent: "loud" }), "invalid Volume command: Percent must be a whole number from 0 to 100");
+    assert.equal(errorOf({ Command: "Volume", Percent: 50, Delta: 5 }), "invalid Volume command: give Percent or Delta, not both");
   });
 
   test("a bad Action says which values are allowed", () => {
@@ -37,11 +46,11 @@ describe("control commands", () => {
   });
 
   test("an unknown Command lists the known ones", () => {
-    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status');
+    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Volume');
   });
 
   test("a missing Command or a non-object is explained", () => {
-    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status');
+    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Volume');
     assert.match(errorOf([1, 2]), /must be a JSON object such as \{"Command":"Status"\}; got an array/);
     assert.match(errorOf("Status"), /got a string/);
     assert.match(errorOf(null), /got null/);

@@ -137,7 +137,7 @@ async function staleSocket(p: string): Promise<void> {
 describe("control server", () => {
   test("dispatches Button and Status to the handler and replies Ok", GUARD, async () => {
     const { server, calls } = await startRig((cmd) =>
-      cmd.Command === "Status" ? { State: "idle", Link: { Up: true } } : { Pressed: cmd.Action === "down" },
+      cmd.Command === "Status" ? { State: "idle", Link: { Up: true } } : cmd.Command === "Button" ? { Pressed: cmd.Action === "down" } : {},
     );
     try {
       assert.deepEqual(await sendCommand(server.path, { Command: "Button", Name: "talk", Action: "down" }), {
@@ -197,7 +197,7 @@ describe("control server", () => {
       assert.deepEqual(await a.next(), { Ok: false, Error: 'invalid Button command: Action must be "down" or "up"' });
 
       a.write(encodeFrame({ Command: "Dance" }));
-      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status' });
+      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Volume' });
 
       a.write(encodeFrame({ Command: "Status" }));
       assert.deepEqual(await a.next(), { Ok: true, State: "idle" });
