@@ -4,6 +4,7 @@
  * Nothing here touches a socket.
  */
 import { randomUUID } from "node:crypto";
+import { decodeJsonFrame } from "../link/json-frame";
 
 export type CozeCodec = "pcm" | "opus" | "g711a" | "g711u";
 
@@ -100,15 +101,9 @@ export type Decoded = { ok: true; event: WireEvent<Record<string, unknown>> } | 
 
 /** Parses one WebSocket message; never throws. */
 export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
-  if (isBinary) return { ok: false, reason: `binary frame of ${raw.length} bytes (the protocol sends JSON text only)` };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ok: false, reason: "not a JSON object" };
-  const obj = parsed as Record<string, unknown>;
+  const frame = decodeJsonFrame(raw, isBinary);
+  if (!frame.ok) return frame;
+  const obj = frame.fields;
   if (typeof obj.event_type !== "string" || obj.event_type.length === 0) return { ok: false, reason: "missing event_type" };
   if (obj.data !== undefined && (typeof obj.data !== "object" || obj.data === null || Array.isArray(obj.data))) {
     return { ok: false, reason: `${obj.event_type}: data is not an object` };

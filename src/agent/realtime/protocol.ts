@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AudioCodec } from "../events";
+import { decodeJsonFrame } from "../link/json-frame";
 
 export type RealtimeFlavour = "volcengine" | "openai";
 
@@ -84,15 +85,9 @@ export type Decoded = { ok: true; event: WireEvent } | { ok: false; reason: stri
 
 /** Parses one WebSocket message; never throws. */
 export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
-  if (isBinary) return { ok: false, reason: `binary frame of ${raw.length} bytes (the protocol sends JSON text only)` };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ok: false, reason: "not a JSON object" };
-  const obj = parsed as Record<string, unknown>;
+  const frame = decodeJsonFrame(raw, isBinary);
+  if (!frame.ok) return frame;
+  const obj = frame.fields;
   if (typeof obj.type !== "string" || obj.type.length === 0) return { ok: false, reason: "missing type" };
   return { ok: true, event: obj as WireEvent };
 }
