@@ -67,6 +67,10 @@ export class Conversation extends EventEmitter {
   private localTurnTimer: ClockTimer | undefined;
   /** A push-to-talk turn begun while the link was coming back: its audio waits for link.ready. */
   private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
+  /** During a link.down dispatch: the held turn, in case the state machine holds it on. */
+  private heldBeforeDrop: typeof this.held = null;
+  /** The current push-to-talk turn as sent, to send again on a new link if this one drops mid-turn. */
+  private turn: { userId: string; payloads: Buffer[] } | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
   private heard = { startedAt: null as number | null, ms: 0 };
 
@@ -195,7 +199,10 @@ export class Conversation extends EventEmitter {
 
   private send(payload: Buffer): void {
     if (this.held) this.held.payloads.push(payload);
-    else if (this.o.backend.appendAudio(payload)) this.stats.sent(payload.length);
+    else {
+      this.turn?.payloads.push(payload);
+      if (this.o.backend.appendAudio(payload)) this.stats.sent(payload.length);
+    }
   }
 
   /** The link is back: the held turn goes out as if it had been live. */
@@ -218,8 +225,15 @@ export class Conversation extends EventEmitter {
         uplink.discardPartial();
         this.streaming = true;
         this.stats.begin(e.userId);
+        this.turn = { userId: e.userId, payloads: [] };
         if (this.usable) backend.beginTurn({ userId: e.userId });
         else this.held = { userId: e.userId, payloads: [], committed: false };
+        return;
+      case "turn.hold":
+        // Everything said so far goes again on the next link: the old one took it to its grave.
+        this.held = this.heldBeforeDrop ?? (this.turn ? { userId: this.turn.userId, payloads: this.turn.payloads, committed: false } : null);
+        this.turn = null;
+        log.info("the link dropped while you were talking: holding the turn until it is back");
         return;
       case "turn.commit": {
         const releaseAt = clock.now();
@@ -227,6 +241,7 @@ export class Conversation extends EventEmitter {
         // PCM and G.711 may end on a short frame: no audio is dropped at the end of a turn.
         const tail = uplink.takePartial();
         if (tail) this.send(tail);
+        this.turn = null;
         if (this.held) {
           this.held.committed = true;
           this.stats.speechEnded(releaseAt, clock.now(), true);
@@ -241,6 +256,7 @@ export class Conversation extends EventEmitter {
       case "turn.abort":
         this.streaming = false;
         this.held = null;
+        this.turn = null;
         this.stats.outcome(this.stats.current?.framesSent === 0 ? "empty" : "aborted");
         return;
       case "stream.start":
@@ -297,11 +313,13 @@ export class Conversation extends EventEmitter {
         const retry = e.retryInMs === null ? "not retrying" : `retrying in ${(e.retryInMs / 1000).toFixed(1)} s`;
         log.warn({ problem: e.problem }, `agent link down: ${e.message}; ${retry}`);
         this.usable = false;
-        // A held turn whose reconnect failed is gone (the state machine says so); it must not go out later.
+        // A held turn whose reconnect failed is gone, unless the state machine holds it on (turn.hold).
+        this.heldBeforeDrop = this.held;
         this.held = null;
         this.setLink({ state: "down", problem: e.problem, message: e.message, retryInMs: e.retryInMs });
         this.currentReply = null;
         machine.dispatch({ type: "link.down", problem: e.problem, message: e.message });
+        this.heldBeforeDrop = null;
         return;
       }
       case "input.committed":

@@ -43,6 +43,8 @@ export type Effect =
   | { type: "turn.commit" }
   /** Push-to-talk: stop streaming without committing (the link went away mid-turn, or nothing was said). */
   | { type: "turn.abort" }
+  /** Push-to-talk: the link dropped mid-turn but is coming back: keep the turn's audio and send it all when it is. */
+  | { type: "turn.hold" }
   /** Free conversation: stream the mic continuously / stop it (muted, offline). */
   | { type: "stream.start" }
   | { type: "stream.stop" }
@@ -305,6 +307,14 @@ export class DeviceStateMachine {
     this.attempting = false;
     if (wasUp) this.downAt = this.opts.clock.now();
     this.downProblem = input.problem;
+    if (!this.free && this.current === "listening" && wasUp && this.canHoldTurn()) {
+      // The user is talking: a blip must not cost them the question. The turn (and its
+      // stuck-button timer) goes on, the link is retried at once, and the audio goes out
+      // on the new link. If that attempt fails too, the turn is aborted (below).
+      this.effect({ type: "turn.hold" });
+      this.effect({ type: "link.wake" });
+      return;
+    }
     this.disarm();
     if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
     if (!this.free && this.current === "listening") {

@@ -61,6 +61,32 @@ describe("the agent link", { timeout: 60_000 }, () => {
     }
   });
 
+  test("a drop while the user talks loses nothing: the whole turn goes out again on the new link", async () => {
+    const dev = await startDevice();
+    try {
+      await dev.press();
+      await dev.appends(25);
+      const firstSent = dev.emulator.sessions()[0]!.received.find((r) => r.event?.event_type === "input_audio_buffer.append")!;
+      const reconnected = once(dev.emulator.events, "connection");
+      dev.emulator.dropAll();
+      await reconnected;
+      assert.equal((await dev.status()).State, "listening", "the turn went on through the drop");
+      // The held 500 ms arrive at once, then the turn goes on in real time.
+      await dev.appends(50);
+      const done = dev.nextTurn();
+      await dev.release();
+      const turn = await done;
+      assert.equal(turn.canceled, false);
+      // The new session got the turn from its first frame, not just what was said after the drop.
+      const first = Buffer.from((firstSent.event!.data as { delta: string }).delta, "base64");
+      assert.ok(turn.audio.subarray(0, first.length).equals(first), "the turn on the new link does not start where the user started");
+      assert.ok(turn.audio.length >= 50 * 640, `the turn carried ${turn.audio.length / 32} ms`);
+      assert.ok(turn.reply.equals(turn.audio));
+    } finally {
+      await dev.stop();
+    }
+  });
+
   test("a dropped connection comes back by itself and the next turn works", async () => {
     const dev = await startDevice();
     try {

@@ -154,17 +154,35 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "idle");
   });
 
-  test("the link dropping mid-turn aborts it and shows offline; ready brings idle back", () => {
+  test("the link dropping mid-turn holds the turn and wakes the link; ready carries it on", () => {
     const { m, send, took } = machine();
     send(ready, down);
     took();
     send({ type: "link.down", problem: "network", message: "gone" });
+    assert.equal(m.state, "listening", "the user goes on talking");
+    assert.deepEqual(took(), ["turn.hold", "link.wake"]);
+    send({ type: "link.connecting" }, ready);
+    assert.equal(m.state, "listening");
+    send(up);
+    assert.deepEqual(took(), ["turn.commit"]);
+    assert.equal(m.state, "thinking");
+  });
+
+  test("a drop mid-turn with rejected credentials, or whose first reconnect fails, aborts it with a notice", () => {
+    const { m, send, took } = machine();
+    send(ready, down);
+    took();
+    send({ type: "link.down", problem: "auth", message: "401" });
     assert.equal(m.state, "offline");
     assert.deepEqual(took(), ["turn.abort", "notice"]);
-    send({ type: "link.connecting" });
-    assert.equal(m.state, "offline", "retries do not flicker the state");
-    send(ready);
-    assert.equal(m.state, "idle");
+    const late = machine();
+    late.send(ready, down, { type: "link.down", problem: "network", message: "gone" });
+    late.took();
+    late.send({ type: "link.connecting" }, { type: "link.down", problem: "network", message: "still gone" });
+    assert.equal(late.m.state, "offline");
+    assert.deepEqual(late.took(), ["turn.abort", "notice"]);
+    late.send(ready);
+    assert.equal(late.m.state, "idle");
   });
 
   test("a press while the link is coming back from a blip is held: the turn runs and is committed", () => {
