@@ -49,7 +49,10 @@ export function fromMonoS16(buf: Buffer, l: PcmFormat): Buffer {
 /** A view of S16_LE samples (copied when the Buffer sits at an odd offset, which Int16Array cannot view). */
 export function int16(pcm: Buffer): Int16Array {
   if (pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
-  return new Int16Array(Buffer.from(pcm).buffer, 0, pcm.length >> 1);
+  // Not Buffer.from(pcm).buffer: a small copy lands in the shared pool, at an offset of its own.
+  const copy = new Int16Array(pcm.length >> 1);
+  new Uint8Array(copy.buffer).set(pcm.subarray(0, copy.length * 2));
+  return copy;
 }
 
 export function fromInt16(samples: Int16Array): Buffer {

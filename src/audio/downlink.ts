@@ -1,5 +1,6 @@
 /** Wire → speaker: decoded payloads → the device rate → the device's sample layout. */
 import type { AudioFormat } from "../agent/events";
+import { OPUS_RATES } from "../codec/opus";
 import { createDecoder, type Decoder } from "../codec/registry";
 import type { Logger } from "../log/logger";
 import { fromMonoS16 } from "./convert";
@@ -15,7 +16,11 @@ export class Downlink {
   ) {}
 
   static async create(wire: AudioFormat, device: PcmFormat, log?: Logger): Promise<Downlink> {
-    return new Downlink(wire, device, createDecoder(wire, log), await createResampler(wire.sampleRate, device.sampleRate));
+    // An Opus stream decodes at any Opus rate, whatever rate it was encoded at: decoding
+    // straight to the device's rate (24 kHz replies on a 16 kHz speaker) skips the
+    // resampler, and costs less than decoding at the higher rate.
+    const rate = wire.codec === "opus" && (OPUS_RATES as readonly number[]).includes(device.sampleRate) ? device.sampleRate : wire.sampleRate;
+    return new Downlink(wire, device, createDecoder({ ...wire, sampleRate: rate }, log), await createResampler(rate, device.sampleRate));
   }
 
   /** One payload (a PCM chunk, a G.711 chunk, one Opus packet) → device bytes. */

@@ -1,7 +1,7 @@
 /** The uplink's send path: the append encoding, and the sends of one tick leaving in one write. */
 import { once } from "node:events";
 import net, { type AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocketServer, type WebSocket } from "ws";
 import { encodeAppend } from "../../src/agent/coze/append";
@@ -93,6 +93,20 @@ function backend(url: string): { link: CozeBackend; ready: Promise<void> } {
   return { link, ready };
 }
 
+/** Counts the writes sockets to `port` hand to the OS (the server, in this process, would read them all at once anyway). */
+function countWrites(t: TestContext, port: number): { readonly n: number } {
+  const counter = { n: 0 };
+  const proto = net.Socket.prototype as unknown as Record<"_write" | "_writev", (this: net.Socket, ...a: unknown[]) => void>;
+  for (const method of ["_write", "_writev"] as const) {
+    const real = proto[method];
+    t.mock.method(proto, method, function (this: net.Socket, ...args: unknown[]) {
+      if (this.remotePort === port) counter.n++;
+      return real.apply(this, args);
+    });
+  }
+  return counter;
+}
+
 describe("Coze link send path", () => {
   let s: Server;
   before(async () => {
@@ -103,27 +117,19 @@ describe("Coze link send path", () => {
     s.wss.close();
   });
 
-  test("the appends and the commit of one tick leave in one socket write, in order, as separate events", async (t) => {
+  test("appends wait for the end of the tick; a commit goes out at once, in one write with them, in order", async (t) => {
     const { link, ready } = backend(s.url);
     link.start();
     await ready;
     await s.peer;
     const before = s.messages.length;
     const frames = [Buffer.alloc(640, 1), Buffer.alloc(640, 2)];
-    // Counts the writes the client's socket hands to the OS (the server, in this process, would read them all at once anyway).
-    let writes = 0;
-    const port = (s.wss.address() as AddressInfo).port;
-    const proto = net.Socket.prototype as unknown as Record<"_write" | "_writev", (this: net.Socket, ...a: unknown[]) => void>;
-    for (const method of ["_write", "_writev"] as const) {
-      const real = proto[method];
-      t.mock.method(proto, method, function (this: net.Socket, ...args: unknown[]) {
-        if (this.remotePort === port) writes++;
-        return real.apply(this, args);
-      });
-    }
+    const writes = countWrites(t, (s.wss.address() as AddressInfo).port);
     assert.ok(link.appendAudio(frames[0]!));
     assert.ok(link.appendAudio(frames[1]!));
+    assert.equal(writes.n, 0, "appends are batched");
     assert.ok(link.commitTurn());
+    assert.equal(writes.n, 1, "the commit is not held back, and the appends leave in the same write");
     await s.received(before + 3);
     t.mock.restoreAll();
     const sent = s.messages.slice(before).map((m) => JSON.parse(m) as { event_type: string; data?: { delta?: string } });
@@ -135,19 +141,25 @@ describe("Coze link send path", () => {
       sent.slice(0, 2).map((e) => Buffer.from(e.data!.delta!, "base64")),
       frames,
     );
-    assert.equal(writes, 1, "one write for the tick's three events");
     await link.stop();
   });
 
-  test("a send in a later tick is not held back", async () => {
+  test("the appends of one tick leave together when the tick ends, and batching starts over in the next", async (t) => {
     const { link, ready } = backend(s.url);
     link.start();
     await ready;
     const before = s.messages.length;
+    const writes = countWrites(t, (s.wss.address() as AddressInfo).port);
     assert.ok(link.appendAudio(Buffer.alloc(640)));
-    await new Promise((r) => setImmediate(r));
+    assert.ok(link.appendAudio(Buffer.alloc(640)));
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(writes.n, 1);
+    assert.ok(link.appendAudio(Buffer.alloc(640)));
+    assert.equal(writes.n, 1, "the next tick batches again");
     assert.ok(link.commitTurn());
-    await s.received(before + 2);
+    assert.equal(writes.n, 2);
+    await s.received(before + 4);
+    t.mock.restoreAll();
     assert.equal((JSON.parse(s.messages.at(-1)!) as { event_type: string }).event_type, C.complete);
     await link.stop();
   });

@@ -17,7 +17,7 @@ async function resample(pcm: Buffer, from: number, to: number, chunkMs = 20): Pr
 
 const db = (a: number, ref: number): number => 20 * Math.log10(a / ref);
 
-describe("resampler (libsamplerate sinc)", () => {
+describe("resampler", () => {
   for (const [from, to] of [[48000, 16000], [24000, 16000], [16000, 8000], [44100, 16000]] as const) {
     test(`${from} → ${to} Hz: passband kept, what lies above the new Nyquist does not alias`, async () => {
       const pass = samples(await resample(tone(from, 1, [1000], 0.5), from, to));

@@ -3,6 +3,7 @@
  * open): the session setup (chat.created → chat.update → chat.updated), the wire
  * format, and its translation into normalized AgentEvents.
  */
+import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../device/clock";
@@ -27,8 +28,8 @@ export interface CozeLinkOptions extends LinkSettings {
 export class CozeBackend extends LinkedBackend implements AgentBackend {
   readonly name = "coze";
   protected readonly link: WsLink;
-  /** The link's socket is corked for the rest of this tick, to batch its sends. */
-  private corked = false;
+  /** The link's socket while it is corked for the rest of this tick, batching appends. */
+  private corked: Socket | null = null;
   private readonly replies: ReplyTracker = { current: null };
   private conversationId: string | undefined;
 
@@ -67,8 +68,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   appendAudio(frame: Buffer): boolean {
-    const ws = this.openLink();
+    const ws = this.link.readySocket();
     if (!ws) return false;
+    this.batchForTick();
     ws.send(encodeAppend(frame), { binary: false });
     return true;
   }
@@ -123,30 +125,31 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   private send(eventType: string, data?: unknown): boolean {
-    const ws = this.openLink();
+    const ws = this.link.readySocket();
     if (!ws) return false;
     ws.send(encodeEvent(eventType, data));
+    // Someone waits for this one (a commit, a cancel): out now, behind the tick's appends.
+    this.flushBatch();
     return true;
   }
 
   /**
-   * The ready link, with everything sent in this tick batched into one write: the two
-   * 20 ms appends of a 40 ms capture period leave as one TCP segment, not two (each
-   * write is a syscall and a wake-up of the peer; on a Pi that is most of an append's cost).
+   * Appends wait for the end of the tick and leave in one write: the two 20 ms appends
+   * of a 40 ms capture period as one TCP segment, not two (each write is a syscall and a
+   * wake-up of the peer; on a Pi that is most of an append's cost).
    */
-  private openLink(): WebSocket | null {
-    const ws = this.link.readySocket();
-    if (!ws) return null;
+  private batchForTick(): void {
     const socket = this.link.transport;
-    if (socket && !this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    return ws;
+    if (!socket || this.corked) return;
+    this.corked = socket;
+    socket.cork();
+    process.nextTick(() => this.flushBatch());
+  }
+
+  private flushBatch(): void {
+    const socket = this.corked;
+    this.corked = null;
+    socket?.uncork();
   }
 
   private onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
