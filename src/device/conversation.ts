@@ -67,8 +67,6 @@ export class Conversation extends EventEmitter {
   private localTurnTimer: ClockTimer | undefined;
   /** A push-to-talk turn begun while the link was coming back: its audio waits for link.ready. */
   private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
-  /** During a link.down dispatch: the held turn, in case the state machine holds it on. */
-  private heldBeforeDrop: typeof this.held = null;
   /** The current push-to-talk turn as sent, to send again on a new link if this one drops mid-turn. */
   private turn: { userId: string; payloads: Buffer[] } | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
@@ -231,7 +229,7 @@ export class Conversation extends EventEmitter {
         return;
       case "turn.hold":
         // Everything said so far goes again on the next link: the old one took it to its grave.
-        this.held = this.heldBeforeDrop ?? (this.turn ? { userId: this.turn.userId, payloads: this.turn.payloads, committed: false } : null);
+        if (this.turn) this.held = { userId: this.turn.userId, payloads: this.turn.payloads, committed: false };
         this.turn = null;
         log.info("the link dropped while you were talking: holding the turn until it is back");
         return;
@@ -313,13 +311,12 @@ export class Conversation extends EventEmitter {
         const retry = e.retryInMs === null ? "not retrying" : `retrying in ${(e.retryInMs / 1000).toFixed(1)} s`;
         log.warn({ problem: e.problem }, `agent link down: ${e.message}; ${retry}`);
         this.usable = false;
-        // A held turn whose reconnect failed is gone, unless the state machine holds it on (turn.hold).
-        this.heldBeforeDrop = this.held;
-        this.held = null;
+        // A held turn still being spoken is the state machine's to keep or abort (turn.abort);
+        // one already released waits in `thinking`, which a failed reconnect ends: drop it.
+        if (this.held?.committed) this.held = null;
         this.setLink({ state: "down", problem: e.problem, message: e.message, retryInMs: e.retryInMs });
         this.currentReply = null;
         machine.dispatch({ type: "link.down", problem: e.problem, message: e.message });
-        this.heldBeforeDrop = null;
         return;
       }
       case "input.committed":
