@@ -69,7 +69,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a push-to-talk turn: clear on begin, appends, commit and response.create; the reply comes back as agent events", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 5);
       await conn.next("response.create");
@@ -114,7 +114,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a press with too little audio is cleared, never committed, and reported as input.empty after commitTurn returns", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 4); // 80 ms: below the 100 ms a commit needs
       assert.equal(h.rec.of("input.empty").length, 0, "not from inside commitTurn: the device is not waiting for an answer yet");
@@ -140,7 +140,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a gateway that refuses input_audio_buffer.clear is not the user's business", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       assert.ok(h.backend.beginTurn({ userId: "u" }));
       const clear = await conn.next("input_audio_buffer.clear");
@@ -156,7 +156,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("response.create is never sent while a response runs: it goes out on that response's response.done", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6);
       await conn.next("response.create");
@@ -176,7 +176,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a response.create the server never answers holds later ones back only until the connect timeout", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6);
       await conn.next("response.create");
@@ -193,7 +193,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("barge-in: response.cancel without truncate; a late cancel's error stays quiet; the cancelled response ends as canceled", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6);
       await conn.next("response.create");
@@ -224,7 +224,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a tool call: tool.call, the output as function_call_output, one response.create after the call's response.done; the device speaks the second response", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6);
       await conn.next("response.create");
@@ -259,7 +259,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("a tool call interrupted while the tool runs: the reply ends as canceled, and its output asks for no answer", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6);
       await conn.next("response.create");
@@ -302,7 +302,7 @@ describe("Realtime link, Volcengine gateway", () => {
       // The tool answers at once, from inside the listener.
       if (e.type === "tool.call") h.backend.submitToolOutputs([{ callId: e.callId, output: '{"ok":true}' }]);
     });
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       machine.dispatch({ type: "button.down", userId: "u" });
       for (let i = 0; i < 6; i++) h.backend.appendAudio(frame20ms());
@@ -339,7 +339,7 @@ describe("Realtime link, Volcengine gateway", () => {
       if (e.type === "link.ready") machine.dispatch({ type: "link.ready" });
       if (e.type === "input.empty") machine.dispatch({ type: "turn.empty", message: e.message });
     });
-    await ready(h, server, server.conns.length + 1);
+    await ready(h, server);
     try {
       machine.dispatch({ type: "button.down", userId: "u" });
       h.backend.appendAudio(frame20ms());
@@ -486,7 +486,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("malformed server messages are warned about and skipped; the link stays up", async () => {
     const h = makeBackend(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       conn.sendRaw("this is not JSON");
       conn.sendRaw(JSON.stringify([1, 2]));
@@ -533,7 +533,7 @@ describe("Realtime link, OpenAI", () => {
 
   test("OpenAI-Beta header, pcm16 at 24 kHz, server VAD in free conversation and a later session.update with turn detection only", async () => {
     const h = openai(server, { mode: "free" });
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       assert.deepEqual(h.backend.capabilities, { serverVad: true, interruption: true });
       assert.equal(conn.headers["openai-beta"], "realtime=v1");
@@ -555,7 +555,7 @@ describe("Realtime link, OpenAI", () => {
     const g711u = { codec: "g711u" as const, sampleRate: 8000, channels: 1 as const };
     const g711a = { codec: "g711a" as const, sampleRate: 8000, channels: 1 as const };
     const h = openai(server, { session: { ...makeBackend(server).opts.session, input: g711u, output: g711a } });
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       const s = conn.received[0]?.session as Record<string, unknown>;
       assert.equal(s.input_audio_format, "g711_ulaw");
@@ -568,7 +568,7 @@ describe("Realtime link, OpenAI", () => {
 
   test("barge-in: response.cancel and a truncate of the audio item at what was heard, clamped to the audio sent", async () => {
     const h = openai(server);
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     try {
       talk(h, 6, 24000);
       await conn.next("response.create");
@@ -604,7 +604,7 @@ describe("Realtime link, OpenAI", () => {
 
   test("keepalive: input_audio_buffer.clear after keepalive_ms without a client message, never while a turn streams", async () => {
     const h = openai(server, { keepaliveMs: 100_000 });
-    const conn = await ready(h, server, server.conns.length + 1);
+    const conn = await ready(h, server);
     const clears = (): number => conn.types().filter((t) => t === "input_audio_buffer.clear").length;
     // setTurnDetection sends a session.update: a client message that does not touch the audio buffer.
     const poke = async (): Promise<void> => {

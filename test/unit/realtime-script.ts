@@ -226,8 +226,8 @@ export function makeBackend(server: ScriptedServer, over: Partial<RealtimeOption
   return { backend, rec, clock, logs, opts };
 }
 
-/** Starts the backend and completes the session setup on connection n. */
-export async function ready(h: Harness, server: ScriptedServer, n = 1, sessionId?: string): Promise<ServerConn> {
+/** Starts the backend and completes the session setup on connection n (default: the next one). */
+export async function ready(h: Harness, server: ScriptedServer, n = server.conns.length + 1, sessionId?: string): Promise<ServerConn> {
   h.backend.start();
   const conn = await server.conn(n);
   await conn.acceptSession(sessionId);
