@@ -10,8 +10,8 @@ import { C, encodeEvent } from "../../src/agent/coze/protocol";
 import type { AgentEvent } from "../../src/agent/events";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
+import { cozeLinkOptions } from "../support/coze-link";
 
-const pcm = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
 
 describe("append encoding", () => {
   test("the same bytes encodeEvent makes, for any payload", () => {
@@ -75,17 +75,7 @@ async function server(): Promise<Server> {
 
 function backend(url: string): { link: CozeBackend; ready: Promise<void> } {
   const link = new CozeBackend(
-    {
-      url,
-      botId: "b1",
-      token: "tok-1234",
-      session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
-      vad: { prefixPaddingMs: 600, silenceDurationMs: 500 },
-      connectTimeoutMs: 5000,
-      pingIntervalMs: 15_000,
-      pingTimeoutMs: 10_000,
-      reconnect: { initialMs: 500, maxMs: 30_000, authFailureMs: 300_000 },
-    },
+    cozeLinkOptions(url, { botId: "b1" }),
     silentLogger(),
     new FakeClock(),
   );

@@ -6,24 +6,14 @@ import type { AgentEvent } from "../../src/agent/events";
 import { startEmulator, type Emulator } from "../../src/emulator/server";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
+import { cozeLinkOptions, PCM16K as pcm } from "../support/coze-link";
 
-const pcm = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
 
 function link(emu: Emulator, botId = "b1", token = "tok-1234", clock = new FakeClock()) {
   const events: AgentEvent[] = [];
   const waiters: Array<{ pred: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void }> = [];
   const backend = new CozeBackend(
-    {
-      url: emu.url,
-      botId,
-      token,
-      session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
-      vad: { prefixPaddingMs: 600, silenceDurationMs: 500 },
-      connectTimeoutMs: 5000,
-      pingIntervalMs: 15_000,
-      pingTimeoutMs: 10_000,
-      reconnect: { initialMs: 500, maxMs: 30_000, authFailureMs: 300_000 },
-    },
+    cozeLinkOptions(emu.url, { botId, token }),
     silentLogger(),
     clock,
   );

@@ -13,11 +13,11 @@ import { translate, type ReplyTracker } from "../../src/agent/coze/translate";
 import type { AgentEvent } from "../../src/agent/events";
 import { percentToGain } from "../../src/audio/playback/gain";
 import { silentLogger } from "../../src/log/logger";
+import { cozeLinkOptions } from "../support/coze-link";
 import { MemoryStateStore } from "../../src/state/store";
 import { ToolRunner } from "../../src/tools/runner";
 import { Volume, volumeTools } from "../../src/tools/volume";
 
-const pcm = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
 type Received = WireEvent<Record<string, unknown>>;
 
 /** Coze's side: completes the session setup, records what the client sends, sends what the test says. */
@@ -80,17 +80,7 @@ const call = (id: string, name: string, args: string) => ({ id, type: "function"
 /** The Coze link with the volume tools; `serve`: answer tool calls by themselves (else the test answers). */
 async function device(url: string, serve = true) {
   const backend = new CozeBackend(
-    {
-      url,
-      botId: "bot",
-      token: "tok",
-      session: { userId: "u", input: pcm, output: pcm, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
-      vad: { prefixPaddingMs: 600, silenceDurationMs: 500 },
-      connectTimeoutMs: 5000,
-      pingIntervalMs: 15_000,
-      pingTimeoutMs: 10_000,
-      reconnect: { initialMs: 60_000, maxMs: 60_000, authFailureMs: 300_000 },
-    },
+    cozeLinkOptions(url, { botId: "bot", token: "tok", reconnect: { initialMs: 60_000, maxMs: 60_000, authFailureMs: 300_000 } }),
     silentLogger(),
   );
   const events: AgentEvent[] = [];
