@@ -19,6 +19,7 @@ import { startControlServer, type ControlServer } from "./control/server";
 import type { ControlCommand } from "./control/commands";
 import { realClock, type Clock } from "./device/clock";
 import { Conversation } from "./device/conversation";
+import { capturePeriodsFor } from "./device/capture-periods";
 import { LocalTurnDetector } from "./device/local-turns";
 import { Volume } from "./tools/volume";
 import { openDeviceTools } from "./tools/builtins";
@@ -80,7 +81,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const uplinkFrameMs = a.uplink_codec === "opus" ? a.opus_frame_ms : 20;
     const uplink = await Uplink.create(micFormat, { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 }, uplinkFrameMs, log);
     const downlink = await Downlink.create({ codec: a.downlink_codec, sampleRate: a.downlink_rate, channels: 1 }, spkFormat, log);
-    const capture: CaptureSource = openCapture(micDevice, micFormat, log.child({ component: "mic" }));
+    const capturePeriods = capturePeriodsFor(a.capture_period_ms);
+    const capture: CaptureSource = openCapture(micDevice, micFormat, log.child({ component: "mic" }), capturePeriods[config.conversation.mode]);
     const playback = await PlaybackEngine.start({
       device: spkDevice,
       format: spkFormat,
@@ -89,7 +91,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => playback.close());
     log.info(
-      { mic: capture.description, speaker: playback.description, uplink: `${a.uplink_codec}/${a.uplink_rate}`, downlink: `${a.downlink_codec}/${a.downlink_rate}` },
+      { mic: capture.description, micPeriodMs: capture.periodMs, speaker: playback.description, uplink: `${a.uplink_codec}/${a.uplink_rate}`, downlink: `${a.downlink_codec}/${a.downlink_rate}` },
       "audio ready",
     );
 
@@ -147,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       echoTailMs: a.echo_tail_ms,
       localTurns,
       tools,
+      capturePeriods,
     });
     const conv = conversation;
 

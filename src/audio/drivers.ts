@@ -14,12 +14,12 @@ import { AplaySink } from "./playback/aplay-sink";
 import { loadSpeaker, SpeakerSink } from "./playback/speaker-sink";
 import { WavDirSink } from "./playback/wav-dir-sink";
 
-type CaptureDriver = (target: string, format: PcmFormat, log: Logger) => CaptureSource;
+type CaptureDriver = (target: string, format: PcmFormat, log: Logger, periodMs: number) => CaptureSource;
 type PlaybackDriver = (target: string, format: PcmFormat, log: Logger) => PcmSink;
 
 const captureDrivers: Record<string, CaptureDriver> = {
-  alsa: (dev, format, log) => new AlsaCapture(dev, format, log),
-  file: (file, format) => new FileCapture(path.resolve(file), format),
+  alsa: (dev, format, log, periodMs) => new AlsaCapture(dev, format, log, periodMs),
+  file: (file, format, _log, periodMs) => new FileCapture(path.resolve(file), format, periodMs),
 };
 
 const playbackDrivers: Record<string, PlaybackDriver> = {
@@ -49,9 +49,9 @@ export function isAlsa(device: string, direction: "capture" | "playback"): boole
   return driver === "alsa" || driver === "aplay";
 }
 
-export function openCapture(device: string, format: PcmFormat, log: Logger): CaptureSource {
+export function openCapture(device: string, format: PcmFormat, log: Logger, periodMs: number): CaptureSource {
   const { driver, target } = parseDevice(device, captureDrivers);
-  return captureDrivers[driver]!(target, format, log);
+  return captureDrivers[driver]!(target, format, log, periodMs);
 }
 
 export function openPlayback(device: string, format: PcmFormat, log: Logger): PcmSink {

@@ -162,6 +162,10 @@ export function configSchema(audio: AudioDefaults) {
         downlink_codec: CODEC.optional(),
         downlink_rate: sampleRate.optional(),
         opus_frame_ms: z.union([z.literal(20), z.literal(40)], { error: "expected 20 or 40" }).default(20),
+        // Audio per mic read. Unset: 40 ms in push-to-talk (a release loses at most that),
+        // 80 ms in free conversation (half the wake-ups; the turn's end waits on the VAD's
+        // silence window anyway). Follows a double-press mode switch unless set.
+        capture_period_ms: z.int().min(10).max(200).optional(),
         // gate: the mic sends silence while the speaker plays (+ tail), so the agent never hears itself.
         // none: full duplex, for boards with acoustic echo cancellation.
         echo: z.enum(["gate", "none"]).default(audio.aec ? "none" : "gate"),

@@ -19,6 +19,7 @@ import { TurnStats } from "./turn-stats";
 import type { ToolExecutor } from "../tools/spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { ClockTimer } from "./clock";
+import type { CapturePeriods } from "./capture-periods";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -39,6 +40,8 @@ export interface ConversationOptions {
   tools?: ToolExecutor;
   /** Free conversation on a backend without server VAD: the device decides the turns. */
   localTurns?: LocalTurnDetector | null;
+  /** The mic's period per mode, applied when a double press switches modes. */
+  capturePeriods?: CapturePeriods;
 }
 
 export interface LinkStatus {
@@ -119,6 +122,7 @@ export class Conversation extends EventEmitter {
       return false;
     }
     this.o.backend.setTurnDetection(next);
+    if (this.o.capturePeriods) this.o.capture.setPeriod(this.o.capturePeriods[next]);
     this.o.log.info(`switched to ${next === "free" ? "free conversation" : "push-to-talk"}`);
     return true;
   }

@@ -7,10 +7,12 @@ import fs from "node:fs";
 import { startDevice, nextClientEvent, type Device } from "../support/device";
 import type { TurnRecord } from "../../src/emulator/server";
 import { speechLoop } from "../support/speech";
+import { childProcesses } from "../support/procs";
 import { table, type Row } from "./stats";
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 20);
 const DUPLEX_S = Number(process.env.BENCH_DUPLEX_S ?? 20);
+const DUPLEX_RUNS = Number(process.env.BENCH_DUPLEX_RUNS ?? 3);
 const HOLD_MS = 1000;
 const BYTES_PER_MS = 32; // 16 kHz mono S16_LE
 
@@ -73,6 +75,25 @@ class DaemonCpu {
       }
     }
   }
+}
+
+/**
+ * CPU seconds so far of the daemon's arecord (a child process, so not in the daemon's
+ * own figure), less the rig's card threads inside it.
+ */
+function arecordSeconds(daemonPid: number): number {
+  let total = 0;
+  for (const { pid } of childProcesses(daemonPid, "arecord")) {
+    try {
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        if (fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim() === "talkbox-rig") continue;
+        total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 function rssMiB(pid: number): number {
@@ -154,13 +175,15 @@ async function duplex(codec: "pcm" | "opus", rows: Record<string, Row>): Promise
     const pid = dev.daemon.child.pid!;
     await dev.appends(50);
     const cpu = new DaemonCpu(pid);
+    const arecord0 = arecordSeconds(pid);
     const t0 = ns();
     await hold(DUPLEX_S * 1000);
     const seconds = cpu.stop();
     const wall = ms(t0, ns()) / 1000;
+    rows[`arecord_${codec}`]!.values.push((arecordSeconds(pid) - arecord0) / wall);
     const played = dev.rig.speakerTimes().filter(([at]) => at >= t0).reduce((n, [, , len]) => n + len, 0) / BYTES_PER_MS / 1000;
     rows[`cpu_${codec}`]!.values.push(seconds / wall);
-    rows[`cpu_${codec}`]!.note = `target ≤ 0.02; ${wall.toFixed(0)} s of mic streamed, ${played.toFixed(1)} s of replies played`;
+    rows[`cpu_${codec}`]!.note = `target ≤ 0.02; a run: ${wall.toFixed(0)} s of mic streamed, ${played.toFixed(1)} s of replies played`;
   } finally {
     await dev.stop();
   }
@@ -175,13 +198,18 @@ async function main(): Promise<void> {
     deviceLatency: { metric: "key release → first reply sample out of the card", unit: "ms", values: [], note: "target p95 ≤ 60; echo agent answers at once" },
     edgeLoss: { metric: "held time − audio the agent got", unit: "ms", values: [], note: "capture pipeline at the release" },
     cpu_pcm: { metric: "CPU s per audio s, full duplex PCM 16 kHz", unit: "s/s", values: [] },
+    arecord_pcm: { metric: "  + arecord (the mic, its own process), PCM run", unit: "s/s", values: [], note: "not in the daemon's line above" },
     cpu_opus: { metric: "CPU s per audio s, full duplex Opus 16k up / 24k down", unit: "s/s", values: [] },
+    arecord_opus: { metric: "  + arecord (the mic, its own process), Opus run", unit: "s/s", values: [], note: "not in the daemon's line above" },
     rss: { metric: "daemon RSS after the push-to-talk run", unit: "MiB", values: [] },
   };
   await pushToTalk(rows);
-  await duplex("pcm", rows);
-  await duplex("opus", rows);
-  process.stdout.write(`\ntalkbox bench — ${TURNS} push-to-talk turns of ${HOLD_MS} ms and ${TURNS} barge-ins (16 kHz PCM), ${DUPLEX_S} s of full duplex per codec; sim board on the rig's virtual sound card\n\n`);
+  // Alternated, so a slow spell of the machine does not land on one codec only.
+  for (let i = 0; i < DUPLEX_RUNS; i++) {
+    await duplex("pcm", rows);
+    await duplex("opus", rows);
+  }
+  process.stdout.write(`\ntalkbox bench — ${TURNS} push-to-talk turns of ${HOLD_MS} ms and ${TURNS} barge-ins (16 kHz PCM), ${DUPLEX_RUNS} × ${DUPLEX_S} s of full duplex per codec; sim board on the rig's virtual sound card\n\n`);
   process.stdout.write(`${table(Object.values(rows))}\n`);
 }
 

@@ -62,7 +62,7 @@ describe("free conversation on the ALSA rig", { timeout: 60_000 }, () => {
       const lastByteAt = lastOfFirst[0] + BigInt(Math.round(((heard - lastOfFirst[1]) / 32) * 1e6));
       const afterMs = Number(lastByteAt - interruptedAt) / 1e6;
       t.diagnostic(`the first reply stopped ${afterMs.toFixed(1)} ms after the agent heard the user speak over it`);
-      // One period of the playback thread (20 ms) plus the link's delivery; the speaker's
+      // One period of the playback thread (40 ms) plus the link's delivery; the speaker's
       // own ALSA period (125 ms) is the bound the device must meet.
       assert.ok(afterMs < 125, `${afterMs.toFixed(1)} ms of the reply played on`);
     } finally {

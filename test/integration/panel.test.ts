@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
-import { startDevice } from "../support/device";
+import { startDevice, type Device } from "../support/device";
+import { childProcesses } from "../support/procs";
 import { DeviceEnd, PtyPair } from "../unit/serial-pty";
 
-function writeBoard(dir: string, panelPath: string): string {
+function writeBoard(dir: string, panelPath: string, debounceMs = 30): string {
   const boards = path.join(dir, "boards");
   fs.mkdirSync(boards);
   fs.writeFileSync(
@@ -22,13 +23,21 @@ function writeBoard(dir: string, panelPath: string): string {
       description: "rig audio and a serial panel on a pty",
       audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
       buttons: [
-        { name: "talk", driver: "serial", key: "talk", user_id: "driver" },
+        { name: "talk", driver: "serial", key: "talk", user_id: "driver", debounce_ms: debounceMs },
         { name: "talk", driver: "control" },
       ],
       serial: { panel: { path: panelPath, baud: 115200 } },
     }),
   );
   return boards;
+}
+
+/** The daemon's arecords and the periods they were given (µs); one that was just stopped may still be listed. */
+function mics(dev: Device): Array<{ pid: number; periodUs: number }> {
+  return childProcesses(dev.daemon.child.pid!, "arecord").map((p) => ({
+    pid: p.pid,
+    periodUs: Number(p.args.find((a) => a.startsWith("--period-time="))?.split("=")[1]),
+  }));
 }
 
 describe("serial button panel", { timeout: 60_000 }, () => {
@@ -74,6 +83,51 @@ describe("serial button panel", { timeout: 60_000 }, () => {
       const third = dev.nextTurn();
       await panel.send("BTN talk UP\n");
       assert.equal((await third).canceled, false);
+    } finally {
+      await panel.close().catch(() => {});
+      await dev.stop().catch(() => {});
+      await pair.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a double press switches to free conversation and back; the mic's period follows the mode", async () => {
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "talkbox-panel-"));
+    const pair = await PtyPair.start(dir);
+    // No debounce: the four edges of a double press can then arrive in one write.
+    const boards = writeBoard(dir, pair.a, 0);
+    const dev = await startDevice({ board: "car-test", env: { TALKBOX_BOARDS_DIR: boards } });
+    const panel = await DeviceEnd.open(pair.b);
+    const doublePress = async (to: string): Promise<void> => {
+      const from = dev.daemon.logs.length;
+      await panel.send("BTN talk DOWN\nBTN talk UP\nBTN talk DOWN\nBTN talk UP\n");
+      await dev.daemon.waitForLog((l) => l.msg === `switched to ${to}`, 10_000, from);
+    };
+    try {
+      await panel.send("HELLO dash-panel 1.0\n");
+      await panel.waitFor("LED idle");
+      const [ptt, ...others] = mics(dev);
+      assert.deepEqual([ptt?.periodUs, others.length], [40_000, 0]);
+
+      await doublePress("free conversation");
+      assert.equal((await dev.status()).Mode, "free");
+      const free = mics(dev).find((m) => m.pid !== ptt!.pid);
+      assert.equal(free?.periodUs, 80_000, `arecord was not restarted with 80 ms periods: ${JSON.stringify(mics(dev))}`);
+      // The mic streams again: free conversation sends it all the time.
+      await dev.appends(25);
+
+      await doublePress("push-to-talk");
+      const status = await dev.status();
+      assert.deepEqual([status.Mode, status.State], ["push-to-talk", "idle"]);
+      const back = mics(dev).find((m) => m.pid !== ptt!.pid && m.pid !== free!.pid);
+      assert.equal(back?.periodUs, 40_000, `arecord was not restarted with 40 ms periods: ${JSON.stringify(mics(dev))}`);
+      // And a push-to-talk turn still works on the restarted mic.
+      await panel.send("BTN talk DOWN\n");
+      await panel.waitFor("LED listening");
+      await dev.appends(20);
+      const turn = dev.nextTurn();
+      await panel.send("BTN talk UP\n");
+      assert.ok((await turn).audio.length > 0);
     } finally {
       await panel.close().catch(() => {});
       await dev.stop().catch(() => {});

@@ -280,6 +280,7 @@ describe("loadConfig: bad files", () => {
     ["a zero timeout", (c) => (c.agent.reconnect = { initial_ms: 0 }), "agent.reconnect.initial_ms", /more than 0/],
     ["an unsupported sample rate", (c) => (c.audio = { output: { sample_rate: 12345 } }), "audio.output.sample_rate", /one of 8000, .*48000/],
     ["an Opus frame length Coze does not take", (c) => (c.audio = { opus_frame_ms: 60 }), "audio.opus_frame_ms", /expected 20 or 40/],
+    ["a mic period too long", (c) => (c.audio = { capture_period_ms: 500 }), "audio.capture_period_ms", /at most 200/],
     ["G.711 at a rate other than 8000 Hz", (c) => (c.audio = { uplink_codec: "g711a", uplink_rate: 16000 }), "audio.uplink_rate", /g711a runs at 8000 Hz/],
     ["Opus at a rate it cannot run at", (c) => (c.audio = { downlink_codec: "opus", downlink_rate: 44100 }), "audio.downlink_rate", /opus runs at 8000, 12000, 16000, 24000, 48000 Hz/],
     ["an unknown codec", (c) => (c.audio = { uplink_codec: "mp3" }), "audio.uplink_codec", /"pcm"/],

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeBase64, decodeEvent, encodeEvent, errorHint, isAuthError } from "../../src/agent/coze/protocol";
+import { decodeBase64, decodeEvent, encodeEvent, errorHint, isAuthError, S } from "../../src/agent/coze/protocol";
 import { buildChatUpdate, formatsFromChatUpdated } from "../../src/agent/coze/session-config";
 import { translate, type ReplyTracker } from "../../src/agent/coze/translate";
 
@@ -47,6 +47,16 @@ describe("Coze wire encoding", () => {
     assert.equal(free.output_audio?.pcm_config, undefined);
     const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } });
     assert.equal(resumed.chat_config?.conversation_id, "c9");
+  });
+
+  test("chat.update subscribes to the events the device acts on, not to the text streamed token by token", () => {
+    const data = buildChatUpdate({ userId: "u", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } });
+    const subs = new Set(data.event_subscriptions);
+    const needed = [S.chatUpdated, S.error, S.audioDelta, S.chatCreatedConv, S.chatCompleted, S.chatFailed, S.chatCanceled, S.chatRequiresAction];
+    for (const e of [...needed, S.speechStarted, S.speechStopped, S.bufferCompleted, S.transcriptCompleted, S.messageCompleted]) assert.ok(subs.has(e), `${e} is not subscribed`);
+    for (const e of [S.messageDelta, S.transcriptUpdate, S.sentenceStart, S.chatInProgress]) assert.ok(!subs.has(e), `${e} is subscribed`);
+    const known = new Set<string>(Object.values(S));
+    for (const e of subs) assert.ok(known.has(e), `${e} is not a server event`);
   });
 
   test("chat.updated is read back, with what we asked for where it is silent or nonsense", () => {

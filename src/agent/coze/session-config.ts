@@ -1,5 +1,5 @@
 import type { AudioFormat } from "../events";
-import type { ChatUpdateData, CozeCodec } from "./protocol";
+import { S, type ChatUpdateData, type CozeCodec } from "./protocol";
 
 export interface CozeSessionSettings {
   userId: string;
@@ -14,6 +14,30 @@ export interface CozeSessionSettings {
   /** Asked at every (re)connect: e.g. the GPS position as extra_params.latitude / longitude. */
   extraParams?: () => Record<string, string> | null;
 }
+
+/**
+ * The server events the device acts on. An empty list means all of them, and then every
+ * token of the reply's text (message.delta), every partial transcript and a caption per
+ * sentence arrive too: one WebSocket message each, parsed and thrown away. The vendor's
+ * hardware samples subscribe the same way. chat.updated and error are named although
+ * the server may send them regardless: the link cannot work without them.
+ */
+export const SUBSCRIBED_EVENTS: readonly string[] = [
+  S.chatCreated,
+  S.chatUpdated,
+  S.error,
+  S.bufferCompleted,
+  S.speechStarted,
+  S.speechStopped,
+  S.transcriptCompleted,
+  S.chatCreatedConv,
+  S.chatCompleted,
+  S.chatFailed,
+  S.chatRequiresAction,
+  S.chatCanceled,
+  S.messageCompleted,
+  S.audioDelta,
+];
 
 /** Builds the `chat.update` payload for one link (sent again after every reconnect). */
 export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
@@ -38,6 +62,7 @@ export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
       s.turnDetection.type === "server_vad"
         ? { type: "server_vad", prefix_padding_ms: s.turnDetection.prefixPaddingMs, silence_duration_ms: s.turnDetection.silenceDurationMs }
         : { type: "client_interrupt" },
+    event_subscriptions: [...SUBSCRIBED_EVENTS],
   };
 }
 

@@ -21,9 +21,7 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     private readonly device: string,
     readonly format: PcmFormat,
     private readonly log: Logger,
-    // 40 ms: half the wake-ups of 20 ms for an always-on mic; at most 40 ms is still in
-    // ALSA's buffer at a key release.
-    private readonly periodMs = 40,
+    private period: number,
   ) {
     super();
     this.description = `ALSA capture '${device}' ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
@@ -37,8 +35,8 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       sampleRate: this.format.sampleRate,
       channels: this.format.channels,
       format: this.format.sampleFormat ?? "S16_LE",
-      periodUs: this.periodMs * 1000,
-      bufferUs: this.periodMs * 10 * 1000,
+      periodUs: this.period * 1000,
+      bufferUs: this.period * 10 * 1000,
     });
     const child = rec.process as ChildProcess;
     this.child = child;
@@ -77,6 +75,22 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       this.restartTimer = setTimeout(() => this.start(), delay);
     });
     this.log.debug({ device: this.device, rate: this.format.sampleRate }, "capture started");
+  }
+
+  get periodMs(): number {
+    return this.period;
+  }
+
+  setPeriod(ms: number): void {
+    if (ms === this.period) return;
+    this.period = ms;
+    const child = this.child;
+    if (!child) return;
+    // The old arecord's close handler sees it is no longer the current child and stays quiet.
+    this.child = null;
+    child.kill("SIGTERM");
+    this.log.debug({ periodMs: ms }, "capture period changed; arecord restarted");
+    this.start();
   }
 
   async stop(): Promise<void> {

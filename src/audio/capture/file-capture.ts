@@ -19,7 +19,7 @@ export class FileCapture extends EventEmitter implements CaptureSource {
   constructor(
     private readonly file: string,
     readonly format: PcmFormat,
-    private readonly tickMs = 20,
+    private tickMs = 20,
   ) {
     super();
     this.description = `file mic ${file} (looped)`;
@@ -53,7 +53,19 @@ export class FileCapture extends EventEmitter implements CaptureSource {
     this.emit("data", out);
   }
 
+  get periodMs(): number {
+    return this.tickMs;
+  }
+
+  setPeriod(ms: number): void {
+    this.tickMs = ms;
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
   }
 }

@@ -11,4 +11,12 @@ export interface CaptureSource extends EventEmitter {
   readonly description: string;
   start(): void;
   stop(): Promise<void>;
+  /**
+   * How much audio each 'data' event carries, in ms. Fewer, larger reads cost less CPU
+   * (each is a wake-up of the main thread and a socket write); a key release can lose
+   * up to one period still in the device.
+   */
+  readonly periodMs: number;
+  /** Changes the period; a running device restarts, leaving a gap of a few ms. */
+  setPeriod(ms: number): void;
 }

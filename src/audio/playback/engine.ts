@@ -13,6 +13,15 @@ import { applyGain } from "./gain";
 import { SpscRing } from "./ring";
 import type { PlaybackWorkerData, WorkerMessage } from "./worker";
 
+/**
+ * The worker writes 40 ms periods when the device holds less than 40 ms, so it holds
+ * 40–80 ms: the same 40 ms of margin against a late wake-up as 20 ms periods under a
+ * 60 ms queue, at half the wake-ups (each costs the thread pool a hop and the worker
+ * two turns of its loop). A flush cuts the device at once whatever it holds.
+ */
+const PERIOD_MS = 40;
+const QUEUE_MS = 80;
+
 export interface PlaybackOptions {
   device: string;
   format: PcmFormat;
@@ -80,7 +89,7 @@ export class PlaybackEngine extends EventEmitter {
       pcm = pcm.subarray(n);
     }
     this.overflow.push(pcm);
-    this.pump ??= setInterval(() => this.drainOverflow(), this.opts.periodMs ?? 20);
+    this.pump ??= setInterval(() => this.drainOverflow(), this.opts.periodMs ?? PERIOD_MS);
   }
 
   /** The reply is complete: 'drained' follows once it has played. */
@@ -173,8 +182,8 @@ function spawn(opts: PlaybackOptions, sab: SharedArrayBuffer): Worker {
     sab,
     device: opts.device,
     format: opts.format,
-    periodMs: opts.periodMs ?? 20,
-    queueMs: opts.queueMs ?? 60,
+    periodMs: opts.periodMs ?? PERIOD_MS,
+    queueMs: opts.queueMs ?? QUEUE_MS,
     log: opts.logOptions,
   };
   return new Worker(path.join(__dirname, "worker.js"), { workerData: data });

@@ -39,8 +39,10 @@ export class SpeakerSink implements PcmSink {
       sampleRate: format.sampleRate,
       signed: true,
       device,
-      // speaker splits writes into samplesPerFrame chunks; match our period.
-      samplesPerFrame: Math.round(format.sampleRate / 50),
+      // speaker hands each samplesPerFrame slice of a write to the thread pool
+      // separately, one wake-up of the playback thread per slice: 100 ms keeps any
+      // period the worker writes in one piece.
+      samplesPerFrame: Math.round(format.sampleRate / 10),
     });
     this.speaker.on("error", (err: Error) => {
       const e = new Error(
@@ -66,7 +68,7 @@ export class SpeakerSink implements PcmSink {
 
   async close(): Promise<void> {
     // Without a flush, closing drains: the last few milliseconds still queued in the
-    // device are played instead of cut off (at most the worker's 40–60 ms).
+    // device are played instead of cut off (at most the worker's 40–80 ms).
     this.speaker.close(false);
   }
 

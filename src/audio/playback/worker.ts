@@ -1,8 +1,8 @@
 /**
  * The playback thread: owns the speaker, reads the ring, writes period-sized
- * chunks while keeping ~40–60 ms queued in the device. Main-thread stalls (GC,
- * JSON parsing, a slow log) do not reach it. Messages to the main thread:
- * ready, started {at}, drained, underrun, error {message}.
+ * chunks while keeping 40–80 ms queued in the device (engine.ts says why).
+ * Main-thread stalls (GC, JSON parsing, a slow log) do not reach it. Messages to
+ * the main thread: ready, started {at}, drained, underrun, error {message}.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, type LoggerOptions } from "../../log/logger";
@@ -32,6 +32,12 @@ const post = (m: WorkerMessage): void => port.postMessage(m);
 /** Wall-clock milliseconds comparable across threads (each thread's performance.now() has its own origin). */
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Timers have millisecond resolution and may fire up to a millisecond early; a
+ * wake-up that finds the device that close to the low-water mark writes instead of
+ * sleeping once more for the remainder (a wake-up costs more than the margin).
+ */
+const EARLY_MS = 1;
 
 const ring = new SpscRing(data.sab);
 const log = createLogger(data.log).child({ component: "playback" });
@@ -70,8 +76,8 @@ async function loop(): Promise<void> {
   while (!closing) {
     const t = now();
     const ahead = deviceEndsAt - t;
-    if (ahead > lowWaterMs) {
-      await sleep(ahead - lowWaterMs);
+    if (ahead > lowWaterMs + EARLY_MS) {
+      await sleep(Math.ceil(ahead - lowWaterMs));
       continue;
     }
     const avail = ring.used;
