@@ -86,11 +86,16 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     this.period = ms;
     const child = this.child;
     if (!child) return;
-    // The old arecord's close handler sees it is no longer the current child and stays quiet.
+    // The old arecord's own close handler sees it is no longer the current child and stays
+    // quiet. The new one starts once the old has let go: hw: and plughw: devices open
+    // exclusively, and a second arecord would fail with "Device or resource busy".
     this.child = null;
+    child.once("close", () => {
+      if (this.stopping || this.child !== null) return;
+      this.log.debug({ periodMs: this.period }, "capture period changed; restarting arecord");
+      this.start();
+    });
     child.kill("SIGTERM");
-    this.log.debug({ periodMs: ms }, "capture period changed; arecord restarted");
-    this.start();
   }
 
   async stop(): Promise<void> {

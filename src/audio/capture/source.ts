@@ -17,6 +17,6 @@ export interface CaptureSource extends EventEmitter {
    * up to one period still in the device.
    */
   readonly periodMs: number;
-  /** Changes the period; a running device restarts, leaving a gap of a few ms. */
+  /** Changes the period; a running device is closed and opened again, a gap of a few ms. */
   setPeriod(ms: number): void;
 }
