@@ -50,11 +50,18 @@ export class Uplink {
     this.framer.takePartial();
   }
 
-  /** The incomplete frame at the end of a turn, encoded, if the codec can send a short frame. */
+  /**
+   * The incomplete frame at the end of a turn, encoded: short where the codec sends
+   * short frames, padded with silence to a whole frame where it cannot (Opus), so the
+   * last syllable is not dropped.
+   */
   takePartial(): Buffer | null {
     const pcm = this.framer.takePartial();
-    if (pcm.length === 0 || !this.encoder.acceptsPartialFrames) return null;
-    return this.encoder.encode(pcm);
+    if (pcm.length === 0) return null;
+    if (this.encoder.acceptsPartialFrames) return this.encoder.encode(pcm);
+    const whole = Buffer.alloc(this.encoder.frameSamples * 2);
+    pcm.copy(whole);
+    return this.encoder.encode(whole);
   }
 
   get pendingBytes(): number {

@@ -240,7 +240,7 @@ export class Conversation extends EventEmitter {
       case "turn.commit": {
         const releaseAt = clock.now();
         this.streaming = false;
-        // PCM and G.711 may end on a short frame: no audio is dropped at the end of a turn.
+        // The last, incomplete frame goes too (short, or padded for Opus): nothing said is dropped.
         const tail = uplink.takePartial();
         if (tail) this.send(tail);
         this.turn = null;

@@ -5,6 +5,7 @@ import { fromMonoS16, toMonoS16 } from "../../src/audio/convert";
 import { Uplink } from "../../src/audio/uplink";
 import { Downlink } from "../../src/audio/downlink";
 import { amplitudeAt, rms, samples, tone } from "../support/signal";
+import { createOpus } from "../../src/codec/opus";
 
 async function resample(pcm: Buffer, from: number, to: number, chunkMs = 20): Promise<Buffer> {
   const r = await createResampler(from, to);
@@ -77,6 +78,24 @@ describe("device layouts", () => {
     assert.ok(frames.length >= 48 && frames.every((f) => f.length === 640));
     const x = samples(Buffer.concat(frames)).subarray(1600, 14400);
     assert.ok(Math.abs(db(amplitudeAt(x, 16000, 1000), 0.5)) < 0.5);
+    up.close();
+  });
+
+  test("uplink: a turn's incomplete last Opus frame is padded with silence and sent, not dropped", async () => {
+    const up = await Uplink.create({ sampleRate: 16000, channels: 1 }, { codec: "opus", sampleRate: 16000, channels: 1 }, 20);
+    const said = tone(16000, 0.05, [440], 0.5); // 2.5 frames
+    const packets: Buffer[] = [];
+    up.push(said, (f) => packets.push(up.encode(f)));
+    assert.equal(packets.length, 2);
+    const tail = up.takePartial();
+    assert.ok(tail, "the last 10 ms were dropped");
+    assert.equal(up.pendingBytes, 0);
+    const opus = createOpus(16000);
+    const heard = [...packets, tail].map((p) => opus.decode(p));
+    assert.ok(heard.every((f) => f.length === 640), "each packet decodes to one whole 20 ms frame");
+    // Opus delays by its look-ahead (6.5 ms): the tone's last 10 ms are in the third frame's first half.
+    const last = samples(heard[2]!);
+    assert.ok(rms(last.subarray(0, 120)) > 0.5 * rms(samples(said)), `the tail is not in the last packet (rms ${rms(last.subarray(0, 120)).toFixed(3)})`);
     up.close();
   });
 
