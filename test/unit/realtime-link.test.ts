@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { MemoryStateStore } from "../../src/state/store";
 import { DeviceStateMachine } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
-import { b64, frame20ms, makeBackend, marker, pcm16k, pcm24k, ready, ScriptedServer, type Harness, type ServerConn } from "./realtime-script";
+import { b64, frame20ms, linked, makeBackend, marker, pcm16k, pcm24k, ready, ScriptedServer, type Harness, type ServerConn } from "./realtime-script";
 
 /** Starts a turn, streams `frames` 20 ms frames and ends it. */
 function talk(h: Harness, frames: number, rate = 16000): void {
@@ -68,218 +68,186 @@ describe("Realtime link, Volcengine gateway", () => {
   });
 
   test("a push-to-talk turn: clear on begin, appends, commit and response.create; the reply comes back as agent events", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 5);
-      await conn.next("response.create");
-      assert.deepEqual(conn.types().slice(1), [
-        "input_audio_buffer.clear",
-        ...Array(5).fill("input_audio_buffer.append"),
-        "input_audio_buffer.commit",
-        "response.create",
-      ]);
-      assert.equal(conn.received[2]?.audio, frame20ms().toString("base64"));
-      assert.deepEqual(conn.received.at(-1)?.response, { modalities: ["audio", "text"] });
+    await linked(server, async (h, conn) => {
+    talk(h, 5);
+    await conn.next("response.create");
+    assert.deepEqual(conn.types().slice(1), [
+      "input_audio_buffer.clear",
+      ...Array(5).fill("input_audio_buffer.append"),
+      "input_audio_buffer.commit",
+      "response.create",
+    ]);
+    assert.equal(conn.received[2]?.audio, frame20ms().toString("base64"));
+    assert.deepEqual(conn.received.at(-1)?.response, { modalities: ["audio", "text"] });
 
-      conn.send({ type: "input_audio_buffer.committed", item_id: "item_u1" });
-      conn.send({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u1", content_index: 0, transcript: "背唐诗" });
-      conn.send({ type: "response.created", response: { id: "resp_1", status: "in_progress", output: [] } });
-      conn.send({ type: "response.output_item.added", response_id: "resp_1", item: { id: "item_a1", type: "message", role: "assistant" } });
-      conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(640, 3) });
-      conn.send({ type: "response.audio_transcript.delta", response_id: "resp_1", item_id: "item_a1", delta: "白日" });
-      conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(320, 4) });
-      conn.send({ type: "response.audio.done", response_id: "resp_1", item_id: "item_a1" });
-      conn.send({ type: "response.audio_transcript.done", response_id: "resp_1", item_id: "item_a1", transcript: "白日依山尽" });
-      conn.send({ type: "response.output_item.done", response_id: "resp_1", item: { id: "item_a1", type: "message" } });
-      conn.send({ type: "response.done", response: { id: "resp_1", status: "completed", output: [] } });
-      await h.rec.next("reply.done");
-      assert.deepEqual(
-        h.rec.events.slice(h.rec.events.findIndex((e) => e.type === "link.ready") + 1),
-        [
-          { type: "input.committed" },
-          { type: "user.transcript", text: "背唐诗", final: true },
-          { type: "reply.started", replyId: "resp_1" },
-          { type: "reply.audio", replyId: "resp_1", audio: Buffer.alloc(640, 3) },
-          { type: "reply.text", replyId: "resp_1", text: "白日", final: false },
-          { type: "reply.audio", replyId: "resp_1", audio: Buffer.alloc(320, 4) },
-          { type: "reply.text", replyId: "resp_1", text: "白日依山尽", final: true },
-          { type: "reply.done", replyId: "resp_1", status: "completed" },
-        ],
-      );
-    } finally {
-      await h.backend.stop();
-    }
+    conn.send({ type: "input_audio_buffer.committed", item_id: "item_u1" });
+    conn.send({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u1", content_index: 0, transcript: "背唐诗" });
+    conn.send({ type: "response.created", response: { id: "resp_1", status: "in_progress", output: [] } });
+    conn.send({ type: "response.output_item.added", response_id: "resp_1", item: { id: "item_a1", type: "message", role: "assistant" } });
+    conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(640, 3) });
+    conn.send({ type: "response.audio_transcript.delta", response_id: "resp_1", item_id: "item_a1", delta: "白日" });
+    conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(320, 4) });
+    conn.send({ type: "response.audio.done", response_id: "resp_1", item_id: "item_a1" });
+    conn.send({ type: "response.audio_transcript.done", response_id: "resp_1", item_id: "item_a1", transcript: "白日依山尽" });
+    conn.send({ type: "response.output_item.done", response_id: "resp_1", item: { id: "item_a1", type: "message" } });
+    conn.send({ type: "response.done", response: { id: "resp_1", status: "completed", output: [] } });
+    await h.rec.next("reply.done");
+    assert.deepEqual(
+      h.rec.events.slice(h.rec.events.findIndex((e) => e.type === "link.ready") + 1),
+      [
+        { type: "input.committed" },
+        { type: "user.transcript", text: "背唐诗", final: true },
+        { type: "reply.started", replyId: "resp_1" },
+        { type: "reply.audio", replyId: "resp_1", audio: Buffer.alloc(640, 3) },
+        { type: "reply.text", replyId: "resp_1", text: "白日", final: false },
+        { type: "reply.audio", replyId: "resp_1", audio: Buffer.alloc(320, 4) },
+        { type: "reply.text", replyId: "resp_1", text: "白日依山尽", final: true },
+        { type: "reply.done", replyId: "resp_1", status: "completed" },
+      ],
+    );
+    });
   });
 
   test("a press with too little audio is cleared, never committed, and reported as input.empty after commitTurn returns", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 4); // 80 ms: below the 100 ms a commit needs
-      assert.equal(h.rec.of("input.empty").length, 0, "not from inside commitTurn: the device is not waiting for an answer yet");
-      const short = await h.rec.next("input.empty");
-      assert.match(short.message, /80 ms.*hold the button/);
-      talk(h, 0);
-      const none = await h.rec.next("input.empty");
-      assert.match(none.message, /no audio/);
-      const m = await marker(h, conn);
-      assert.deepEqual(conn.types().slice(1, m), [
-        "input_audio_buffer.clear",
-        ...Array(4).fill("input_audio_buffer.append"),
-        "input_audio_buffer.clear",
-        "input_audio_buffer.clear",
-        "input_audio_buffer.clear",
-      ]);
-      assert.ok(!conn.types().includes("input_audio_buffer.commit"));
-      assert.ok(!conn.types().includes("response.create"));
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    talk(h, 4); // 80 ms: below the 100 ms a commit needs
+    assert.equal(h.rec.of("input.empty").length, 0, "not from inside commitTurn: the device is not waiting for an answer yet");
+    const short = await h.rec.next("input.empty");
+    assert.match(short.message, /80 ms.*hold the button/);
+    talk(h, 0);
+    const none = await h.rec.next("input.empty");
+    assert.match(none.message, /no audio/);
+    const m = await marker(h, conn);
+    assert.deepEqual(conn.types().slice(1, m), [
+      "input_audio_buffer.clear",
+      ...Array(4).fill("input_audio_buffer.append"),
+      "input_audio_buffer.clear",
+      "input_audio_buffer.clear",
+      "input_audio_buffer.clear",
+    ]);
+    assert.ok(!conn.types().includes("input_audio_buffer.commit"));
+    assert.ok(!conn.types().includes("response.create"));
+    });
   });
 
   test("a gateway that refuses input_audio_buffer.clear is not the user's business", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      assert.ok(h.backend.beginTurn({ userId: "u" }));
-      const clear = await conn.next("input_audio_buffer.clear");
-      conn.send({ type: "error", error: { type: "invalid_request_error", code: "invalid_event", message: "unsupported event type", event_id: clear.event_id } });
-      conn.send({ type: "error", error: { type: "invalid_request_error", code: "invalid_event", message: "something else" } });
-      const shown = await h.rec.next("agent.error");
-      assert.equal(shown.error.message, "something else");
-      assert.equal(h.rec.of("agent.error").length, 1);
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    assert.ok(h.backend.beginTurn({ userId: "u" }));
+    const clear = await conn.next("input_audio_buffer.clear");
+    conn.send({ type: "error", error: { type: "invalid_request_error", code: "invalid_event", message: "unsupported event type", event_id: clear.event_id } });
+    conn.send({ type: "error", error: { type: "invalid_request_error", code: "invalid_event", message: "something else" } });
+    const shown = await h.rec.next("agent.error");
+    assert.equal(shown.error.message, "something else");
+    assert.equal(h.rec.of("agent.error").length, 1);
+    });
   });
 
   test("response.create is never sent while a response runs: it goes out on that response's response.done", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 6);
-      await conn.next("response.create");
-      conn.send({ type: "response.created", response: { id: "resp_1", status: "in_progress" } });
-      await h.rec.next("reply.started");
-      talk(h, 6);
-      const m = await marker(h, conn);
-      assert.equal(conn.types().filter((t) => t === "input_audio_buffer.commit").length, 2);
-      assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1, "the second turn's response waits");
-      conn.send({ type: "response.done", response: { id: "resp_1", status: "completed" } });
-      const second = await conn.next("response.create");
-      assert.ok(conn.received.indexOf(second) > m);
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    talk(h, 6);
+    await conn.next("response.create");
+    conn.send({ type: "response.created", response: { id: "resp_1", status: "in_progress" } });
+    await h.rec.next("reply.started");
+    talk(h, 6);
+    const m = await marker(h, conn);
+    assert.equal(conn.types().filter((t) => t === "input_audio_buffer.commit").length, 2);
+    assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1, "the second turn's response waits");
+    conn.send({ type: "response.done", response: { id: "resp_1", status: "completed" } });
+    const second = await conn.next("response.create");
+    assert.ok(conn.received.indexOf(second) > m);
+    });
   });
 
   test("a response.create the server never answers holds later ones back only until the connect timeout", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 6);
-      await conn.next("response.create");
-      talk(h, 6);
-      const m = await marker(h, conn);
-      assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1);
-      h.clock.advance(5000);
-      await conn.next("response.create");
-      assert.ok(h.logs.warnings().some((w) => /did not start a response/.test(w)));
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    talk(h, 6);
+    await conn.next("response.create");
+    talk(h, 6);
+    const m = await marker(h, conn);
+    assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1);
+    h.clock.advance(5000);
+    await conn.next("response.create");
+    assert.ok(h.logs.warnings().some((w) => /did not start a response/.test(w)));
+    });
   });
 
   test("barge-in: response.cancel without truncate; a late cancel's error stays quiet; the cancelled response ends as canceled", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 6);
-      await conn.next("response.create");
-      conn.send({ type: "response.created", response: { id: "resp_1" } });
-      conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(3200) });
-      await h.rec.next("reply.audio");
-      assert.ok(h.backend.cancelReply(50));
-      assert.ok(h.backend.cancelReply(60), "a second press while the cancel is under way sends nothing more");
-      await conn.next("response.cancel");
-      const m = await marker(h, conn);
-      assert.deepEqual(conn.types().slice(conn.types().indexOf("response.cancel"), m), ["response.cancel"]);
-      conn.send({ type: "error", error: { type: "invalid_request_error", code: "response_cancel_not_active", message: "no active response" } });
-      conn.send({ type: "response.done", response: { id: "resp_1", status: "cancelled", status_details: { type: "cancelled", reason: "client_cancelled" } } });
-      const done = await h.rec.next("reply.done");
-      assert.deepEqual(done, { type: "reply.done", replyId: "resp_1", status: "canceled" });
-      assert.equal(h.rec.of("agent.error").length, 0);
-      assert.equal(h.rec.of("link.down").length, 0);
+    await linked(server, async (h, conn) => {
+    talk(h, 6);
+    await conn.next("response.create");
+    conn.send({ type: "response.created", response: { id: "resp_1" } });
+    conn.send({ type: "response.audio.delta", response_id: "resp_1", item_id: "item_a1", delta: b64(3200) });
+    await h.rec.next("reply.audio");
+    assert.ok(h.backend.cancelReply(50));
+    assert.ok(h.backend.cancelReply(60), "a second press while the cancel is under way sends nothing more");
+    await conn.next("response.cancel");
+    const m = await marker(h, conn);
+    assert.deepEqual(conn.types().slice(conn.types().indexOf("response.cancel"), m), ["response.cancel"]);
+    conn.send({ type: "error", error: { type: "invalid_request_error", code: "response_cancel_not_active", message: "no active response" } });
+    conn.send({ type: "response.done", response: { id: "resp_1", status: "cancelled", status_details: { type: "cancelled", reason: "client_cancelled" } } });
+    const done = await h.rec.next("reply.done");
+    assert.deepEqual(done, { type: "reply.done", replyId: "resp_1", status: "canceled" });
+    assert.equal(h.rec.of("agent.error").length, 0);
+    assert.equal(h.rec.of("link.down").length, 0);
 
-      // Other errors do reach the user, with a hint where there is one.
-      conn.send({ type: "error", error: { type: "server_error", code: "server_error", message: "There is problem in server side" } });
-      const err = await h.rec.next("agent.error");
-      assert.equal(err.error.code, "server_error");
-      assert.match(err.error.hint ?? "", /try again/);
-    } finally {
-      await h.backend.stop();
-    }
+    // Other errors do reach the user, with a hint where there is one.
+    conn.send({ type: "error", error: { type: "server_error", code: "server_error", message: "There is problem in server side" } });
+    const err = await h.rec.next("agent.error");
+    assert.equal(err.error.code, "server_error");
+    assert.match(err.error.hint ?? "", /try again/);
+    });
   });
 
   test("a tool call: tool.call, the output as function_call_output, one response.create after the call's response.done; the device speaks the second response", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 6);
-      await conn.next("response.create");
-      conn.send({ type: "response.created", response: { id: "resp_f" } });
-      conn.send({ type: "response.output_item.added", response_id: "resp_f", item: { id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume" } });
-      conn.send({ type: "response.function_call_arguments.done", response_id: "resp_f", item_id: "item_f", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' });
-      const call = await h.rec.next("tool.call");
-      assert.deepEqual(call, { type: "tool.call", callId: "call_1", name: "set_volume", arguments: '{"percent":40}' });
-      // The tool answers before the function-call response is done: the output goes, the follow-up waits.
-      assert.ok(h.backend.submitToolOutputs([{ callId: "call_1", output: '{"volume":40}' }]));
-      const out = await conn.next("conversation.item.create");
-      assert.deepEqual(out.item, { type: "function_call_output", call_id: "call_1", output: '{"volume":40}' });
-      const m = await marker(h, conn);
-      assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1);
-      conn.send({ type: "response.output_item.done", response_id: "resp_f", item: { id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' } });
-      conn.send({ type: "response.done", response: { id: "resp_f", status: "completed", output: [{ id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' }] } });
-      await conn.next("response.create");
-      conn.send({ type: "response.created", response: { id: "resp_2" } });
-      conn.send({ type: "response.audio.delta", response_id: "resp_2", item_id: "item_a2", delta: b64(640) });
-      conn.send({ type: "response.done", response: { id: "resp_2", status: "completed" } });
-      await h.rec.next("reply.done");
-      assert.deepEqual(
-        h.rec.events.filter((e) => e.type.startsWith("reply.") || e.type === "tool.call").map((e) => `${e.type}${"replyId" in e ? ` ${e.replyId}` : ""}`),
-        ["reply.started resp_f", "tool.call", "reply.started resp_2", "reply.audio resp_2", "reply.done resp_2"],
-      );
-      assert.equal(h.rec.of("tool.call").length, 1, "the call listed again in output_item.done and response.done is asked once");
-      assert.equal(conn.types().filter((t) => t === "conversation.item.create").length, 1);
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    talk(h, 6);
+    await conn.next("response.create");
+    conn.send({ type: "response.created", response: { id: "resp_f" } });
+    conn.send({ type: "response.output_item.added", response_id: "resp_f", item: { id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume" } });
+    conn.send({ type: "response.function_call_arguments.done", response_id: "resp_f", item_id: "item_f", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' });
+    const call = await h.rec.next("tool.call");
+    assert.deepEqual(call, { type: "tool.call", callId: "call_1", name: "set_volume", arguments: '{"percent":40}' });
+    // The tool answers before the function-call response is done: the output goes, the follow-up waits.
+    assert.ok(h.backend.submitToolOutputs([{ callId: "call_1", output: '{"volume":40}' }]));
+    const out = await conn.next("conversation.item.create");
+    assert.deepEqual(out.item, { type: "function_call_output", call_id: "call_1", output: '{"volume":40}' });
+    const m = await marker(h, conn);
+    assert.equal(conn.types().slice(0, m).filter((t) => t === "response.create").length, 1);
+    conn.send({ type: "response.output_item.done", response_id: "resp_f", item: { id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' } });
+    conn.send({ type: "response.done", response: { id: "resp_f", status: "completed", output: [{ id: "item_f", type: "function_call", call_id: "call_1", name: "set_volume", arguments: '{"percent":40}' }] } });
+    await conn.next("response.create");
+    conn.send({ type: "response.created", response: { id: "resp_2" } });
+    conn.send({ type: "response.audio.delta", response_id: "resp_2", item_id: "item_a2", delta: b64(640) });
+    conn.send({ type: "response.done", response: { id: "resp_2", status: "completed" } });
+    await h.rec.next("reply.done");
+    assert.deepEqual(
+      h.rec.events.filter((e) => e.type.startsWith("reply.") || e.type === "tool.call").map((e) => `${e.type}${"replyId" in e ? ` ${e.replyId}` : ""}`),
+      ["reply.started resp_f", "tool.call", "reply.started resp_2", "reply.audio resp_2", "reply.done resp_2"],
+    );
+    assert.equal(h.rec.of("tool.call").length, 1, "the call listed again in output_item.done and response.done is asked once");
+    assert.equal(conn.types().filter((t) => t === "conversation.item.create").length, 1);
+    });
   });
 
   test("a tool call interrupted while the tool runs: the reply ends as canceled, and its output asks for no answer", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      talk(h, 6);
-      await conn.next("response.create");
-      conn.send({ type: "response.created", response: { id: "resp_f" } });
-      conn.send({ type: "response.function_call_arguments.done", response_id: "resp_f", call_id: "call_9", name: "set_volume", arguments: "{}" });
-      conn.send({ type: "response.done", response: { id: "resp_f", status: "completed", output: [{ type: "function_call", call_id: "call_9", name: "set_volume" }] } });
-      // A fence: once this is through, the response.done before it has been handled.
-      conn.send({ type: "input_audio_buffer.committed" });
-      await h.rec.next("tool.call");
-      await h.rec.next("input.committed");
-      assert.ok(h.backend.cancelReply(0));
-      const done = await h.rec.next("reply.done");
-      assert.deepEqual(done, { type: "reply.done", replyId: "resp_f", status: "canceled" });
-      assert.ok(h.backend.submitToolOutputs([{ callId: "call_9", output: "{}" }]));
-      const m = await marker(h, conn);
-      const after = conn.types().slice(conn.types().indexOf("response.create") + 1, m);
-      assert.deepEqual(after, [], "no cancel (nothing runs), no output, no new response");
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    talk(h, 6);
+    await conn.next("response.create");
+    conn.send({ type: "response.created", response: { id: "resp_f" } });
+    conn.send({ type: "response.function_call_arguments.done", response_id: "resp_f", call_id: "call_9", name: "set_volume", arguments: "{}" });
+    conn.send({ type: "response.done", response: { id: "resp_f", status: "completed", output: [{ type: "function_call", call_id: "call_9", name: "set_volume" }] } });
+    // A fence: once this is through, the response.done before it has been handled.
+    conn.send({ type: "input_audio_buffer.committed" });
+    await h.rec.next("tool.call");
+    await h.rec.next("input.committed");
+    assert.ok(h.backend.cancelReply(0));
+    const done = await h.rec.next("reply.done");
+    assert.deepEqual(done, { type: "reply.done", replyId: "resp_f", status: "canceled" });
+    assert.ok(h.backend.submitToolOutputs([{ callId: "call_9", output: "{}" }]));
+    const m = await marker(h, conn);
+    const after = conn.types().slice(conn.types().indexOf("response.create") + 1, m);
+    assert.deepEqual(after, [], "no cancel (nothing runs), no output, no new response");
+    });
   });
 
   test("with the device state machine: thinking through the function-call response, speaking the second, idle once it drained", async () => {
@@ -485,26 +453,22 @@ describe("Realtime link, Volcengine gateway", () => {
   });
 
   test("malformed server messages are warned about and skipped; the link stays up", async () => {
-    const h = makeBackend(server);
-    const conn = await ready(h, server);
-    try {
-      conn.sendRaw("this is not JSON");
-      conn.sendRaw(JSON.stringify([1, 2]));
-      conn.send({ type: "response.created", response: { id: "resp_x" } });
-      conn.send({ type: "response.audio.delta", response_id: "resp_x", delta: "@@not base64@@" });
-      conn.send({ type: "some.future.event", x: 1 });
-      conn.send({ type: "input_audio_buffer.committed" });
-      await h.rec.next("input.committed");
-      const warnings = h.logs.warnings();
-      assert.equal(warnings.filter((w) => /malformed/.test(w)).length, 2);
-      assert.equal(warnings.filter((w) => /invalid event/.test(w)).length, 1);
-      assert.equal(warnings.filter((w) => /does not know/.test(w)).length, 1);
-      assert.equal(h.rec.of("reply.audio").length, 0);
-      assert.equal(h.rec.of("link.down").length, 0);
-      assert.ok(h.backend.formats);
-    } finally {
-      await h.backend.stop();
-    }
+    await linked(server, async (h, conn) => {
+    conn.sendRaw("this is not JSON");
+    conn.sendRaw(JSON.stringify([1, 2]));
+    conn.send({ type: "response.created", response: { id: "resp_x" } });
+    conn.send({ type: "response.audio.delta", response_id: "resp_x", delta: "@@not base64@@" });
+    conn.send({ type: "some.future.event", x: 1 });
+    conn.send({ type: "input_audio_buffer.committed" });
+    await h.rec.next("input.committed");
+    const warnings = h.logs.warnings();
+    assert.equal(warnings.filter((w) => /malformed/.test(w)).length, 2);
+    assert.equal(warnings.filter((w) => /invalid event/.test(w)).length, 1);
+    assert.equal(warnings.filter((w) => /does not know/.test(w)).length, 1);
+    assert.equal(h.rec.of("reply.audio").length, 0);
+    assert.equal(h.rec.of("link.down").length, 0);
+    assert.ok(h.backend.formats);
+    });
   });
 
   test("calls while the link is down return false instead of throwing", () => {

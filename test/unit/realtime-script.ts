@@ -235,6 +235,17 @@ export async function ready(h: Harness, server: ScriptedServer, n = server.conns
   return conn;
 }
 
+/** Runs `body` on a backend linked to `server` (session accepted, link ready) and stops the backend afterwards, whatever happened. */
+export async function linked(server: ScriptedServer, body: (h: Harness, conn: ServerConn) => Promise<void>): Promise<void> {
+  const h = makeBackend(server);
+  const conn = await ready(h, server);
+  try {
+    await body(h, conn);
+  } finally {
+    await h.backend.stop();
+  }
+}
+
 /** 20 ms of pcm16 at the given rate. */
 export function frame20ms(rate = 16000): Buffer {
   return Buffer.alloc((rate / 50) * 2, 1);
