@@ -29,13 +29,25 @@ function processSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A process's threads as /proc paths; none once it has gone. */
+function tasks(pid: number): string[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).map((tid) => `/proc/${pid}/task/${tid}`);
+  } catch {
+    return [];
+  }
+}
+/** The rig's sound-card threads run inside whatever process opens the card: not that process's own work. */
+const isRigThread = (task: string): boolean => fs.readFileSync(`${task}/comm`, "utf8").trim() === "talkbox-rig";
+/** CPU seconds a thread has run (schedstat: nanoseconds, where stat's ticks round a short-lived thread down to nothing). */
+const runSeconds = (task: string): number => Number(fs.readFileSync(`${task}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+
 /**
  * The daemon's CPU seconds over a window, less the rig's sound-card threads, which run
  * inside the process that opens the device but are not the daemon's work. The rig
  * starts such a thread for each playback stream and ends it when the stream stops; an
  * ended thread's time stays in the process's total but can no longer be read, so the
- * threads are sampled while they live (schedstat: nanoseconds, where stat's per-thread
- * ticks round a short-lived thread down to nothing).
+ * threads are sampled while they live.
  */
 class DaemonCpu {
   private readonly rig = new Map<string, { first: number; last: number }>();
@@ -64,11 +76,11 @@ class DaemonCpu {
       if (this.other.has(tid)) continue;
       try {
         const task = `/proc/${this.pid}/task/${tid}`;
-        if (!this.rig.has(tid) && fs.readFileSync(`${task}/comm`, "utf8").trim() !== "talkbox-rig") {
+        if (!this.rig.has(tid) && !isRigThread(task)) {
           this.other.add(tid);
           continue;
         }
-        const seconds = Number(fs.readFileSync(`${task}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+        const seconds = runSeconds(task);
         const t = this.rig.get(tid);
         if (t) t.last = seconds;
         else this.rig.set(tid, { first: atStart ? seconds : 0, last: seconds });
@@ -86,13 +98,12 @@ class DaemonCpu {
 function arecordSeconds(daemonPid: number): number {
   let total = 0;
   for (const { pid } of childProcesses(daemonPid, "arecord")) {
-    try {
-      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-        if (fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim() === "talkbox-rig") continue;
-        total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+    for (const task of tasks(pid)) {
+      try {
+        if (!isRigThread(task)) total += runSeconds(task);
+      } catch {
+        // the thread ended meanwhile
       }
-    } catch {
-      // gone meanwhile
     }
   }
   return total;
