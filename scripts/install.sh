@@ -222,10 +222,12 @@ if [ "$IN_PLACE" -eq 0 ] && [ "$NO_BUILD" -eq 0 ] && needs_build; then
   [ -f "$SRC/src/cli.ts" ] || die "$SRC has neither an up-to-date dist/ nor src/: run this script from a talkbox checkout"
   # /var/tmp: on disk (trixie mounts a RAM-sized tmpfs on /tmp).
   BUILT=$(mktemp -d "${TMPDIR:-/var/tmp}/talkbox-build.XXXXXX")
-  say "building in $BUILT (npm ci, tsc; the first time on a Pi this takes a while)"
+  say "building in $BUILT (scripts/deps.sh, tsc; the first time on a Pi this takes a while)"
   tar -C "$SRC" --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -C "$BUILT" -xf -
-  (cd "$BUILT" && npm ci --no-audit --no-fund >/dev/null && npx --no-install tsc -p .) \
-    || die "the build failed (see above); fix it, or build the checkout yourself: npm ci && npx tsc -p ."
+  (cd "$BUILT" && bash scripts/deps.sh >/dev/null) \
+    || die "installing the npm packages failed (the lines above say why); fix that and run this again"
+  (cd "$BUILT" && npx --no-install tsc -p .) \
+    || die "compiling failed (see above); fix it, or build the checkout yourself: bash scripts/deps.sh && npx tsc -p ."
 fi
 [ -f "$BUILT/dist/src/cli.js" ] || die "$BUILT/dist/src/cli.js is missing: build with npm ci && npx tsc -p ."
 
@@ -244,7 +246,9 @@ install_app() {
   cp -R "$SRC/boards" "$SRC/firmware" "$new/"
   cp "$SRC/package.json" "$SRC/package-lock.json" "$new/"
   [ ! -f "$SRC/README.md" ] || cp "$SRC/README.md" "$new/"
-  cp "$SRC/scripts/install.sh" "$SRC/scripts/uninstall.sh" "$new/scripts/"
+  # deps.sh, natives.js and patches/: the first boot of an image installs the packages with them.
+  cp -R "$SRC/scripts/install.sh" "$SRC/scripts/uninstall.sh" "$SRC/scripts/deps.sh" "$SRC/scripts/natives.js" \
+    "$SRC/scripts/patches" "$new/scripts/"
   rm -rf "$new/firmware/image"
   find "$new/dist/src" -name '*.map' -delete
   if [ "$SKIP_NPM" -eq 0 ]; then
@@ -253,9 +257,9 @@ install_app() {
       # the dev ones (what npm ci --omit=dev gives, without a second native build).
       cp -R "$BUILT/node_modules" "$new/node_modules"
       (cd "$new" && npm prune --omit=dev --no-audit --no-fund --offline >/dev/null 2>&1) \
-        || (cd "$new" && npm ci --omit=dev --no-audit --no-fund >/dev/null)
+        || (cd "$new" && bash scripts/deps.sh --omit=dev >/dev/null)
     else
-      (cd "$new" && npm ci --omit=dev --no-audit --no-fund >/dev/null)
+      (cd "$new" && bash scripts/deps.sh --omit=dev >/dev/null)
     fi
   fi
   chmod -R u=rwX,go=rX "$new"
@@ -269,10 +273,10 @@ install_app() {
 
 if [ "$IN_PLACE" -eq 1 ]; then
   if [ "$SKIP_NPM" -eq 0 ] && [ ! -d "$APP/node_modules" ]; then
-    say "installing npm packages in $APP (npm ci --omit=dev; on a Pi Zero this takes a while)"
+    say "installing npm packages in $APP (scripts/deps.sh --omit=dev; on a Pi Zero this takes a while)"
     # A half-done node_modules would look finished to talkbox-firstboot.service's condition.
-    (cd "$APP" && npm ci --omit=dev --no-audit --no-fund >/dev/null) \
-      || { rm -rf "$APP/node_modules"; die "npm ci failed in $APP (no network?); run this script again"; }
+    (cd "$APP" && bash scripts/deps.sh --omit=dev >/dev/null) \
+      || { rm -rf "$APP/node_modules"; die "installing the npm packages in $APP failed: the lines above say why"; }
   fi
 else
   say "installing the application into $APP"

@@ -9,7 +9,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   say "talkbox needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))."
-  say "On Debian/Raspberry Pi OS: sudo apt-get install nodejs npm (trixie ships 20+), or install Node 20 from your distribution's backports."
+  say "On Debian 13 (trixie): sudo apt-get install nodejs npm. On bookworm (Node 18 in apt): see the README, 'Node 20 on bookworm'."
   exit 1
 fi
 
@@ -33,8 +33,8 @@ fi
 
 # npm ci only when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund
+  say "installing npm packages (scripts/deps.sh: npm ci --ignore-scripts, then the native builds)"
+  bash scripts/deps.sh
 fi
 
 say "building (tsc)"
