@@ -63,6 +63,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Unmounts whatever is mounted under DIR (a run killed half-way leaves its mounts).
+unmount_under() {
+  local m
+  while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+}
+
 rows=()
 record() { rows+=("$(printf '| %s | %s | %s | %s MiB | %s |' "$1" "$2" "$3" "$4" "$5")"); }
 # annotate TEXT: adds TEXT to the result of the last row.
@@ -106,7 +112,8 @@ rootfs_tar() {
   tar="$WORK/cache/$suite-$arch-$key.tar"
   if [ ! -f "$tar" ]; then
     mkdir -p "$WORK/cache"
-    mmdebstrap --quiet --variant=apt --architectures="$arch" --include="$pkgs" "$suite" "$tar.part" "$MIRROR" >&2
+    rm -f "$tar.part"
+    mmdebstrap --quiet --format=tar --variant=apt --architectures="$arch" --include="$pkgs" "$suite" "$tar.part" "$MIRROR" >&2
     mv "$tar.part" "$tar"
   fi
   printf '%s\n' "$tar"
@@ -138,7 +145,9 @@ check_target() {
   local t0 tar
   t0=$(date +%s)
   tar=$(rootfs_tar "$arch" "$suite")
-  rm -rf "$ROOTFS"
+  unmount_under "$ROOTFS"
+  # --one-file-system: never into a bind mount a killed run left behind (it would be the host's /dev).
+  rm -rf --one-file-system "$ROOTFS"
   mkdir -p "$ROOTFS"
   tar -C "$ROOTFS" -xf "$tar"
   record rootfs "$target" "$(( $(date +%s) - t0 ))" 0 "ok ($(basename "$tar"))"

@@ -6,9 +6,10 @@ import { FileStateStore } from "./state/store";
 import { createBackend } from "./agent/registry";
 import type { AgentBackend } from "./agent/backend";
 import type { CaptureSource } from "./audio/capture/source";
-import { isAlsa, openCapture } from "./audio/drivers";
+import { isAlsa, openCapture, playbackDriver } from "./audio/drivers";
 import { PlaybackEngine } from "./audio/playback/engine";
 import { probeAlsa } from "./audio/probe";
+import { probeSpeaker } from "./audio/playback/speaker-probe";
 import type { PcmFormat } from "./audio/pcm";
 import { Uplink } from "./audio/uplink";
 import { Downlink } from "./audio/downlink";
@@ -76,7 +77,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const micFormat: PcmFormat = { sampleRate: a.input.sample_rate, channels: a.input.channels, sampleFormat: a.input.format };
     const spkFormat: PcmFormat = { sampleRate: a.output.sample_rate, channels: a.output.channels, sampleFormat: a.output.format };
     const micDevice = await chooseDevice("capture", a.input.device, board.audio.capture.fallback, micFormat, log);
-    const spkDevice = await chooseDevice("playback", a.output.device, board.audio.playback.fallback, spkFormat, log);
+    const spkDevice = await choosePlaybackDriver(
+      await chooseDevice("playback", a.output.device, board.audio.playback.fallback, spkFormat, log),
+      spkFormat,
+      log,
+    );
 
     const uplinkFrameMs = a.uplink_codec === "opus" ? a.opus_frame_ms : 20;
     const uplink = await Uplink.create(micFormat, { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 }, uplinkFrameMs, log);
@@ -219,6 +224,23 @@ async function chooseDevice(
       `To use real audio, set ${key} to a working device (list them with '${tool}')`,
   );
   return fallback;
+}
+
+/**
+ * The native `speaker` module plays an ALSA device unless it cannot: not built on this
+ * machine, or failing to load or to open the device. That is asked of a child process first
+ * (a native abort there cannot take the daemon down); on a no, aplay plays the device.
+ */
+async function choosePlaybackDriver(device: string, format: PcmFormat, log: Logger): Promise<string> {
+  const { driver, target } = playbackDriver(device);
+  if (driver !== "alsa") return device;
+  const probe = await probeSpeaker(target, format);
+  if (probe.ok) return device;
+  log.warn(
+    `the native 'speaker' module cannot play '${target}' (${probe.reason}); playing through aplay instead, ` +
+      "which also flushes at once on barge-in. To use speaker: bash scripts/deps.sh (talkbox doctor says what is missing)",
+  );
+  return `aplay:${target}`;
 }
 
 async function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: BoardProfile["buttons"], volume: Volume): Promise<Record<string, unknown>> {

@@ -28,7 +28,7 @@ const playbackDrivers: Record<string, PlaybackDriver> = {
     try {
       lib = loadSpeaker();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, "the native 'speaker' module is unavailable; playing through aplay instead (reinstall with build tools to use speaker)");
+      log.warn({ err: (err as Error).message }, "the native 'speaker' module is unavailable; playing through aplay instead (build it: bash scripts/deps.sh; talkbox doctor says why it is missing)");
       return new AplaySink(dev, format, log);
     }
     return new SpeakerSink(dev, format, lib, log);
@@ -47,6 +47,11 @@ export function parseDevice(device: string, known: Record<string, unknown>): { d
 export function isAlsa(device: string, direction: "capture" | "playback"): boolean {
   const { driver } = parseDevice(device, direction === "capture" ? captureDrivers : playbackDrivers);
   return driver === "alsa" || driver === "aplay";
+}
+
+/** The playback driver a device string selects (alsa, aplay, dir) and its target. */
+export function playbackDriver(device: string): { driver: string; target: string } {
+  return parseDevice(device, playbackDrivers);
 }
 
 export function openCapture(device: string, format: PcmFormat, log: Logger, periodMs: number): CaptureSource {

@@ -6,15 +6,23 @@ import type { PcmSink } from "./sink";
 type SpeakerCtor = new (opts: Record<string, unknown>) => import("speaker");
 interface SpeakerBinding {
   flush(handle: unknown): void;
+  open(channels: number, rate: number, format: number, device: string): unknown;
+  close(handle: unknown): void;
+  readonly MPG123_ENC_SIGNED_16: number;
+  readonly MPG123_ENC_SIGNED_32: number;
 }
 
-/** Loads the native `speaker` module, or explains why it cannot (the caller falls back to aplay). */
-export function loadSpeaker(): { Speaker: SpeakerCtor; binding: SpeakerBinding } {
+/**
+ * Loads the native `speaker` module, or throws why it cannot (the caller falls back to
+ * aplay). Load it in the daemon only after probeSpeaker() said yes: it runs native code
+ * that can abort the process.
+ */
+export function loadSpeaker(module = "speaker"): { Speaker: SpeakerCtor; binding: SpeakerBinding } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Speaker = require("speaker") as SpeakerCtor;
+  const Speaker = require(module) as SpeakerCtor;
   // The same compiled addon speaker uses; its flush() is snd_pcm_drop, which the
   // Speaker class only offers together with closing the device.
-  const root = path.dirname(require.resolve("speaker/package.json"));
+  const root = path.dirname(require.resolve(`${module}/package.json`));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require(path.join(root, "build", "Release", "binding.node")) as SpeakerBinding;
   return { Speaker, binding };
