@@ -273,6 +273,9 @@ install_app() {
 
 if [ "$IN_PLACE" -eq 1 ]; then
   if [ "$SKIP_NPM" -eq 0 ] && [ ! -d "$APP/node_modules" ]; then
+    # Say which it is: no network (the first boot tries again) or a failed build (it won't help).
+    (cd "$APP" && npm ping >/dev/null 2>&1) \
+      || die "cannot reach the npm registry ($(cd "$APP" && npm config get registry)): no network yet? Connect the device; the first boot tries again in a minute, or run this script again"
     say "installing npm packages in $APP (scripts/deps.sh --omit=dev; on a Pi Zero this takes a while)"
     # A half-done node_modules would look finished to talkbox-firstboot.service's condition.
     (cd "$APP" && bash scripts/deps.sh --omit=dev >/dev/null) \

@@ -6,7 +6,7 @@ import { FileStateStore } from "./state/store";
 import { createBackend } from "./agent/registry";
 import type { AgentBackend } from "./agent/backend";
 import type { CaptureSource } from "./audio/capture/source";
-import { isAlsa, openCapture, playbackDriver } from "./audio/drivers";
+import { alsaPcm, openCapture, playbackDriver } from "./audio/drivers";
 import { PlaybackEngine } from "./audio/playback/engine";
 import { probeAlsa } from "./audio/probe";
 import { probeSpeaker } from "./audio/playback/speaker-probe";
@@ -214,8 +214,9 @@ async function chooseDevice(
   format: PcmFormat,
   log: Logger,
 ): Promise<string> {
-  if (!fallback || !isAlsa(device, direction)) return device;
-  const probe = await probeAlsa(direction, device, format);
+  const pcm = alsaPcm(device, direction);
+  if (!fallback || pcm === null) return device;
+  const probe = await probeAlsa(direction, pcm, format);
   if (probe.ok) return device;
   const key = direction === "capture" ? "audio.input.device" : "audio.output.device";
   const tool = direction === "capture" ? "arecord -L" : "aplay -L";

@@ -111,6 +111,15 @@ case "$boot_type" in b|c|e) ;; *) die "partition 1 of $INPUT is type $boot_type,
 BOOT="@@$((boot_start * 512))"
 ROOT_FS="?offset=$((root_start * 512))"
 
+# An image whose apt has no Node 20 can never finish its first boot without a Node tarball:
+# refuse it here rather than ship a device that retries and gives up.
+codename=$(debugfs -R "cat /etc/os-release" "$INPUT$ROOT_FS" 2>/dev/null | sed -n 's/^VERSION_CODENAME=//p' | tr -d '"')
+case "$codename" in
+  buster|bullseye|bookworm)
+    [ -n "$NODE_TARBALL" ] || die "$INPUT is Raspberry Pi OS $codename, whose apt has no Node.js 20: pass --node-tarball node-v20.*-linux-arm64.tar.xz (64-bit) or linux-armv7l (32-bit), or start from a trixie image" ;;
+  "") say "could not read /etc/os-release from $INPUT: not checking that its apt has Node.js 20" ;;
+esac
+
 # ---- stage: everything the device gets, as a directory tree ---------------------------
 
 mkdir -p "$STAGE/boot/firmware" "$STAGE/etc/talkbox"

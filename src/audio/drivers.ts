@@ -43,10 +43,10 @@ export function parseDevice(device: string, known: Record<string, unknown>): { d
   return { driver: "alsa", target: device };
 }
 
-/** True when the device is an ALSA PCM (worth probing), not a stand-in. */
-export function isAlsa(device: string, direction: "capture" | "playback"): boolean {
-  const { driver } = parseDevice(device, direction === "capture" ? captureDrivers : playbackDrivers);
-  return driver === "alsa" || driver === "aplay";
+/** The ALSA PCM a device string names (`aplay:rigspk` names `rigspk`), or null for a stand-in. */
+export function alsaPcm(device: string, direction: "capture" | "playback"): string | null {
+  const { driver, target } = parseDevice(device, direction === "capture" ? captureDrivers : playbackDrivers);
+  return driver === "alsa" || driver === "aplay" ? target : null;
 }
 
 /** The playback driver a device string selects (alsa, aplay, dir) and its target. */

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { createBackend } from "../agent/registry";
 import type { AgentEvent } from "../agent/events";
 import { probeAlsa } from "../audio/probe";
-import { isAlsa } from "../audio/drivers";
+import { alsaPcm } from "../audio/drivers";
 import type { LoadedConfig } from "../config/load";
 import { EMULATOR_URL } from "../config/schema";
 import { realClock } from "../device/clock";
@@ -19,6 +19,8 @@ import { silentLogger } from "../log/logger";
 export interface CheckResult {
   name: string;
   ok: boolean;
+  /** Works, but not as well as it could (a fallback in use): printed WARN, with the fix. */
+  warn?: boolean;
   detail: string;
   fix?: string;
 }
@@ -40,11 +42,12 @@ export async function audioChecks(loaded: LoadedConfig): Promise<CheckResult[]> 
     ["playback", a.output, "audio.output", loaded.board.audio.playback.fallback],
   ] as const) {
     const name = `ALSA ${direction} '${dev.device}' at ${dev.sample_rate} Hz, ${dev.channels} ch, ${dev.format}`;
-    if (!isAlsa(dev.device, direction)) {
+    const pcm = alsaPcm(dev.device, direction);
+    if (pcm === null) {
       out.push({ name, ok: true, detail: "a file stand-in, not a sound card" });
       continue;
     }
-    const probe = await probeAlsa(direction, dev.device, { sampleRate: dev.sample_rate, channels: dev.channels, sampleFormat: dev.format });
+    const probe = await probeAlsa(direction, pcm, { sampleRate: dev.sample_rate, channels: dev.channels, sampleFormat: dev.format });
     if (!probe.ok && fallback) {
       out.push({ name, ok: true, detail: `not usable (${probe.reason}); the board's stand-in ${fallback} is used instead` });
       continue;
@@ -74,12 +77,12 @@ export function gpioChecks(loaded: LoadedConfig, sysfs = "/sys/class/gpio"): Che
   const out: CheckResult[] = [];
   const name = `GPIO pins ${[...new Set(pins)].join(", ")}`;
   const haveSysfs = fs.existsSync(sysfs);
+  // gpiodetect exits 0 with no chip at all: what counts is whether it lists one.
   let haveGpiod = false;
   try {
-    execFileSync("gpiodetect", [], { stdio: "ignore" });
-    haveGpiod = true;
+    haveGpiod = execFileSync("gpiodetect", [], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
   } catch {
-    // not installed, or no chips
+    // not installed
   }
   if (!haveSysfs && !haveGpiod) {
     out.push({

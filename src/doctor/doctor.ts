@@ -2,12 +2,13 @@
 import { loadConfig } from "../config/load";
 import { ConfigError } from "../config/errors";
 import { agentCheck, audioChecks, deviceFileChecks, gpioChecks, type CheckResult } from "./checks";
+import { nativeChecks } from "./natives";
 
 export async function doctorCommand(opts: { config?: string; out?: (line: string) => void; sysfs?: string }): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const print = (r: CheckResult): void => {
-    out(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}`);
-    if (!r.ok && r.fix) out(`      fix: ${r.fix}`);
+    out(`${!r.ok ? "FAIL" : r.warn ? "WARN" : "PASS"}  ${r.name}: ${r.detail}`);
+    if ((!r.ok || r.warn) && r.fix) out(`      fix: ${r.fix}`);
   };
   let loaded;
   try {
@@ -21,6 +22,7 @@ export async function doctorCommand(opts: { config?: string; out?: (line: string
   print(results[0]!);
   const groups: Array<() => Promise<CheckResult[]> | CheckResult[]> = [
     () => audioChecks(loaded),
+    () => nativeChecks(loaded),
     () => gpioChecks(loaded, opts.sysfs),
     () => deviceFileChecks(loaded),
     async () => [await agentCheck(loaded)],

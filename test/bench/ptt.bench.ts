@@ -4,7 +4,7 @@
  * Prints a table of percentiles. Benchmarks report; tests assert behaviour.
  */
 import fs from "node:fs";
-import { startDevice, nextClientEvent, type Device } from "../support/device";
+import { startDevice, nextClientEvent, type Device, type DeviceOptions } from "../support/device";
 import type { TurnRecord } from "../../src/emulator/server";
 import { speechLoop } from "../support/speech";
 import { childProcesses } from "../support/procs";
@@ -92,12 +92,12 @@ class DaemonCpu {
 }
 
 /**
- * CPU seconds so far of the daemon's arecord (a child process, so not in the daemon's
- * own figure), less the rig's card threads inside it.
+ * CPU seconds so far of the daemon's live child processes named `comm` (arecord; aplay on
+ * the playback fallback), not in the daemon's own figure, less the rig's card threads in them.
  */
-function arecordSeconds(daemonPid: number): number {
+function childSeconds(daemonPid: number, comm: string): number {
   let total = 0;
-  for (const { pid } of childProcesses(daemonPid, "arecord")) {
+  for (const { pid } of childProcesses(daemonPid, comm)) {
     for (const task of tasks(pid)) {
       try {
         if (!isRigThread(task)) total += runSeconds(task);
@@ -107,6 +107,13 @@ function arecordSeconds(daemonPid: number): number {
     }
   }
   return total;
+}
+
+/** CPU seconds of the children the daemon has reaped (aplay processes ended by a flush or a reply's end). */
+function reapedChildSeconds(pid: number): number {
+  const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = text.slice(text.lastIndexOf(") ") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 function rssMiB(pid: number): number {
@@ -139,10 +146,25 @@ async function turn(dev: Device, holdMs = HOLD_MS): Promise<{ turn: Promise<Turn
   return { turn: done, upAt, heldMs: ms(pressedAt, upAt) };
 }
 
-async function pushToTalk(rows: Record<string, Row>): Promise<void> {
-  const dev = await startDevice();
+/**
+ * A variant of the device: the primary path (prefix "") or a fallback, whose rows are
+ * the primary's keys with its prefix. A variant without a row for a key skips that figure.
+ */
+interface Variant {
+  prefix: string;
+  options: DeviceOptions;
+}
+const PRIMARY: Variant = { prefix: "", options: {} };
+/** Playback through aplay, as when the native speaker module did not build. */
+const APLAY: Variant = { prefix: "aplay_", options: { config: { audio: { output: { device: "aplay:rigspk", sample_rate: 16000, channels: 1, format: "S16_LE" } } } } };
+/** Opus through opusscript (WASM), as when @discordjs/opus did not build. */
+const OPUSSCRIPT: Variant = { prefix: "opusscript_", options: { env: { TALKBOX_OPUS: "opusscript" } } };
+
+async function pushToTalk(all: Record<string, Row>, variant: Variant = PRIMARY, turns = TURNS): Promise<void> {
+  const rows = withPrefix(all, variant.prefix);
+  const dev = await startDevice(variant.options);
   try {
-    for (let i = 0; i < TURNS; i++) {
+    for (let i = 0; i < turns; i++) {
       const from = dev.daemon.logs.length;
       const r = await turn(dev);
       const t = await r.turn;
@@ -154,7 +176,7 @@ async function pushToTalk(rows: Record<string, Row>): Promise<void> {
       if (out !== null) rows.deviceLatency!.values.push(ms(r.upAt, out));
       rows.edgeLoss!.values.push(r.heldMs - t.audio.length / BYTES_PER_MS);
     }
-    for (let i = 0; i < TURNS; i++) {
+    for (let i = 0; i < turns; i++) {
       const from = dev.daemon.logs.length;
       // A 3 s reply takes the emulator 0.75 s to send: press while it speaks and still sends.
       await turn(dev, 3000);
@@ -176,17 +198,28 @@ async function pushToTalk(rows: Record<string, Row>): Promise<void> {
   }
 }
 
-/** The daemon's CPU per second of streaming over the next `seconds`, arecord's beside it, and the reply audio played. */
-async function cpuWindow(dev: Device, seconds: number): Promise<{ daemon: number; arecord: number; played: number; wall: number }> {
+/**
+ * The daemon's CPU per second of streaming over the next `seconds`, arecord's and aplay's
+ * beside it (aplay: the live ones and those reaped in the window), and the reply audio played.
+ */
+async function cpuWindow(dev: Device, seconds: number): Promise<{ daemon: number; arecord: number; aplay: number; played: number; wall: number }> {
   const pid = dev.daemon.child.pid!;
   const cpu = new DaemonCpu(pid);
-  const arecord0 = arecordSeconds(pid);
+  const arecord0 = childSeconds(pid, "arecord");
+  const aplay0 = childSeconds(pid, "aplay") + reapedChildSeconds(pid);
   const t0 = ns();
   await hold(seconds * 1000);
   const daemon = cpu.stop();
   const wall = ms(t0, ns()) / 1000;
   const played = dev.rig.speakerTimes().filter(([at]) => at >= t0).reduce((n, [, , len]) => n + len, 0) / BYTES_PER_MS / 1000;
-  return { daemon: daemon / wall, arecord: (arecordSeconds(pid) - arecord0) / wall, played, wall };
+  const aplay = childSeconds(pid, "aplay") + reapedChildSeconds(pid) - aplay0;
+  return { daemon: daemon / wall, arecord: (childSeconds(pid, "arecord") - arecord0) / wall, aplay: aplay / wall, played, wall };
+}
+
+/** The rows of a variant, by the primary's keys: a key the variant has no row for is dropped. */
+function withPrefix(all: Record<string, Row>, prefix: string): Record<string, Row> {
+  const dummy = (): Row => ({ metric: "", unit: "", values: [] });
+  return new Proxy(all, { get: (target, key: string) => target[`${prefix}${key}`] ?? dummy() });
 }
 
 /**
@@ -195,11 +228,13 @@ async function cpuWindow(dev: Device, seconds: number): Promise<{ daemon: number
  * window carries what a fresh process pays once (V8 compiling the hot paths, its early
  * garbage collections); the second is what the device costs from then on, for days.
  */
-async function duplex(codec: "pcm" | "opus", rows: Record<string, Row>): Promise<void> {
+async function duplex(codec: "pcm" | "opus", all: Record<string, Row>, variant: Variant = PRIMARY): Promise<void> {
+  const rows = withPrefix(all, variant.prefix);
   const audio = codec === "opus" ? { uplink_codec: "opus", uplink_rate: 16000, downlink_codec: "opus", downlink_rate: 24000 } : {};
   const dev = await startDevice({
+    ...variant.options,
     rig: { micPcm: speechLoop(WARM_S + DUPLEX_S + 30, 1.5) },
-    config: { conversation: { mode: "free" }, audio: { echo: "none", ...audio } },
+    config: { conversation: { mode: "free" }, audio: { echo: "none", ...audio, ...variant.options.config?.audio } },
     ready: "listening",
   });
   try {
@@ -212,6 +247,7 @@ async function duplex(codec: "pcm" | "opus", rows: Record<string, Row>): Promise
     rows[`cpu_${codec}`]!.values.push(steady.daemon);
     rows[`cpu_${codec}`]!.note = `target ≤ 0.02; a run: ${steady.wall.toFixed(0)} s of mic streamed, ${steady.played.toFixed(1)} s of replies played`;
     rows[`arecord_${codec}`]!.values.push(steady.arecord);
+    rows[`aplay_${codec}`]!.values.push(steady.aplay);
   } finally {
     await dev.stop();
   }
@@ -232,12 +268,23 @@ async function main(): Promise<void> {
     cpu_opus_start: { metric: "  the same, in the first seconds after start", unit: "s/s", values: [], note: "paid once" },
     arecord_opus: { metric: "  + arecord (the mic, its own process)", unit: "s/s", values: [], note: "not in the daemon's figure" },
     rss: { metric: "daemon RSS after the push-to-talk run", unit: "MiB", values: [] },
+    // The fallbacks, for when a native module did not build (talkbox doctor says which runs).
+    aplay_deltaWrite: { metric: "aplay fallback: first delta received → first sample written", unit: "ms", values: [], note: "to aplay's pipe" },
+    aplay_deviceLatency: { metric: "aplay fallback: key release → first reply sample out of the card", unit: "ms", values: [], note: "target p95 ≤ 60" },
+    aplay_bargeSound: { metric: "aplay fallback: key press in a reply → sound stops at the card", unit: "ms", values: [], note: "aplay is killed" },
+    aplay_cpu_pcm: { metric: "aplay fallback: CPU s per audio s, full duplex PCM 16 kHz", unit: "s/s", values: [] },
+    aplay_aplay_pcm: { metric: "  + aplay (its own processes)", unit: "s/s", values: [], note: "not in the daemon's figure" },
+    opusscript_cpu_opus: { metric: "opusscript fallback: CPU s per audio s, full duplex Opus", unit: "s/s", values: [] },
+    opusscript_cpu_opus_start: { metric: "  the same, in the first seconds after start", unit: "s/s", values: [] },
   };
   await pushToTalk(rows);
-  // Alternated, so a slow spell of the machine does not land on one codec only.
+  await pushToTalk(rows, APLAY, Math.max(1, Math.round(TURNS / 2)));
+  // Alternated, so a slow spell of the machine does not land on one variant only.
   for (let i = 0; i < DUPLEX_RUNS; i++) {
     await duplex("pcm", rows);
     await duplex("opus", rows);
+    await duplex("pcm", rows, APLAY);
+    await duplex("opus", rows, OPUSSCRIPT);
   }
   process.stdout.write(`\ntalkbox bench — ${TURNS} push-to-talk turns of ${HOLD_MS} ms and ${TURNS} barge-ins (16 kHz PCM), ${DUPLEX_RUNS} runs of full duplex per codec, CPU over ${DUPLEX_S} s from ${WARM_S} s after start and over the first ${DUPLEX_S} s; sim board on the rig's virtual sound card\n\n`);
   process.stdout.write(`${table(Object.values(rows))}\n`);

@@ -223,6 +223,8 @@ describe("firmware/image/build-image.sh on a Raspberry Pi OS-shaped image", { ti
     for (const d of ["etc/systemd/system/multi-user.target.wants", "etc/alsa/conf.d", "etc/udev/rules.d", "opt", "usr/local/bin", "boot/firmware", "var/lib"]) {
       fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     }
+    // Raspberry Pi OS bookworm says so here (its apt has Node 18: the tarball below is needed).
+    fs.writeFileSync(path.join(rootfs, "etc/os-release"), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n');
     execFileSync("mkfs.ext4", ["-q", "-d", rootfs, "-E", `offset=${ROOT_START * 512}`, input, `${(160 * 2048 - ROOT_START) / 2}k`]);
     const bootConfig = path.join(dir, "config.txt");
     fs.writeFileSync(bootConfig, "dtparam=audio=on\n[pi4]\narm_boost=1\n");
@@ -277,6 +279,14 @@ describe("firmware/image/build-image.sh on a Raspberry Pi OS-shaped image", { ti
 
     // The input image is untouched.
     assert.equal(execFileSync("mtype", ["-i", `${input}@@${BOOT_START * 512}`, "::config.txt"], { env, encoding: "utf8" }), "dtparam=audio=on\n[pi4]\narm_boost=1\n");
+  });
+
+  test("a bookworm image without --node-tarball is refused (it could never install), naming the fix", async () => {
+    const out = path.join(dir, "no-node.img");
+    const res = await run("bash", [path.join(REPO, "firmware/image/build-image.sh"), input, out, "--board", "usb-generic", "--no-build"], { env });
+    assert.notEqual(res.code, 0);
+    assert.match(res.out, /is Raspberry Pi OS bookworm, whose apt has no Node\.js 20: pass --node-tarball/);
+    assert.ok(!fs.existsSync(out));
   });
 
   test("an input that is not a Raspberry Pi OS image is refused and leaves no output behind", async () => {

@@ -20,14 +20,18 @@ function busy(ms: number): void {
   }
 }
 
-describe("playback engine on the ALSA rig", { timeout: 30_000 }, () => {
+// The same promises on the primary path (the native speaker module) and on its fallback
+// (aplay, when speaker did not build or cannot load).
+for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on the ALSA rig, through ${driver}`, { timeout: 30_000 }, () => {
   let rig: Rig;
   let engine: PlaybackEngine;
   before(async () => {
     rig = await startRig({ micRate: 16000 });
     // The worker (and libasound in it) must see the rig's ALSA config.
     process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
-    engine = await PlaybackEngine.start({ device: rig.spkDevice, format, log: silentLogger(), logOptions: { level: "silent" } });
+    const device = driver === "aplay" ? `aplay:${rig.spkDevice}` : rig.spkDevice;
+    engine = await PlaybackEngine.start({ device, format, log: silentLogger(), logOptions: { level: "silent" } });
+    assert.match(engine.description, new RegExp(`via ${driver}`));
   });
   after(async () => {
     await engine.close();

@@ -22,6 +22,11 @@ export interface RigOptions {
   /** The mic also hears what the speaker plays (mono S16_LE at the same rate): no echo cancellation. */
   loopback?: boolean;
   micSeconds?: number;
+  /**
+   * false: ALSA's `default` device is left as alsa.conf has it, which on a machine without
+   * a sound card cannot be opened (a headless Pi whose default is HDMI is the same).
+   */
+  defaultPcm?: boolean;
 }
 
 export interface Rig {
@@ -91,14 +96,13 @@ interface RigFiles {
  * times into spkLog) and `rigmic` (capture from micIn, chunk times into micLog);
  * returns the environment that selects it.
  */
-function writeRigConfig(dir: string, f: RigFiles): NodeJS.ProcessEnv {
+function writeRigConfig(dir: string, f: RigFiles, defaultPcm: boolean): NodeJS.ProcessEnv {
   const conf = path.join(dir, "asound.conf");
   fs.writeFileSync(
     conf,
     [
       `pcm_type.talkbox_rig { lib ${q(buildRigPlugin())} }`,
-      "# speaker probes 'default' when it loads and aborts the process without one.",
-      "pcm.!default { type null }",
+      ...(defaultPcm ? ["# Unpatched, speaker probes 'default' when it loads and aborts the process without one.", "pcm.!default { type null }"] : []),
       `pcm.rigspk { type talkbox_rig; out ${q(f.spkOut)}; log ${q(f.spkLog)} }`,
       `pcm.rigmic { type talkbox_rig; infile ${q(f.micIn)}; capture_log ${q(f.micLog)}${f.loopback ? `; loopback ${q(f.loopback)}` : ""} }`,
       "",
@@ -164,7 +168,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
   };
   if (o.loopback) files.loopback = files.spkOut;
   fs.writeFileSync(files.micIn, mic);
-  const env = writeRigConfig(dir, files);
+  const env = writeRigConfig(dir, files, o.defaultPcm ?? true);
   const read = (f: string): Buffer => (fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));
   return {
     dir,

@@ -6,12 +6,21 @@
  */
 import { EventEmitter } from "node:events";
 import { Backoff, type BackoffOptions } from "../../net/backoff";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../device/clock";
 import { guardHangup } from "./hangup-guard";
 import { BoundedLineParser } from "./line-parser";
 import { classifyOpenError, openProblemMessage, type OpenProblem } from "./open-error";
+
+/**
+ * serialport's native binding, loaded when a port is first opened: a board without serial
+ * devices never loads it, so it starts even where that binding cannot be loaded.
+ */
+function serialPort(): typeof SerialPort {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("serialport") as typeof import("serialport")).SerialPort;
+}
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 5000 };
 
@@ -99,7 +108,7 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
     this.timer = undefined;
     if (!this.running) return;
     const { path, baudRate, label } = this.opts;
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    const port = new (serialPort())({ path, baudRate, autoOpen: false });
     // After a successful open, errors come with (or before) a close, which is what drives reconnecting.
     port.on("error", (err) => this.log.debug({ err: err.message }, `${label} ${path}: port error`));
     // Before anything reads: see hangup-guard.ts.

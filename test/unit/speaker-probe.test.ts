@@ -1,0 +1,45 @@
+/**
+ * The speaker probe: the native module is loaded and the device opened in a child process,
+ * so that a native abort costs the child, not the daemon.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { probeSpeaker } from "../../src/audio/playback/speaker-probe";
+import { startRig, type Rig } from "../rig/rig";
+
+const format = { sampleRate: 16000, channels: 1 };
+const ABORTS = path.resolve(__dirname, "../../../test/fixtures/aborts-on-load");
+
+describe("speaker probe", { timeout: 60_000 }, () => {
+  let rig: Rig;
+  const saved = process.env.ALSA_CONFIG_PATH;
+  before(async () => {
+    // No `default` device at all: the case that aborted an unpatched speaker on load.
+    rig = await startRig({ micRate: 16000, defaultPcm: false });
+    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
+  });
+  after(async () => {
+    if (saved === undefined) delete process.env.ALSA_CONFIG_PATH;
+    else process.env.ALSA_CONFIG_PATH = saved;
+    await rig.close();
+  });
+
+  test("the real speaker module opens the rig's card although ALSA's default cannot be opened", async () => {
+    assert.deepEqual(await probeSpeaker(rig.spkDevice, format), { ok: true });
+    // Nothing was played: the probe opens and closes the device only.
+    assert.equal(rig.speakerOut().length, 0);
+  });
+
+  test("a device that does not exist: a reason, no crash", async () => {
+    const r = await probeSpeaker("no_such_pcm", format);
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.reason : "", /open|no_such_pcm/i);
+  });
+
+  test("a module that aborts the process loading it: the child dies, the probe says so", async () => {
+    const r = await probeSpeaker(rig.spkDevice, format, { module: ABORTS });
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.reason : "", /crashed the process that loaded it \(SIGABRT: .*Assertion/);
+  });
+});
