@@ -205,7 +205,8 @@ check_target() {
         # systemd runs in a chroot: the installer says what it skipped.
         rm -rf "$ROOTFS/home/pi/fresh" && git clone --quiet --no-local "$REPO" "$ROOTFS/home/pi/fresh"
         chroot "$ROOTFS" chown -R pi:pi /home/pi/fresh
-        run "$target" install root 'cd /home/pi/fresh && ./scripts/install.sh --board sim --token-file <(echo arm-check-token) --backend coze --bot-id 7351234567890123456 --no-start' || true ;;
+        # HOME unset, as for a system service (the image's first boot runs this script so).
+        run "$target" install root 'cd /home/pi/fresh && env -u HOME ./scripts/install.sh --board sim --token-file <(echo arm-check-token) --backend coze --bot-id 7351234567890123456 --no-start' || true ;;
       doctor)
         run "$target" doctor root 'sudo -u talkbox env CREDENTIALS_DIRECTORY=/etc/talkbox talkbox doctor -c /etc/talkbox/talkbox.yaml; echo "doctor exit $?"' || true ;;
       *) die "unknown step '$step'" ;;

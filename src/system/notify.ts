@@ -52,7 +52,7 @@ export function openNotifier(socketPath: string | undefined, log: Logger): Notif
   } catch (err) {
     log.warn(
       { err: (err as Error).message },
-      "cannot open a unix datagram socket for systemd notifications (is the unix-dgram module built? run npm rebuild unix-dgram); readiness and watchdog notifications are off",
+      "cannot open a unix datagram socket for systemd notifications (is the unix-dgram module built? talkbox doctor says; re-run the installer to rebuild it); readiness and watchdog notifications are off",
     );
     return disabled;
   }

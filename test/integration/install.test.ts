@@ -182,6 +182,21 @@ describe("scripts/install.sh and uninstall.sh into a throwaway root", { timeout:
     assert.match(overlays.out, /no .*config\.txt.*Raspberry Pi/);
   });
 
+  test("the first boot of an image without a network gives up with that reason, a bounded number of times", async () => {
+    // What an image holds: the app without node_modules; the first boot runs the app's own installer.
+    const image = freshDir("firstboot");
+    const staged = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", image, "--no-build", "--skip-npm", "--board", "sim"]);
+    assert.equal(staged.code, 0, staged.out);
+    const registry = "http://127.0.0.1:9/";
+    const res = await run("bash", [path.join(image, "opt/talkbox/scripts/install.sh"), "--root", image], { env: { ...process.env, npm_config_registry: registry } });
+    assert.notEqual(res.code, 0);
+    assert.match(res.out, new RegExp(`cannot reach the npm registry \\(${registry.replace(/[./]/g, "\\$&")}\\): no network yet\\?`));
+    assert.ok(!fs.existsSync(path.join(image, "opt/talkbox/node_modules")), "a half-done node_modules would end the first boot");
+    const unit = fs.readFileSync(path.join(REPO, "firmware/image/talkbox-firstboot.service"), "utf8");
+    assert.match(unit, /^StartLimitBurst=5$/m);
+    assert.match(unit, /^Environment=HOME=\/root$/m);
+  });
+
   test("uninstall removes the app and the unit but keeps the config and token", async () => {
     const res = await uninstall();
     assert.equal(res.code, 0, res.out);

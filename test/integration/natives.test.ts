@@ -6,10 +6,16 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { daemonPlayback, startDevice } from "../support/device";
 import { until } from "../support/daemon-process";
 
 /** A push-to-talk turn; resolves when its reply has played out and some of it was sound at the card. */
+const REPO = path.resolve(__dirname, "../../..");
+
 async function turn(device: Awaited<ReturnType<typeof startDevice>>): Promise<void> {
   const from = device.daemon.logs.length;
   await device.press();
@@ -48,6 +54,26 @@ describe("native modules and their fallbacks", { timeout: 120_000 }, () => {
       await turn(device);
     } finally {
       assert.equal(await device.stop(), 0);
+    }
+  });
+});
+
+describe("the device build (scripts/build.js: esbuild, no type check)", { timeout: 120_000 }, () => {
+  test("what the installer compiles on the device runs a push-to-talk turn, Opus both ways", async () => {
+    // The app's layout, as the installer makes it: dist/src beside boards/, package.json, node_modules.
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-device-build-"));
+    try {
+      for (const f of ["boards", "firmware", "package.json", "node_modules"]) fs.symlinkSync(path.join(REPO, f), path.join(app, f));
+      const built = spawnSync(process.execPath, [path.join(REPO, "scripts/build.js"), path.join(app, "dist")], { encoding: "utf8" });
+      assert.equal(built.status, 0, built.stderr);
+      const device = await startDevice({ cli: path.join(app, "dist/src/cli.js"), config: { audio: { uplink_codec: "opus", downlink_codec: "opus" } } });
+      try {
+        await turn(device);
+      } finally {
+        assert.equal(await device.stop(), 0);
+      }
+    } finally {
+      fs.rmSync(app, { recursive: true, force: true });
     }
   });
 });

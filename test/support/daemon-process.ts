@@ -43,15 +43,16 @@ export class DaemonProcess extends EventEmitter {
     );
   }
 
-  static start(args: string[], env: NodeJS.ProcessEnv): DaemonProcess {
-    return new DaemonProcess(spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
+  /** `cli`: another build of the CLI (the device build of scripts/build.js); default the tsc one. */
+  static start(args: string[], env: NodeJS.ProcessEnv, cli = CLI): DaemonProcess {
+    return new DaemonProcess(spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
   }
 
   /** Writes `config` as YAML into dir and runs `talkbox run --config` on it. */
-  static run(dir: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv): DaemonProcess {
+  static run(dir: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv, cli = CLI): DaemonProcess {
     const file = path.join(dir, "talkbox.yaml");
     fs.writeFileSync(file, YAML.stringify(config));
-    return DaemonProcess.start(["run", "--config", file], env);
+    return DaemonProcess.start(["run", "--config", file], env, cli);
   }
 
   get alive(): boolean {

@@ -22,6 +22,8 @@ export interface DeviceOptions {
   ready?: string;
   /** The board profile (default sim). */
   board?: string;
+  /** The CLI to run (default the tsc build, dist/src/cli.js). */
+  cli?: string;
   /** The agent backend (default coze, against the emulator's /v1/chat; realtime: its /v1/realtime). */
   realtime?: { flavour: "volcengine" | "openai" };
 }
@@ -79,7 +81,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     log: { level: "debug", format: "json" },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
   };
-  const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env });
+  const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);
   try {
     await daemon.waitForState(o.ready ?? "idle");
   } catch (err) {

@@ -18,7 +18,7 @@ export function loadOnoff(): GpioCtor {
   } catch (err) {
     throw new GpioError(
       `onoff could not be loaded (${err instanceof Error ? err.message.split("\n")[0] : String(err)}): ` +
-        "its native epoll module may not have built (run npm rebuild on the device), or use the gpiod driver",
+        "its native epoll module may not have built (talkbox doctor says; re-run the installer to rebuild it), or use the gpiod driver",
       "no-driver",
       { cause: err },
     );
