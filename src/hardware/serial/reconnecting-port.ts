@@ -108,7 +108,15 @@ export class ReconnectingPort extends EventEmitter<ReconnectingPortEvents> {
     this.timer = undefined;
     if (!this.running) return;
     const { path, baudRate, label } = this.opts;
-    const port = new (serialPort())({ path, baudRate, autoOpen: false });
+    let SerialPortCtor: typeof SerialPort;
+    try {
+      SerialPortCtor = serialPort();
+    } catch (err) {
+      // Said once (the same problem each retry); the port may work after a reinstall and restart.
+      this.openFailed(new Error(`serialport's native binding does not load (${(err as Error).message.split("\n")[0]}); re-run the installer to rebuild it (talkbox doctor says why)`));
+      return;
+    }
+    const port = new SerialPortCtor({ path, baudRate, autoOpen: false });
     // After a successful open, errors come with (or before) a close, which is what drives reconnecting.
     port.on("error", (err) => this.log.debug({ err: err.message }, `${label} ${path}: port error`));
     // Before anything reads: see hangup-guard.ts.
