@@ -48,6 +48,30 @@ describe("talkbox doctor", { timeout: 60_000 }, () => {
     }
   });
 
+  test("libgpiod tools that find no GPIO chip are no GPIO access (gpiodetect exits 0 with an empty list)", async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-gpiodetect-"));
+    fs.writeFileSync(path.join(bin, "gpiodetect"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    try {
+      const { code, out } = await doctor("board: usb-generic\nagent: { url: emulator }\n", { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+      assert.equal(code, 1);
+      assert.match(out, /^FAIL {2}GPIO pins 17, 27: no GPIO access: .*find no chip/m);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test("each native module is listed: built, or its fallback with the fix", async () => {
+    const built = await doctor("board: sim\nagent: { url: emulator }\naudio: { uplink_codec: opus, downlink_codec: opus }\n");
+    for (const m of ["@discordjs/opus", "epoll", "unix-dgram", "@serialport/bindings-cpp"]) {
+      assert.match(built.out, new RegExp(`^PASS {2}native module ${m.replace("/", "\\/")} \\(.*\\): built`, "m"), built.out);
+    }
+    // Nothing native loads (as when nothing could be built): Opus is on its fallback, the systemd notifier is missing.
+    const none = await doctor("board: sim\nagent: { url: emulator }\naudio: { uplink_codec: opus, downlink_codec: opus }\n", { ...process.env, NODE_OPTIONS: "--no-addons" });
+    assert.match(none.out, /^WARN {2}native module @discordjs\/opus \(Opus encode\/decode\): fallback: opusscript .*\n {6}fix: /m);
+    assert.match(none.out, /^FAIL {2}native module unix-dgram .*: missing: .*\n {6}fix: /m);
+    assert.match(none.out, /^PASS {2}native module @serialport\/bindings-cpp .*not used by this config/m);
+  });
+
   test("a rejected token and a bad config are reported, each with its fix", async () => {
     const emulator = await startEmulator({ token: "right-token" });
     try {
