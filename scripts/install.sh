@@ -338,8 +338,11 @@ render_config() {
   if [ -f "$SRC/firmware/alsa/$BOARD.conf" ]; then
     args+=(-e "s/@CAPTURE_DEVICE@/talkbox_capture/" -e "s/@PLAYBACK_DEVICE@/talkbox_playback/")
   else
+    # audio:, input: and output: are commented too: a key whose children are all comments is
+    # an empty value, which the config refuses (install.test.ts checks the result loads).
     args+=(-e 's/^\( *\)device: @CAPTURE_DEVICE@$/\1# device: default   # ALSA capture device (arecord -L); default: the board profile'"'"'s/'
-           -e 's/^\( *\)device: @PLAYBACK_DEVICE@$/\1# device: default   # ALSA playback device (aplay -L); default: the board profile'"'"'s/')
+           -e 's/^\( *\)device: @PLAYBACK_DEVICE@$/\1# device: default   # ALSA playback device (aplay -L); default: the board profile'"'"'s/'
+           -e 's/^audio:$/# audio:/' -e 's/^  input:$/  # input:/' -e 's/^  output:$/  # output:/')
   fi
   sed "${args[@]}" "$SRC/firmware/talkbox.yaml.template"
 }

@@ -147,6 +147,16 @@ describe("scripts/install.sh and uninstall.sh into a throwaway root", { timeout:
     assert.equal(loaded.config.audio.output.device, "talkbox_playback");
   });
 
+  test("a board without shared ALSA devices (sim) gets a config that loads, with the profile's devices", async () => {
+    const other = freshDir("sim-board");
+    const res = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", other, "--no-build", "--skip-npm", "--board", "sim", "--bot-id", "42", "--token", TOKEN]);
+    assert.equal(res.code, 0, res.out);
+    const loaded = loadConfig({ path: path.join(other, "etc/talkbox/talkbox.yaml"), boardsDir: path.join(REPO, "boards"), env: { CREDENTIALS_DIRECTORY: path.join(other, "etc/talkbox") } });
+    assert.equal(loaded.board.name, "sim");
+    assert.equal(loaded.config.audio.input.device, "default");
+    assert.equal(loaded.config.audio.output.device, "default");
+  });
+
   test("a second run keeps an edited config, adds no boot line twice, and keeps the token when none is given", async () => {
     const configFile = at("etc/talkbox/talkbox.yaml");
     fs.appendFileSync(configFile, "# my own edit\n");
