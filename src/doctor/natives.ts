@@ -23,6 +23,8 @@ interface Native {
   fallback: (loaded: LoadedConfig) => string | null;
   /** Whether this config needs it at all. */
   needed: (loaded: LoadedConfig) => boolean | Promise<boolean>;
+  /** Said when it is not needed (default: this config does not use it). */
+  unused?: string;
   /** Loads it, or throws why not. The default requires it in this process. */
   load?: (loaded: LoadedConfig) => Promise<void>;
 }
@@ -32,13 +34,14 @@ const NATIVES: Native[] = [
     module: "speaker",
     usedFor: "ALSA playback",
     fallback: () => "aplay (a child process per reply stream; flushes by killing it)",
-    // Not when the device does not open and the board's stand-in plays instead (said above).
+    // Only for an ALSA device that opens: otherwise the ALSA line above says what is wrong
+    // (or that the board's stand-in plays), and speaker is not the problem.
     needed: async (l) => {
       const out = l.config.audio.output;
       if (playbackDriver(out.device).driver !== "alsa") return false;
-      if (!l.board.audio.playback.fallback) return true;
       return (await probeAlsa("playback", playbackDriver(out.device).target, { sampleRate: out.sample_rate, channels: out.channels, sampleFormat: out.format })).ok;
     },
+    unused: "not in use: the playback device is not an ALSA device that opens (see above)",
     // In a child process, on the configured device: loading it runs native code that opens ALSA.
     load: async (l) => {
       const out = l.config.audio.output;
@@ -114,7 +117,7 @@ export async function nativeChecks(loaded: LoadedConfig): Promise<CheckResult[]>
       : `${REBUILD}${log ? `; why it did not build: ${log}` : ""}`;
     const fallback = n.fallback(loaded);
     if (!(await n.needed(loaded))) {
-      out.push({ name, ok: true, detail: `${compiled(n.module) ? "built" : "not built"}, not used by this config (${why})` });
+      out.push({ name, ok: true, detail: `${compiled(n.module) ? "built" : "not built"}, ${n.unused ?? "not used by this config"} (${why})` });
     } else if (fallback) {
       out.push({ name, ok: true, warn: true, detail: `fallback: ${fallback}, because it does not load (${why})`, fix });
     } else {
