@@ -6,7 +6,7 @@
 #   push-to-talk turn against the emulator · the unit tests · scripts/install.sh (live mode,
 #   no systemd) from a fresh clone · talkbox doctor as the talkbox user.
 # Prints a table (step, seconds, peak memory of the largest process, result) per target.
-# Under emulation this takes 15–40 minutes a target; it is not part of `npm test`. Run it
+# Under emulation this takes about an hour a target; it is not part of `npm test`. Run it
 # (`npm run arm-check`) before landing a change to dependencies, native code or the installer.
 #
 #   scripts/arm-check.sh [TARGET…]     targets: arm64-bookworm arm64-trixie armhf-trixie
