@@ -20,9 +20,10 @@ const root = path.resolve(__dirname, "..");
 const logDir = path.join(root, "node_modules", ".talkbox-natives");
 const say = (line) => process.stderr.write(`natives: ${line}\n`);
 
+const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
+
 /** The packages with install scripts, from the lock file (npm records `hasInstallScript`). */
 function nativePackages() {
-  const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
   const found = [];
   for (const [where, entry] of Object.entries(lock.packages ?? {})) {
     if (!where.startsWith("node_modules/") || !entry.hasInstallScript) continue;
@@ -117,9 +118,7 @@ function report(natives = nativePackages()) {
     say(`${r.ok ? "ok     " : "missing"} ${n.name}${n.optional ? " (optional)" : ""}${r.ok ? "" : `: ${r.why}`}`);
   }
   // After a plain `npm ci`, npm deleted the optional packages that did not build.
-  const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
-  for (const name of Object.keys(pkg.optionalDependencies ?? {})) {
+  for (const name of Object.keys(lock.packages?.[""]?.optionalDependencies ?? {})) {
     if (lock.packages?.[`node_modules/${name}`] && !natives.some((n) => n.name === name)) {
       missing += 1;
       say(`missing ${name} (optional): npm removed it because it did not build here`);
