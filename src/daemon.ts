@@ -150,6 +150,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       userId: config.conversation.user_id,
       replyTimeoutMs: config.conversation.reply_timeout_ms,
       maxTurnMs: config.conversation.max_turn_ms,
+      replyBufferMs: a.reply_buffer_ms,
       echo: a.echo,
       echoTailMs: a.echo_tail_ms,
       localTurns,

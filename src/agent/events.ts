@@ -7,7 +7,7 @@
 export type LinkState = "connecting" | "ready" | "down";
 
 /** Why a link is not usable; decides how the device signals it and how fast we retry. */
-export type LinkProblem = "network" | "auth" | "server" | "protocol";
+export type LinkProblem = "network" | "auth" | "quota" | "server" | "protocol";
 
 export type AudioCodec = "pcm" | "opus" | "g711a" | "g711u";
 

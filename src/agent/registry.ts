@@ -3,6 +3,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../log/logger";
 import type { Clock } from "../device/clock";
 import type { AgentBackend } from "./backend";
+import type { LinkSettings } from "./link/ws-link";
 import { CozeBackend } from "./coze/client";
 import { RealtimeBackend } from "./realtime/client";
 import type { ToolSpec } from "../tools/spec";
@@ -22,6 +23,17 @@ export interface BackendContext {
   tools: ToolSpec[];
   /** Where the backend may keep what must survive a restart (e.g. the gateway's session id). */
   state: StateStore;
+}
+
+/** The link's patience, the same keys for every backend (url apart). */
+function linkSettings(a: Config["agent"]): Omit<LinkSettings, "url"> {
+  return {
+    connectTimeoutMs: a.connect_timeout_ms,
+    pingIntervalMs: a.ping_interval_ms,
+    pingTimeoutMs: a.ping_timeout_ms,
+    replyPing: { intervalMs: a.reply_ping_interval_ms, timeoutMs: a.reply_ping_timeout_ms },
+    reconnect: { initialMs: a.reconnect.initial_ms, maxMs: a.reconnect.max_ms, authFailureMs: a.reconnect.auth_failure_ms },
+  };
 }
 
 type BackendFactory = (ctx: BackendContext) => AgentBackend;
@@ -51,10 +63,7 @@ const backends: Partial<Record<Config["agent"]["backend"], BackendFactory>> & { 
               : { type: "client_interrupt" },
         },
         vad: { prefixPaddingMs: config.conversation.vad.prefix_padding_ms, silenceDurationMs: config.conversation.vad.silence_duration_ms },
-        connectTimeoutMs: a.connect_timeout_ms,
-        pingIntervalMs: a.ping_interval_ms,
-        pingTimeoutMs: a.ping_timeout_ms,
-        reconnect: { initialMs: a.reconnect.initial_ms, maxMs: a.reconnect.max_ms, authFailureMs: a.reconnect.auth_failure_ms },
+        ...linkSettings(a),
       },
       log.child({ backend: "coze" }),
       clock,
@@ -84,10 +93,7 @@ backends.realtime = ({ config, url, token, log, clock, tools, state }) => {
       },
       mode: config.conversation.mode,
       keepaliveMs: a.keepalive_ms,
-      connectTimeoutMs: a.connect_timeout_ms,
-      pingIntervalMs: a.ping_interval_ms,
-      pingTimeoutMs: a.ping_timeout_ms,
-      reconnect: { initialMs: a.reconnect.initial_ms, maxMs: a.reconnect.max_ms, authFailureMs: a.reconnect.auth_failure_ms },
+      ...linkSettings(a),
       state,
     },
     log.child({ backend: "realtime", flavour: a.flavour }),

@@ -28,6 +28,11 @@ export class Downlink {
     return fromMonoS16(this.resampler.process(this.decoder.decode(payload)), this.device);
   }
 
+  /** The reply is over: nothing of it waits in the decoder for the next one. */
+  endOfReply(): void {
+    this.decoder.reset?.();
+  }
+
   close(): void {
     this.resampler.close();
   }

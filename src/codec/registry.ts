@@ -19,6 +19,8 @@ export interface Encoder {
 
 export interface Decoder {
   decode(payload: Buffer): Buffer;
+  /** The stream ended (a reply is over): drop what waits for the rest of a sample. */
+  reset?(): void;
 }
 
 export const CODECS: readonly AudioCodec[] = ["pcm", "opus", "g711a", "g711u"];
@@ -62,7 +64,7 @@ export function createDecoder(wire: AudioFormat, log?: Logger): Decoder {
   checkRate(wire);
   switch (wire.codec) {
     case "pcm":
-      return { decode: (b) => b };
+      return pcmDecoder();
     case "g711a":
     case "g711u":
       return { decode: g711[wire.codec].decode };
@@ -71,4 +73,22 @@ export function createDecoder(wire: AudioFormat, log?: Logger): Decoder {
       return { decode: (b) => opus.decode(b) };
     }
   }
+}
+
+/**
+ * 16-bit PCM split anywhere: a payload with an odd byte count keeps its last byte
+ * for the next one, so every later sample stays aligned.
+ */
+function pcmDecoder(): Decoder {
+  let carry: Buffer | null = null;
+  return {
+    decode(b) {
+      const joined = carry ? Buffer.concat([carry, b]) : b;
+      carry = joined.length % 2 === 1 ? Buffer.from(joined.subarray(joined.length - 1)) : null;
+      return carry ? joined.subarray(0, joined.length - 1) : joined;
+    },
+    reset() {
+      carry = null;
+    },
+  };
 }

@@ -12,7 +12,15 @@ export const boardName = z.string().min(1).default("sim");
 
 const AGENT_URL = `expected "${EMULATOR_URL}" (the built-in emulator) or a ws:// or wss:// URL such as wss://ws.coze.cn/v1/chat`;
 
-const positiveInt = () => z.int().positive();
+/**
+ * A duration key: a whole number of milliseconds between `min` and `max`. Every one
+ * has a ceiling: Node fires a timer above 2^31−1 ms after 1 ms, so an unbounded
+ * `auth_failure_ms: 3000000000` would be a reconnect loop, not a long wait.
+ */
+const duration = (min: number, max: number) => z.int().min(min).max(Math.min(max, 2 ** 31 - 1));
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 
 /** Audio device defaults; they come from the board profile, so the schema is built per board. */
 export interface AudioDefaults {
@@ -94,14 +102,21 @@ const agentSchema = z
     // realtime: a harmless client message after this long without one, so the gateway's
     // 120 s idle close never drops the session (0: let it close and reconnect at once).
     keepalive_ms: z.int().min(0).max(110_000).default(100_000),
-    connect_timeout_ms: positiveInt().default(10_000),
-    ping_interval_ms: positiveInt().default(15_000),
-    ping_timeout_ms: positiveInt().default(10_000),
+    connect_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
+    // Between turns: a ping this often, and the link is dead if its pong takes longer than the timeout.
+    ping_interval_ms: duration(100, 10 * MINUTE).default(15_000),
+    ping_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
+    // While a reply is expected (after the end of a turn, until the reply is over): a dead link is
+    // noticed within interval + timeout, not 25 s. Raise both on a slow cellular link, where a
+    // pong can take seconds; anything heard from the agent also counts as alive.
+    reply_ping_interval_ms: duration(100, 10 * MINUTE).default(1500),
+    reply_ping_timeout_ms: duration(100, 2 * MINUTE).default(2500),
     reconnect: z
       .strictObject({
-        initial_ms: positiveInt().default(500),
-        max_ms: positiveInt().default(30_000),
-        auth_failure_ms: positiveInt().default(300_000),
+        initial_ms: duration(10, MINUTE).default(500),
+        max_ms: duration(100, HOUR).default(30_000),
+        // After the server rejected the credentials or the account's quota is used up.
+        auth_failure_ms: duration(1000, 24 * HOUR).default(300_000),
       })
       .prefault({}),
   })
@@ -141,9 +156,9 @@ export function configSchema(audio: AudioDefaults) {
         user_id: z.string().min(1).default("talkbox"),
         conversation_id: z.string().min(1).optional(),
         // How long 'thinking' may last before it becomes an error.
-        reply_timeout_ms: positiveInt().default(20_000),
+        reply_timeout_ms: duration(100, 10 * MINUTE).default(20_000),
         // A press held longer is taken as released: a stuck button or a client that died holding it.
-        max_turn_ms: positiveInt().default(60_000),
+        max_turn_ms: duration(100, HOUR).default(60_000),
         // Server VAD (free conversation): audio kept before speech starts, silence that ends a turn.
         vad: z
           .strictObject({
@@ -170,6 +185,9 @@ export function configSchema(audio: AudioDefaults) {
         // none: full duplex, for boards with acoustic echo cancellation.
         echo: z.enum(["gate", "none"]).default(audio.aec ? "none" : "gate"),
         echo_tail_ms: z.int().min(0).max(5000).default(300),
+        // The most reply audio kept ahead of the speaker: a server that sends more at once than
+        // this gets it played and the rest dropped (one warning; the reply is stopped).
+        reply_buffer_ms: duration(5 * SECOND, 10 * MINUTE).default(60_000),
         // The speaker volume the agent's set_volume tool and the control socket change.
         volume: z
           .strictObject({

@@ -33,6 +33,8 @@ export interface ConversationOptions {
   userId: string;
   replyTimeoutMs: number;
   maxTurnMs: number;
+  /** The most reply audio kept queued ahead of the speaker (audio.reply_buffer_ms). */
+  replyBufferMs: number;
   errorHoldMs?: number;
   echo: EchoMode;
   echoTailMs: number;
@@ -72,6 +74,8 @@ export class Conversation extends EventEmitter {
   private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
   /** The current push-to-talk turn as sent, to send again on a new link if this one drops mid-turn. */
   private turn: { userId: string; payloads: Buffer[] } | null = null;
+  /** The reply cut short because it outran the reply buffer: the rest of its audio is dropped. */
+  private truncated: string | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
   private heard = { startedAt: null as number | null, ms: 0 };
 
@@ -283,6 +287,7 @@ export class Conversation extends EventEmitter {
         return;
       case "playback.flush":
         playback.flush();
+        this.o.downlink.endOfReply();
         this.gate.playbackFlushed();
         return;
       case "link.wake":
@@ -373,13 +378,23 @@ export class Conversation extends EventEmitter {
         if (this.stale.delete(e.replyId)) return;
         if (e.replyId === this.currentReply || e.replyId === "") this.currentReply = null;
         this.stats.outcome(e.status, true);
-        if (e.status !== "canceled") this.o.playback.endOfReply();
+        this.o.downlink.endOfReply();
+        if (e.status !== "canceled" || this.truncated === e.replyId) this.o.playback.endOfReply();
+        if (this.truncated === e.replyId) {
+          // Cut short by the device (the reply buffer was full): what was kept plays to its end.
+          this.truncated = null;
+          machine.dispatch({ type: "reply.done", status: "completed" });
+          return;
+        }
         if (e.error) log.warn({ code: e.error.code }, `reply ${e.status}: ${e.error.message}${e.error.hint ? `; ${e.error.hint}` : ""}`);
         machine.dispatch(e.error ? { type: "reply.done", status: e.status, message: e.error.message } : { type: "reply.done", status: e.status });
         return;
-      case "agent.error":
-        log.warn({ code: e.error.code }, `agent error: ${e.error.message}${e.error.hint ? `; ${e.error.hint}` : ""}`);
+      case "agent.error": {
+        const text = `${e.error.message} (${String(e.error.code)})${e.error.hint ? `; ${e.error.hint}` : ""}`;
+        log.warn({ code: e.error.code }, `agent error: ${text}`);
+        machine.dispatch({ type: "agent.error", message: text });
         return;
+      }
     }
   }
 
@@ -403,7 +418,7 @@ export class Conversation extends EventEmitter {
   }
 
   private onReplyAudio(replyId: string, audio: Buffer): void {
-    if (this.stale.has(replyId) || replyId !== this.currentReply) {
+    if (this.stale.has(replyId) || replyId !== this.currentReply || this.truncated === replyId) {
       this.stats.dropped(audio.length);
       return;
     }
@@ -415,10 +430,31 @@ export class Conversation extends EventEmitter {
       this.o.log.warn(`dropped reply audio that does not decode as ${describe(this.o.downlink.wire)}: ${(err as Error).message}`);
       return;
     }
+    pcm = this.withinReplyBuffer(replyId, pcm);
     this.stats.replyAudio(pcm.length);
     this.heard.ms += msFor(this.o.playback.format, pcm.length);
     this.o.playback.write(pcm);
     this.machine.dispatch({ type: "reply.audio" });
+  }
+
+  /**
+   * A server that sends audio much faster than it plays (a whole reply at once) gets
+   * audio.reply_buffer_ms queued ahead of the speaker and no more: the rest is
+   * dropped with one warning and the reply is stopped on the server, so memory stays
+   * bounded whatever it sends. What was kept plays to its end.
+   */
+  private withinReplyBuffer(replyId: string, pcm: Buffer): Buffer {
+    const { playback, log, backend, replyBufferMs } = this.o;
+    const roomMs = replyBufferMs - playback.queuedMs;
+    const ms = msFor(playback.format, pcm.length);
+    if (ms <= roomMs) return pcm;
+    const keep = Math.max(0, Math.floor((pcm.length * Math.max(0, roomMs)) / ms));
+    this.truncated = replyId;
+    log.warn(
+      `the agent sent its reply faster than it plays: more than ${replyBufferMs / 1000} s ahead of the speaker (audio.reply_buffer_ms); playing that much and stopping the reply`,
+    );
+    backend.cancelReply(this.heardMs());
+    return pcm.subarray(0, keep);
   }
 
   /**

@@ -34,6 +34,8 @@ export type DeviceInput =
   | { type: "reply.started" }
   | { type: "reply.audio" }
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
+  /** The agent reported an error that does not end the link (in place of a reply, say). */
+  | { type: "agent.error"; message: string }
   | { type: "playback.drained" };
 
 export type Effect =
@@ -168,6 +170,7 @@ export class DeviceStateMachine {
         return;
       case "reply.audio":
         this.playbackIdle = false;
+        if (this.current === "speaking") this.disarm();
         if (this.current === "thinking" || (this.free && this.current === "listening")) {
           this.disarm();
           this.replyDone = false;
@@ -176,9 +179,19 @@ export class DeviceStateMachine {
         return;
       case "reply.done":
         return this.onReplyDone(input);
+      case "agent.error":
+        // An error in place of the answer: nothing else is coming, say so now (not after reply_timeout_ms).
+        if (this.current !== "thinking") return;
+        this.effect({ type: "reply.cancel" });
+        this.effect({ type: "notice", level: "error", message: `the agent answered with an error: ${input.message}` });
+        this.enterError(input.type);
+        return;
       case "playback.drained":
         this.playbackIdle = true;
-        if (this.current === "speaking" && this.replyDone) this.toRest(input.type);
+        if (this.current !== "speaking") return;
+        if (this.replyDone) this.toRest(input.type);
+        // Everything heard, but the agent never said the reply is over: wait as long as for an answer, then stop waiting.
+        else this.arm(this.opts.replyTimeoutMs, () => this.onReplyNeverEnded());
         return;
     }
   }
@@ -299,6 +312,17 @@ export class DeviceStateMachine {
     this.effect({ type: "reply.cancel" });
     this.effect({ type: "notice", level: "error", message: `no answer from the agent within ${this.opts.replyTimeoutMs} ms; try again` });
     this.enterError("timeout");
+  }
+
+  private onReplyNeverEnded(): void {
+    this.effect({ type: "reply.cancel" });
+    this.effect({
+      type: "notice",
+      level: "warn",
+      message: `the agent's reply stopped without an end for ${this.opts.replyTimeoutMs} ms after its last audio; taking it as over`,
+    });
+    this.replyDone = true;
+    this.toRest("timeout");
   }
 
   private onLinkDown(input: Extract<DeviceInput, { type: "link.down" }>): void {

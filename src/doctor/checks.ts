@@ -169,7 +169,9 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
       const fix =
         first.problem === "auth"
           ? "fix agent.token (or TALKBOX_TOKEN) and agent.bot_id; the bot must be published as an API service"
-          : first.problem === "network"
+          : first.problem === "quota"
+            ? "the account's quota is used up: check the billing page of the agent's platform"
+            : first.problem === "network"
             ? "check the network (ping, DNS) and agent.url"
             : "see the message; check agent.url";
       return { name, ok: false, detail: first.message, fix };

@@ -6,6 +6,7 @@
  * wrong — and never throws, so a confused agent cannot take the daemon down.
  */
 import { z } from "zod";
+import { parseBoundedJson, TOOL_ARGUMENT_BOUNDS } from "../agent/wire/bounded-json";
 import { realClock, type Clock } from "../device/clock";
 import type { Logger } from "../log/logger";
 import type { ToolSpec } from "./spec";
@@ -77,13 +78,10 @@ export class ToolRunner {
       const known = this.names;
       return { error: `unknown tool '${name}'; ${known.length ? `this device has: ${known.join(", ")}` : "this device offers no tools"}` };
     }
-    let raw: unknown;
-    try {
-      // No arguments at all is how some agents call a tool that takes none.
-      raw = argumentsText.trim() === "" ? {} : JSON.parse(argumentsText);
-    } catch (err) {
-      return { error: `the arguments of ${name} are not JSON (${(err as Error).message}); send a JSON object` };
-    }
+    // No arguments at all is how some agents call a tool that takes none.
+    const json = argumentsText.trim() === "" ? { ok: true as const, value: {} } : parseBoundedJson(argumentsText, TOOL_ARGUMENT_BOUNDS);
+    if (!json.ok) return { error: `the arguments of ${name} are ${json.reason.startsWith("not JSON") ? json.reason : `not usable: ${json.reason}`}; send a small JSON object` };
+    const raw = json.value;
     const parsed = tool.args.safeParse(raw);
     if (!parsed.success) return { error: `invalid arguments for ${name}: ${describeIssues(parsed.error.issues)}` };
 

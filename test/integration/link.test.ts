@@ -159,7 +159,7 @@ describe("the agent link", { timeout: 60_000 }, () => {
       const reconnected = once(dev.emulator.events, "connection");
       dev.emulator.freezeAll();
       const down = await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down"));
-      assert.match(down.msg, /no answer to WebSocket ping within 300 ms/);
+      assert.match(down.msg, /nothing from the agent within 300 ms of a WebSocket ping/);
       await reconnected;
       await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 10_000, dev.daemon.logs.indexOf(down));
     } finally {

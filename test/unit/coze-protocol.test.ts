@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeBase64, decodeEvent, encodeEvent, errorHint, isAuthError, S } from "../../src/agent/coze/protocol";
+import { decodeBase64, decodeEvent, encodeEvent, errorHint, linkHoldingProblem, S } from "../../src/agent/coze/protocol";
 import { buildChatUpdate, formatsFromChatUpdated } from "../../src/agent/coze/session-config";
 import { translate, type ReplyTracker } from "../../src/agent/coze/translate";
 
@@ -93,7 +93,11 @@ describe("Coze wire encoding", () => {
   });
 
   test("error codes: auth codes are recognised and every common code has a fix", () => {
-    assert.ok(isAuthError(4100) && isAuthError("4101") && !isAuthError(4000));
+    assert.equal(linkHoldingProblem(4100), "auth");
+    assert.equal(linkHoldingProblem("4101"), "auth");
+    assert.equal(linkHoldingProblem(4008), "quota");
+    assert.equal(linkHoldingProblem(4011), "quota");
+    assert.equal(linkHoldingProblem(4000), null);
     assert.match(errorHint(4015)!, /publish/i);
     assert.match(errorHint(4100)!, /token/);
     assert.equal(errorHint(1234), undefined);

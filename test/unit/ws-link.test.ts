@@ -5,7 +5,7 @@ import { EventEmitter, once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket, { WebSocketServer } from "ws";
-import { decodeJsonFrame } from "../../src/agent/link/json-frame";
+import { decodeJsonFrame } from "../../src/agent/wire/json-frame";
 import { describeSocketError } from "../../src/agent/link/socket-error";
 import { WsLink, type LinkProtocol, type LinkSettings } from "../../src/agent/link/ws-link";
 import { FakeClock } from "../support/fake-clock";
@@ -91,6 +91,7 @@ function makeLink(url: string, over: Partial<LinkProtocol> = {}) {
     rejected: (status, body) => ({ problem: "server", message: `refused ${status} ${body}` }),
     closed: () => hooks.push("closed"),
     authHoldMessage: "fix the key",
+    maxFrame: { bytes: 64 * 1024, largest: "a test message" },
     emit: rec.listener,
     ...over,
   };
@@ -242,7 +243,7 @@ describe("agent link", () => {
     });
   });
 
-  test("the back-off grows with each failure and starts over once a session is ready", async () => {
+  test("the back-off grows with each failure, also across sessions closed soon after ready, and starts over once a session stayed healthy", async () => {
     await withOwnServer({ reject: { status: 503, body: "" } }, async (h, s) => {
       for (const [min, max] of [
         [250, 500],
@@ -255,12 +256,23 @@ describe("agent link", () => {
         if (max === 2000) s.reject = null;
         h.clock.advance(down.retryInMs!);
       }
-      const conn = await s.conn(1);
+      // Ready, then closed by the server within seconds: one more failure, not a fresh start.
+      let conn = await s.conn(1);
       conn.ws.send("ready");
       await h.message("ready");
+      h.clock.advance(WsLink.HEALTHY_MS - 1000);
       conn.ws.terminate();
-      const down = await h.rec.next("link.down");
-      assert.ok(down.retryInMs! >= 250 && down.retryInMs! <= 500, `${down.retryInMs} ms after a ready session`);
+      let down = await h.rec.next("link.down");
+      assert.ok(down.retryInMs! >= 2000 && down.retryInMs! <= 4000, `${down.retryInMs} ms after a session closed ${WsLink.HEALTHY_MS - 1000} ms after ready`);
+      h.clock.advance(down.retryInMs!);
+      // Ready and healthy for HEALTHY_MS: the next drop starts the back-off over.
+      conn = await s.conn(2);
+      conn.ws.send("ready");
+      await h.message("ready");
+      h.clock.advance(WsLink.HEALTHY_MS);
+      conn.ws.terminate();
+      down = await h.rec.next("link.down");
+      assert.ok(down.retryInMs! >= 250 && down.retryInMs! <= 500, `${down.retryInMs} ms after a healthy session`);
     });
   });
 
@@ -439,7 +451,7 @@ describe("agent link liveness", () => {
       await again;
       h.clock.advance(10_000);
       const down = await h.rec.next("link.down");
-      assert.deepEqual([down.problem, down.message], ["network", "no answer to WebSocket ping within 10000 ms"]);
+      assert.deepEqual([down.problem, down.message], ["network", "nothing from the agent within 10000 ms of a WebSocket ping"]);
     });
   });
 });

@@ -11,7 +11,7 @@ import type { AgentBackend, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol, type LinkSettings } from "../link/ws-link";
 import { encodeAppend } from "./append";
-import { C, decodeEvent, encodeEvent, errorHint, isAuthError, S, str } from "./protocol";
+import { C, decodeServerEvent, encodeEvent, errorHint, linkHoldingProblem, S, str } from "./protocol";
 import { classifyRejection } from "./rejection";
 import { buildChatUpdate, formatsFromChatUpdated, type CozeSessionSettings } from "./session-config";
 import { translate, type ReplyTracker } from "./translate";
@@ -52,7 +52,8 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
         this.replies.current = null;
         this.replies.awaiting = null;
       },
-      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id and restart talkbox",
+      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id, then run: systemctl reload talkbox",
+      maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
       emit: (e) => this.emit(e),
     };
     this.link = new WsLink(opts, protocol, log, clock);
@@ -76,7 +77,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   commitTurn(): boolean {
-    return this.send(C.complete);
+    if (!this.send(C.complete)) return false;
+    this.link.setReplyExpected(true);
+    return true;
   }
 
   cancelReply(): boolean {
@@ -153,7 +156,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   private onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    const decoded = decodeEvent(data, isBinary);
+    const decoded = decodeServerEvent(data, isBinary);
     if (!decoded.ok) {
       this.log.warn({ reason: decoded.reason }, "ignored a malformed message from the agent");
       return;
@@ -163,8 +166,10 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       this.onSetupEvent(ws, ev.event_type, ev.data);
       return;
     }
-    if (ev.event_type === S.error && isAuthError((ev.data?.code as number | string | undefined) ?? "")) {
-      this.link.fail("auth", `the agent rejected the credentials: ${str(ev.data?.msg) ?? ""} (${String(ev.data?.code)}); ${errorHint(ev.data?.code as number) ?? ""}`);
+    const holding = ev.event_type === S.error ? linkHoldingProblem((ev.data?.code as number | string | undefined) ?? "") : null;
+    if (holding) {
+      const what = holding === "auth" ? "the agent rejected the credentials" : "the agent refused: the account's quota is used up";
+      this.link.fail(holding, `${what}: ${str(ev.data?.msg) ?? ""} (${String(ev.data?.code)}); ${errorHint(ev.data?.code as number) ?? ""}`);
       return;
     }
     const t = translate(ev, this.replies);
@@ -200,7 +205,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       const code = (data?.code as number | string | undefined) ?? "unknown";
       const msg = str(data?.msg) ?? "error during session setup";
       const hint = errorHint(code);
-      this.link.fail(isAuthError(code) ? "auth" : "server", `${msg} (${String(code)})${hint ? `; ${hint}` : ""}`);
+      this.link.fail(linkHoldingProblem(code) ?? "server", `${msg} (${String(code)})${hint ? `; ${hint}` : ""}`);
       return;
     }
     this.log.debug({ event_type: type }, "event before session setup finished; ignored");

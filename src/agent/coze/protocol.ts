@@ -4,7 +4,11 @@
  * Nothing here touches a socket.
  */
 import { randomUUID } from "node:crypto";
-import { decodeJsonFrame } from "../link/json-frame";
+import { decodeJsonFrame } from "../wire/json-frame";
+import { checkFields, MAX_ID } from "../wire/fields";
+import { SERVER_EVENT_DATA } from "./server-events";
+
+export { C, S } from "./names";
 
 export type CozeCodec = "pcm" | "opus" | "g711a" | "g711u";
 
@@ -87,9 +91,12 @@ export function errorHint(code: number | string): string | undefined {
   }
 }
 
-export function isAuthError(code: number | string): boolean {
+/** Errors that end the link and hold reconnecting for minutes: auth (the credentials), quota (the account). */
+export function linkHoldingProblem(code: number | string): "auth" | "quota" | null {
   const n = Number(code);
-  return n === ErrorCode.BadAuth || n === ErrorCode.NoPermission;
+  if (n === ErrorCode.BadAuth || n === ErrorCode.NoPermission) return "auth";
+  if (n === ErrorCode.DailyLimit || n === ErrorCode.OutOfTokens) return "quota";
+  return null;
 }
 
 export function encodeEvent<T>(event_type: string, data?: T, id: string = randomUUID()): string {
@@ -105,6 +112,7 @@ export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
   if (!frame.ok) return frame;
   const obj = frame.fields;
   if (typeof obj.event_type !== "string" || obj.event_type.length === 0) return { ok: false, reason: "missing event_type" };
+  if (obj.event_type.length > MAX_ID) return { ok: false, reason: `event_type longer than ${MAX_ID} characters` };
   if (obj.data !== undefined && (typeof obj.data !== "object" || obj.data === null || Array.isArray(obj.data))) {
     return { ok: false, reason: `${obj.event_type}: data is not an object` };
   }
@@ -119,6 +127,19 @@ export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
   };
 }
 
+/**
+ * decodeEvent, plus the type and size of every field talkbox reads from a server
+ * event (server-events.ts): after this, translators read typed fields only.
+ */
+export function decodeServerEvent(raw: Buffer | string, isBinary: boolean): Decoded {
+  const decoded = decodeEvent(raw, isBinary);
+  if (!decoded.ok) return decoded;
+  const schema = SERVER_EVENT_DATA[decoded.event.event_type];
+  if (!schema) return decoded;
+  const check = checkFields(schema, decoded.event.data ?? {}, "data");
+  return check.ok ? decoded : { ok: false, reason: `${decoded.event.event_type}: ${check.reason}` };
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Strict base64 decoding: Buffer.from silently skips garbage, which would hide a broken peer. */
@@ -131,38 +152,3 @@ export function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** Client → server event names. */
-export const C = {
-  chatUpdate: "chat.update",
-  append: "input_audio_buffer.append",
-  complete: "input_audio_buffer.complete",
-  clear: "input_audio_buffer.clear",
-  cancel: "conversation.chat.cancel",
-  messageCreate: "conversation.message.create",
-  submitToolOutputs: "conversation.chat.submit_tool_outputs",
-  conversationClear: "conversation.clear",
-} as const;
-
-/** Server → client event names. */
-export const S = {
-  chatCreated: "chat.created",
-  chatUpdated: "chat.updated",
-  bufferCompleted: "input_audio_buffer.completed",
-  bufferCleared: "input_audio_buffer.cleared",
-  speechStarted: "input_audio_buffer.speech_started",
-  speechStopped: "input_audio_buffer.speech_stopped",
-  transcriptUpdate: "conversation.audio_transcript.update",
-  transcriptCompleted: "conversation.audio_transcript.completed",
-  chatCreatedConv: "conversation.chat.created",
-  chatInProgress: "conversation.chat.in_progress",
-  chatCompleted: "conversation.chat.completed",
-  chatFailed: "conversation.chat.failed",
-  chatRequiresAction: "conversation.chat.requires_action",
-  chatCanceled: "conversation.chat.canceled",
-  messageDelta: "conversation.message.delta",
-  messageCompleted: "conversation.message.completed",
-  sentenceStart: "conversation.audio.sentence_start",
-  audioDelta: "conversation.audio.delta",
-  audioCompleted: "conversation.audio.completed",
-  error: "error",
-} as const;

@@ -1,12 +1,12 @@
 /** What Coze's refusal of the WebSocket handshake means, in words that say what to fix. */
 import type { LinkFailure } from "../link/ws-link";
-import { errorHint, isAuthError, str } from "./protocol";
+import { errorHint, linkHoldingProblem, str } from "./protocol";
 
 /** The HTTP status, with the Coze error code of the body when it names one. */
 export function classifyRejection(status: number, body: string): LinkFailure {
   const detail = parseErrorBody(body);
   const why = detail ? `: ${detail.msg} (${detail.code})` : "";
-  if (status === 401 || status === 403 || (detail && isAuthError(detail.code))) {
+  if (status === 401 || status === 403 || (detail && linkHoldingProblem(detail.code) === "auth")) {
     const hint =
       status === 401
         ? "check agent.token / TALKBOX_TOKEN: create a new personal access token with chat permission"
@@ -14,7 +14,7 @@ export function classifyRejection(status: number, body: string): LinkFailure {
     return { problem: "auth", message: `${status === 401 ? "the token was rejected (HTTP 401)" : `access denied (HTTP ${status})`}${why}; ${hint}` };
   }
   const hint = detail ? errorHint(detail.code) : undefined;
-  return { problem: "server", message: `the agent refused the connection (HTTP ${status})${why}${hint ? `; ${hint}` : ""}` };
+  return { problem: detail && linkHoldingProblem(detail.code) === "quota" ? "quota" : "server", message: `the agent refused the connection (HTTP ${status})${why}${hint ? `; ${hint}` : ""}` };
 }
 
 function parseErrorBody(body: string): { code: number | string; msg: string } | null {

@@ -34,6 +34,9 @@ export abstract class LinkedBackend {
   }
 
   protected emit(e: AgentEvent): void {
+    // Watch the link closely from the end of a turn to the end of its reply.
+    if (e.type === "input.committed") this.link.setReplyExpected(true);
+    else if (e.type === "reply.done" || e.type === "input.empty" || e.type === "agent.error") this.link.setReplyExpected(false);
     for (const l of this.listeners) l(e);
   }
 }

@@ -24,6 +24,8 @@ export interface LinkSettings {
   connectTimeoutMs: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** The tighter ping while a reply is expected: a stalled link is noticed within seconds mid-turn. */
+  replyPing?: { intervalMs: number; timeoutMs: number };
   reconnect: { initialMs: number; maxMs: number; authFailureMs: number };
 }
 
@@ -57,6 +59,12 @@ export interface LinkProtocol {
   explainClose?(wasReady: boolean, code: number, reason: string): LinkEnd | undefined;
   /** Logged when a press cannot reconnect because the server rejected the credentials: what to fix. */
   authHoldMessage: string;
+  /**
+   * The largest frame the server may send, in bytes, and what legitimately comes
+   * close to it: a larger frame is a protocol error of the link, not 100 MiB of RAM
+   * (the ws default) on a 512 MB Pi.
+   */
+  maxFrame: { bytes: number; largest: string };
   /** link.connecting and link.down, for the backend's listeners. */
   emit(event: AgentEvent): void;
 }
@@ -68,12 +76,20 @@ export class WsLink {
   private failure: LinkFailure | null = null;
   /** The next reconnect is not a failure: at once, without growing the back-off. */
   private quietRetry = false;
+  /** Quiet retries since the link was last healthy: a server that keeps asking for one gets the back-off instead. */
+  private quietStreak = 0;
   private readonly backoff: Backoff;
   private setupTimer: ClockTimer | undefined;
   private retryTimer: ClockTimer | undefined;
   private pingTimer: ClockTimer | undefined;
+  private healthyTimer: ClockTimer | undefined;
   private pongPending = false;
-  private holdForAuth = false;
+  /** When the last ping went out and when anything last came in: a message proves the link alive as well as a pong. */
+  private pingSentAt = 0;
+  private heardAt = 0;
+  private replyExpected = false;
+  /** Why reconnecting waits long (auth: a press does not skip it either), or null. */
+  private hold: "auth" | "quota" | null = null;
   private attempt = 0;
 
   constructor(
@@ -118,7 +134,7 @@ export class WsLink {
   /** Skips the pending back-off (the user pressed the button), unless the credentials were rejected. */
   wake(): void {
     if (this.state !== "waiting") return;
-    if (this.holdForAuth) {
+    if (this.hold === "auth") {
       this.log.warn(this.protocol.authHoldMessage);
       return;
     }
@@ -127,16 +143,29 @@ export class WsLink {
     this.connect();
   }
 
-  /** The backend's session setup is done: audio may flow, pings start, the back-off starts over. */
+  /**
+   * The backend's session setup is done: audio may flow and pings start. The back-off
+   * starts over only once the link has stayed up for HEALTHY_MS: a server that takes
+   * every session and then closes it must not get a reconnect every half second.
+   */
   ready(): void {
     const ws = this.ws;
     if (!ws) return;
     this.clock.clearTimeout(this.setupTimer);
     this.state = "ready";
-    this.backoff.reset();
-    this.holdForAuth = false;
+    this.hold = null;
+    this.healthyTimer = this.clock.setTimeout(() => {
+      this.backoff.reset();
+      this.quietStreak = 0;
+    }, WsLink.HEALTHY_MS);
     this.schedulePing(ws);
   }
+
+  /** Immediate reconnects (a new conversation, an expired session) allowed before the link has been healthy again. */
+  static readonly QUIET_RETRIES = 3;
+
+  /** How long a ready link must last before its end counts as a fresh start rather than one more failure. */
+  static readonly HEALTHY_MS = 30_000;
 
   /** Ends the current link as failed; the retry follows its close. A non-network problem wins over a network one. */
   fail(problem: LinkProblem, message: string): void {
@@ -170,7 +199,7 @@ export class WsLink {
     this.log.debug({ url: `${url.origin}${url.pathname}`, attempt: this.attempt, ...log }, "connecting to agent");
 
     const timeoutMs = this.settings.connectTimeoutMs;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: this.protocol.maxFrame.bytes });
     this.ws = ws;
     this.tcp = null;
     // The session must be set up within the connect timeout too, not just the handshake.
@@ -187,15 +216,37 @@ export class WsLink {
     });
     ws.on("unexpected-response", (_req, res) => this.onHandshakeRejected(ws, res));
     ws.on("message", (data, isBinary) => {
-      if (ws === this.ws) this.protocol.message(ws, data as Buffer, isBinary);
+      if (ws === this.ws) this.receive(ws, data as Buffer, isBinary);
     });
     ws.on("pong", () => {
       this.pongPending = false;
+      this.heardAt = this.clock.now();
     });
-    ws.on("error", (err) => {
-      if (!this.failure) this.failure = { problem: "network", message: describeSocketError(err) };
+    ws.on("error", (err: Error & { code?: string }) => {
+      if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+        const { bytes, largest } = this.protocol.maxFrame;
+        this.failure = {
+          problem: "protocol",
+          message: `the agent sent a frame larger than ${mib(bytes)} (this protocol's largest, ${largest}, stays well under it); dropped the link`,
+        };
+      } else if (!this.failure) this.failure = { problem: "network", message: describeSocketError(err) };
     });
     ws.on("close", (code, reason) => this.onClose(ws, code, reason.toString("utf8")));
+  }
+
+  /**
+   * One server message to the protocol. Whatever the protocol (or a listener of its
+   * events) throws on it ends this link as a protocol error, never the daemon.
+   */
+  private receive(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    this.heardAt = this.clock.now();
+    try {
+      this.protocol.message(ws, data, isBinary);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.log.error({ err: err instanceof Error ? err.stack : why }, `a message from the agent could not be handled (${why}); reconnecting`);
+      this.failLink(ws, "protocol", `a message from the agent could not be handled: ${why}`);
+    }
   }
 
   private onHandshakeRejected(ws: WebSocket, res: IncomingMessage): void {
@@ -219,17 +270,36 @@ export class WsLink {
     res.on("error", conclude);
   }
 
+  /**
+   * A reply is expected (the turn was committed) or no longer is: the ping tightens to
+   * replyPing while it is, so a link that stalls mid-turn is noticed in seconds.
+   */
+  setReplyExpected(expected: boolean): void {
+    if (this.replyExpected === expected) return;
+    this.replyExpected = expected;
+    const ws = this.readySocket();
+    // Tightening takes effect now; loosening at the next ping.
+    if (!ws || !expected || !this.settings.replyPing || this.pongPending) return;
+    this.clock.clearTimeout(this.pingTimer);
+    this.schedulePing(ws);
+  }
+
   /** Ping, then check for the pong; a dead link (Wi-Fi gone, NAT timeout) shows up here, not in TCP. */
   private schedulePing(ws: WebSocket): void {
+    const tight = this.replyExpected ? this.settings.replyPing : undefined;
+    const intervalMs = tight?.intervalMs ?? this.settings.pingIntervalMs;
+    const timeoutMs = tight?.timeoutMs ?? this.settings.pingTimeoutMs;
     this.pingTimer = this.clock.setTimeout(() => {
       if (ws !== this.ws || this.state !== "ready") return;
       this.pongPending = true;
+      this.pingSentAt = this.clock.now();
       ws.ping();
       this.pingTimer = this.clock.setTimeout(() => {
-        if (this.pongPending) this.failLink(ws, "network", `no answer to WebSocket ping within ${this.settings.pingTimeoutMs} ms`);
+        this.pongPending &&= this.heardAt < this.pingSentAt;
+        if (this.pongPending) this.failLink(ws, "network", `nothing from the agent within ${timeoutMs} ms of a WebSocket ping`);
         else this.schedulePing(ws);
-      }, this.settings.pingTimeoutMs);
-    }, this.settings.pingIntervalMs);
+      }, timeoutMs);
+    }, intervalMs);
   }
 
   private failLink(ws: WebSocket, problem: LinkProblem, message: string): void {
@@ -246,6 +316,7 @@ export class WsLink {
     const wasReady = this.state === "ready";
     this.clearTimers();
     this.pongPending = false;
+    this.replyExpected = false;
     this.protocol.closed();
     if (this.state === "stopped") return;
     if (!this.failure) {
@@ -260,9 +331,10 @@ export class WsLink {
 
   private scheduleRetry(): void {
     const failure = this.failure ?? { problem: "network" as const, message: "connection lost" };
-    this.holdForAuth = failure.problem === "auth";
-    // Rejected credentials will not start working in a second: wait minutes, not a hot loop.
-    const delay = this.holdForAuth ? this.settings.reconnect.authFailureMs : this.quietRetry ? 0 : this.backoff.next();
+    this.hold = failure.problem === "auth" || failure.problem === "quota" ? failure.problem : null;
+    // Rejected credentials or a used-up quota will not come right in a second: wait minutes, not a hot loop.
+    const quiet = this.quietRetry && this.quietStreak++ < WsLink.QUIET_RETRIES;
+    const delay = this.hold ? this.settings.reconnect.authFailureMs : quiet ? 0 : this.backoff.next();
     this.quietRetry = false;
     this.state = "waiting";
     this.protocol.emit({ type: "link.down", problem: failure.problem, message: failure.message, retryInMs: delay });
@@ -281,7 +353,12 @@ export class WsLink {
     this.clock.clearTimeout(this.setupTimer);
     this.clock.clearTimeout(this.retryTimer);
     this.clock.clearTimeout(this.pingTimer);
+    this.clock.clearTimeout(this.healthyTimer);
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 }
 
 async function closeGently(ws: WebSocket, reason: string): Promise<void> {

@@ -19,7 +19,7 @@ import {
   audioMs,
   C,
   classifyError,
-  decodeEvent,
+  decodeServerEvent,
   encodeEvent,
   errorHint,
   GATEWAY_IDLE_MS,
@@ -127,7 +127,8 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
           if (!wasReady || silentMs < GATEWAY_IDLE_MS * 0.9) return undefined;
           return { problem: "network", message: this.keepalive.idleMessage(silentMs), retryNow: true };
         },
-        authHoldMessage: "not reconnecting on button press: the server rejected the key; fix agent.token and restart talkbox",
+        authHoldMessage: "not reconnecting on button press: the server rejected the key; fix agent.token, then run: systemctl reload talkbox",
+        maxFrame: { bytes: 2 * 1024 * 1024, largest: "a response.audio.delta or response.done: tens of kB; 10 s of 24 kHz pcm16 is 640 kB of base64" },
         emit: (e) => this.emit(e),
       },
       log,
@@ -183,6 +184,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
       return true;
     }
     this.send(C.commit);
+    this.link.setReplyExpected(true);
     this.appendedMs = 0;
     // With server VAD the server answers every committed turn by itself.
     if (!this.serverVad) this.responses.request();
@@ -309,7 +311,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
-    const decoded = decodeEvent(data, isBinary);
+    const decoded = decodeServerEvent(data, isBinary);
     if (!decoded.ok) {
       this.log.warn({ reason: decoded.reason }, "ignored a malformed message from the agent");
       return;

@@ -6,7 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AudioCodec } from "../events";
-import { decodeJsonFrame } from "../link/json-frame";
+import { decodeJsonFrame } from "../wire/json-frame";
+import { checkFields, MAX_ID } from "../wire/fields";
+import { SERVER_EVENTS } from "./server-events";
 
 export type RealtimeFlavour = "volcengine" | "openai";
 
@@ -23,48 +25,7 @@ export const MIN_COMMIT_MS = 100;
 /** The Volcengine gateway closes a session after this long without a client message (seed 001). */
 export const GATEWAY_IDLE_MS = 120_000;
 
-/** Client → server event names. */
-export const C = {
-  sessionUpdate: "session.update",
-  append: "input_audio_buffer.append",
-  commit: "input_audio_buffer.commit",
-  clear: "input_audio_buffer.clear",
-  itemCreate: "conversation.item.create",
-  itemTruncate: "conversation.item.truncate",
-  responseCreate: "response.create",
-  responseCancel: "response.cancel",
-} as const;
-
-/** Server → client event names. */
-export const S = {
-  sessionCreated: "session.created",
-  sessionUpdated: "session.updated",
-  bufferCommitted: "input_audio_buffer.committed",
-  bufferCleared: "input_audio_buffer.cleared",
-  speechStarted: "input_audio_buffer.speech_started",
-  speechStopped: "input_audio_buffer.speech_stopped",
-  itemCreated: "conversation.item.created",
-  itemTruncated: "conversation.item.truncated",
-  transcriptionDelta: "conversation.item.input_audio_transcription.delta",
-  transcriptionCompleted: "conversation.item.input_audio_transcription.completed",
-  transcriptionFailed: "conversation.item.input_audio_transcription.failed",
-  responseCreated: "response.created",
-  outputItemAdded: "response.output_item.added",
-  outputItemDone: "response.output_item.done",
-  contentPartAdded: "response.content_part.added",
-  contentPartDone: "response.content_part.done",
-  audioDelta: "response.audio.delta",
-  audioDone: "response.audio.done",
-  audioTranscriptDelta: "response.audio_transcript.delta",
-  audioTranscriptDone: "response.audio_transcript.done",
-  textDelta: "response.text.delta",
-  textDone: "response.text.done",
-  functionArgumentsDelta: "response.function_call_arguments.delta",
-  functionArgumentsDone: "response.function_call_arguments.done",
-  responseDone: "response.done",
-  rateLimits: "rate_limits.updated",
-  error: "error",
-} as const;
+export { C, S } from "./names";
 
 /** One decoded event: `type` plus whatever top-level fields it carries. */
 export interface WireEvent {
@@ -89,7 +50,21 @@ export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
   if (!frame.ok) return frame;
   const obj = frame.fields;
   if (typeof obj.type !== "string" || obj.type.length === 0) return { ok: false, reason: "missing type" };
+  if (obj.type.length > MAX_ID) return { ok: false, reason: `type longer than ${MAX_ID} characters` };
   return { ok: true, event: obj as WireEvent };
+}
+
+/**
+ * decodeEvent, plus the type and size of every field talkbox reads from a server
+ * event (server-events.ts): after this, translators read typed fields only.
+ */
+export function decodeServerEvent(raw: Buffer | string, isBinary: boolean): Decoded {
+  const decoded = decodeEvent(raw, isBinary);
+  if (!decoded.ok) return decoded;
+  const schema = SERVER_EVENTS[decoded.event.type];
+  if (!schema) return decoded;
+  const check = checkFields(schema, decoded.event, "");
+  return check.ok ? decoded : { ok: false, reason: `${decoded.event.type}: ${check.reason}` };
 }
 
 export function obj(v: unknown): Record<string, unknown> | undefined {

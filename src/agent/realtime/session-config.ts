@@ -2,6 +2,7 @@
  * The one `session.update` a link sends (first message on every connection) and
  * the check of the `session.updated` that answers it.
  */
+import { jsonType } from "../wire/fields";
 import type { AudioFormat } from "../events";
 import type { ToolSpec } from "../../tools/spec";
 import { obj, PCM16_RATE, str, WIRE_AUDIO_FORMATS, type RealtimeFlavour, type WireAudioFormat } from "./protocol";
@@ -107,7 +108,7 @@ export function checkSessionUpdated(ev: Record<string, unknown>, asked: Realtime
       continue;
     }
     const f = typeof wire === "string" ? formatFromWire(asked.flavour, wire) : null;
-    if (!f) return { ok: false, message: `the server set ${key} to ${JSON.stringify(wire)}, which talkbox cannot use; check agent.flavour` };
+    if (!f) return { ok: false, message: `the server set ${key} to ${typeof wire === "string" ? JSON.stringify(wire) : `a JSON ${jsonType(wire)}`}, which talkbox cannot use; check agent.flavour` };
     formats.push(f);
   }
   const warnings: string[] = [];

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger, LoggerOptions } from "../../log/logger";
-import { bytesFor, type PcmFormat } from "../pcm";
+import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../pcm";
 import { applyGain } from "./gain";
 import { SpscRing } from "./ring";
 import type { PlaybackWorkerData, WorkerMessage } from "./worker";
@@ -20,6 +20,7 @@ import type { PlaybackWorkerData, WorkerMessage } from "./worker";
  * two turns of its loop). A flush cuts the device at once whatever it holds.
  */
 const PERIOD_MS = 40;
+const EMPTY = Buffer.alloc(0);
 const QUEUE_MS = 80;
 
 export interface PlaybackOptions {
@@ -36,6 +37,10 @@ export interface PlaybackOptions {
 export class PlaybackEngine extends EventEmitter {
   private readonly ring: SpscRing;
   private overflow: Buffer[] = [];
+  private overflowBytes = 0;
+  /** The start of a frame whose rest has not come yet: the ring only ever holds whole frames. */
+  private partial: Buffer = Buffer.alloc(0);
+  private readonly frameBytes: number;
   private pump: NodeJS.Timeout | undefined;
   private active = false;
   private closed = false;
@@ -49,6 +54,7 @@ export class PlaybackEngine extends EventEmitter {
   ) {
     super();
     this.ring = new SpscRing(sab);
+    this.frameBytes = bytesPerFrame(opts.format);
   }
 
   static async start(opts: PlaybackOptions): Promise<PlaybackEngine> {
@@ -76,8 +82,15 @@ export class PlaybackEngine extends EventEmitter {
     this.gain = gain;
   }
 
+  /** Audio written and not yet played: in the ring, waiting for room, or in the device (up to queueMs). */
+  get queuedMs(): number {
+    return msFor(this.opts.format, this.ring.used + this.overflowBytes);
+  }
+
   write(pcm: Buffer): void {
     if (pcm.length === 0 || this.closed) return;
+    pcm = this.wholeFrames(pcm);
+    if (pcm.length === 0) return;
     if (this.gain !== 1) pcm = applyGain(pcm, this.gain, this.opts.format.sampleFormat);
     if (!this.active) {
       this.active = true;
@@ -89,17 +102,33 @@ export class PlaybackEngine extends EventEmitter {
       pcm = pcm.subarray(n);
     }
     this.overflow.push(pcm);
+    this.overflowBytes += pcm.length;
     this.pump ??= setInterval(() => this.drainOverflow(), this.opts.periodMs ?? PERIOD_MS);
+  }
+
+  /**
+   * The whole frames of what came so far; a frame's first bytes wait for the rest.
+   * A reply that ends mid-frame (an odd byte count of 16-bit PCM) loses that part
+   * frame instead of leaving the playback thread waiting for its other half.
+   */
+  private wholeFrames(pcm: Buffer): Buffer {
+    const joined = this.partial.length > 0 ? Buffer.concat([this.partial, pcm]) : pcm;
+    const whole = joined.length - (joined.length % this.frameBytes);
+    this.partial = whole === joined.length ? EMPTY : Buffer.from(joined.subarray(whole));
+    return joined.subarray(0, whole);
   }
 
   /** The reply is complete: 'drained' follows once it has played. */
   endOfReply(): void {
+    this.partial = EMPTY;
     if (!this.active) return;
-    this.ring.markEnd(this.overflow.reduce((n, b) => n + b.length, 0));
+    this.ring.markEnd(this.overflowBytes);
   }
 
   flush(): void {
+    this.partial = EMPTY;
     this.overflow = [];
+    this.overflowBytes = 0;
     this.stopPump();
     this.ring.flush();
     this.worker.postMessage({ type: "flush" });
@@ -120,6 +149,7 @@ export class PlaybackEngine extends EventEmitter {
     while (this.overflow.length > 0) {
       const head = this.overflow[0]!;
       const n = this.ring.write(head);
+      this.overflowBytes -= n;
       if (n < head.length) {
         this.overflow[0] = head.subarray(n);
         return;

@@ -87,7 +87,15 @@ async function loop(): Promise<void> {
     if (want > 0) {
       const flushes = ring.flushes;
       const n = ring.read(chunk.subarray(0, want), frameBytes);
-      if (n === 0) continue;
+      if (n === 0) {
+        // Less than a frame before the reply's end can never play: drop it, or the reply
+        // never drains (the engine writes whole frames; this is the last line of defence).
+        const left = ring.toEnd;
+        if (left !== null && left > 0 && left < frameBytes) ring.read(chunk.subarray(0, left), 1);
+        // Otherwise a flush raced the read: go round again, but never without yielding.
+        else await ring.waitForWrite(1);
+        continue;
+      }
       if (!playing) {
         playing = true;
         post({ type: "started", at: now() });
