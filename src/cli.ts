@@ -18,6 +18,7 @@ import { volumeCommand } from "./cli/volume";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
+import { secretsFromEnvironment } from "./config/secrets";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./cli/exit-codes";
 import { commandHelp, mainHelp, subcommands } from "./cli/help";
 import { versionText } from "./cli/version";
@@ -60,7 +61,7 @@ function socketFrom(flags: { socket?: string | undefined; config?: string | unde
 }
 
 const guard = new CrashGuard();
-guard.addSecrets([process.env.TALKBOX_TOKEN]);
+guard.addSecrets(secretsFromEnvironment());
 guard.install();
 
 async function run(argv: string[]): Promise<number> {

@@ -66,8 +66,16 @@ export const plainEnglish: z.core.$ZodErrorMap = (iss) => {
 
 function dotted(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out ? "." : ""}${String(p)}`;
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out ? "." : ""}${keyName(String(p))}`;
   return out;
+}
+
+/**
+ * A key as written, unless it does not look like a key at all: a token pasted where a
+ * key belongs (`agent: { pat_…: }`) must not be printed in the error that points at it.
+ */
+function keyName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(key) ? key : `(a key of ${key.length} characters, not shown: it may be a secret pasted in the wrong place)`;
 }
 
 /**

@@ -91,3 +91,19 @@ export function scrubStrings<T>(value: T, scrub: (s: string) => string): T {
   }
   return value;
 }
+
+/**
+ * The secrets known before a config file is read (TALKBOX_TOKEN, the systemd
+ * credential): what a config error or an early crash must not print.
+ */
+export function secretsFromEnvironment(env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  if (env.TALKBOX_TOKEN) out.push(env.TALKBOX_TOKEN);
+  try {
+    const credential = readCredential(env, TOKEN_CREDENTIAL);
+    if (credential) out.push(credential.value);
+  } catch {
+    // An unreadable credential is reported by loadConfig; there is nothing to scrub.
+  }
+  return out;
+}

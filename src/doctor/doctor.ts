@@ -3,9 +3,14 @@ import { loadConfig } from "../config/load";
 import { ConfigError } from "../config/errors";
 import { agentCheck, audioChecks, deviceFileChecks, gpioChecks, type CheckResult } from "./checks";
 import { nativeChecks } from "./natives";
+import { scrubber } from "../log/logger";
+import { secretsFromEnvironment } from "../config/secrets";
 
 export async function doctorCommand(opts: { config?: string; out?: (line: string) => void; sysfs?: string }): Promise<number> {
-  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // A server's refusal may quote the token back: every line goes through the scrubber.
+  let scrub = scrubber(secretsFromEnvironment());
+  const out = (line: string): void => write(scrub(line));
   const print = (r: CheckResult): void => {
     out(`${!r.ok ? "FAIL" : r.warn ? "WARN" : "PASS"}  ${r.name}: ${r.detail}`);
     if ((!r.ok || r.warn) && r.fix) out(`      fix: ${r.fix}`);
@@ -18,6 +23,7 @@ export async function doctorCommand(opts: { config?: string; out?: (line: string
     print({ name: "config", ok: false, detail: err.message.replace(/\n/g, " "), fix: "correct the keys named above" });
     return 1;
   }
+  scrub = scrubber([...secretsFromEnvironment(), ...loaded.secrets]);
   const results: CheckResult[] = [{ name: "config", ok: true, detail: `${loaded.file ?? "defaults"}, board ${loaded.board.name}` }];
   print(results[0]!);
   const groups: Array<() => Promise<CheckResult[]> | CheckResult[]> = [

@@ -1,5 +1,6 @@
 import pino, { type Logger as PinoLogger, type DestinationStream } from "pino";
 import pretty from "pino-pretty";
+import { FloodGuard } from "./flood-guard";
 
 export type Logger = PinoLogger;
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -16,18 +17,37 @@ export interface LoggerOptions {
 const MASK = "[redacted]";
 
 /**
- * Replaces every occurrence of a known secret in an already-serialized line.
- * Field redaction alone is not enough: a token can hide inside an error message,
- * a URL or a server's echo of our own request.
+ * Replaces every occurrence of a known secret in an already-serialized line, in
+ * every form it can take there: as is, JSON-escaped once or twice (a server body
+ * quoting our request, inside a JSON log line), URL-encoded, and base64 (of the
+ * token alone or of an Authorization value). Field redaction alone is not enough: a
+ * token can hide inside an error message, a URL or a server's echo of our request.
+ * Every output path — log, status, doctor, config errors, crash output — uses this.
  */
 export function scrubber(secrets: readonly string[]): (line: string) => string {
-  const list = secrets.filter((s) => s.length >= 4);
-  if (list.length === 0) return (line) => line;
+  const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap(encodings))].filter((f) => f.length >= 4);
+  // Longest first: a form that contains another is masked whole.
+  forms.sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return (line) => line;
   return (line) => {
     let out = line;
-    for (const s of list) if (out.includes(s)) out = out.split(s).join(MASK);
+    for (const f of forms) if (out.includes(f)) out = out.split(f).join(MASK);
     return out;
   };
+}
+
+function encodings(secret: string): string[] {
+  const json1 = JSON.stringify(secret).slice(1, -1);
+  const json2 = JSON.stringify(json1).slice(1, -1);
+  return [
+    secret,
+    json1,
+    json2,
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, "+"),
+    Buffer.from(secret).toString("base64").replace(/=+$/, ""),
+    Buffer.from(`Bearer ${secret}`).toString("base64").replace(/=+$/, ""),
+  ];
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -38,16 +58,35 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (opts.destination) destination = opts.destination;
   else if (usePretty) destination = pretty({ colorize: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", sync: true });
   else destination = pino.destination({ fd: 1, sync: false });
-  return pino(
+  // Set once the logger exists: the guard's summaries are written through it.
+  let root: Logger | null = null;
+  const guard = new FloodGuard({ windowMs: FLOOD_WINDOW_MS, now: () => performance.now() }, (r) =>
+    root?.[pino.levels.labels[r.level] as "warn"]({ repeated: r.count }, `${r.msg} (and ${r.count} more like it in ${r.windowMs / 1000} s)`),
+  );
+  root = pino(
     {
       level: opts.level ?? "info",
       base: undefined,
       redact: { paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"], censor: MASK },
-      hooks: { streamWrite: scrub },
+      hooks: {
+        streamWrite: scrub,
+        logMethod(args, method, level) {
+          if (level >= WARN_LEVEL) {
+            const msg = typeof args[0] === "string" ? args[0] : typeof args[1] === "string" ? args[1] : "";
+            if (!guard.admit(level, msg)) return;
+          }
+          method.apply(this, args);
+        },
+      },
     },
     destination,
   );
+  return root;
 }
+
+/** Repeated warnings and errors: the first, then a count every this long (flood-guard.ts). */
+export const FLOOD_WINDOW_MS = 5000;
+const WARN_LEVEL = 40;
 
 /** A logger that drops everything; for unit tests of components that log. */
 export function silentLogger(): Logger {

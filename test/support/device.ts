@@ -8,6 +8,7 @@ import { startEmulator, type Emulator, type EmulatorOptions, type TurnRecord } f
 import { openControlConnection, type ControlConnection } from "../../src/control/client";
 import { startRig, type Chunk, type Rig, type RigOptions } from "../rig/rig";
 import { DaemonProcess } from "./daemon-process";
+import { FaultProxy } from "./fault-proxy";
 
 export interface DeviceOptions {
   emulator?: EmulatorOptions;
@@ -26,6 +27,8 @@ export interface DeviceOptions {
   cli?: string;
   /** The agent backend (default coze, against the emulator's /v1/chat; realtime: its /v1/realtime). */
   realtime?: { flavour: "volcengine" | "openai" };
+  /** Put a FaultProxy (a misbehaving server) between the daemon and the emulator. */
+  proxy?: boolean;
 }
 
 export interface HardwareOptions {
@@ -37,6 +40,8 @@ export interface HardwareOptions {
 export interface Device {
   rig: Rig;
   emulator: Emulator;
+  /** Present when started with `proxy: true`. */
+  proxy: FaultProxy | null;
   daemon: DaemonProcess;
   control: ControlConnection;
   socket: string;
@@ -55,12 +60,14 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const rate = o.mic?.rate ?? 16000;
   const spkRate = o.spk?.rate ?? rate;
   const emulator = await startEmulator(o.emulator ?? {});
+  const proxy = o.proxy ? await FaultProxy.start(emulator.url) : null;
+  const emulatorUrl = o.realtime ? emulator.realtimeUrl : emulator.url;
   const rig = await startRig({ micRate: rate, ...o.rig });
   const socket = path.join(rig.dir, "control.sock");
   const config: Record<string, Record<string, unknown> | string> = {
     board: o.board ?? "sim",
     agent: {
-      url: o.realtime ? emulator.realtimeUrl : emulator.url,
+      url: proxy ? proxy.url(emulatorUrl) : emulatorUrl,
       ...(o.realtime ? { backend: "realtime", flavour: o.realtime.flavour } : {}),
       bot_id: "7000000000000000001",
       token: "test-token-1234",
@@ -87,6 +94,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   } catch (err) {
     await daemon.stop();
     await rig.close();
+    await proxy?.close();
     await emulator.close();
     throw err;
   }
@@ -95,6 +103,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   return {
     rig,
     emulator,
+    proxy,
     daemon,
     control,
     socket,
@@ -125,6 +134,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     async stop() {
       await control.close();
       const code = await daemon.stop();
+      await proxy?.close();
       await emulator.close();
       await rig.close();
       return code;
