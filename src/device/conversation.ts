@@ -100,7 +100,10 @@ export class Conversation extends EventEmitter {
       this.gate.playbackDrained();
       this.machine.dispatch({ type: "playback.drained" });
     });
-    o.playback.on("underrun", () => o.log.debug("playback underrun: reply audio arrived too late"));
+    o.playback.on("underrun", () => {
+      o.log.debug("playback underrun: reply audio arrived too late");
+      this.machine.dispatch({ type: "playback.starved" });
+    });
     o.playback.on("error", (err: Error) => o.log.error(err.message));
   }
 

@@ -36,7 +36,9 @@ export type DeviceInput =
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
   /** The agent reported an error that does not end the link (in place of a reply, say). */
   | { type: "agent.error"; message: string }
-  | { type: "playback.drained" };
+  | { type: "playback.drained" }
+  /** The speaker ran dry in the middle of a reply: its audio stopped coming (or comes late). */
+  | { type: "playback.starved" };
 
 export type Effect =
   /** Push-to-talk: start streaming the mic to the agent as the given user. */
@@ -192,6 +194,10 @@ export class DeviceStateMachine {
         if (this.replyDone) this.toRest(input.type);
         // Everything heard, but the agent never said the reply is over: wait as long as for an answer, then stop waiting.
         else this.arm(this.opts.replyTimeoutMs, () => this.onReplyNeverEnded());
+        return;
+      case "playback.starved":
+        // The same wait when the audio stops without an end; more audio disarms it.
+        if (this.current === "speaking" && !this.replyDone) this.arm(this.opts.replyTimeoutMs, () => this.onReplyNeverEnded());
         return;
     }
   }

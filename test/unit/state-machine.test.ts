@@ -48,6 +48,41 @@ describe("device state machine: push-to-talk", () => {
     assert.deepEqual(took(), []);
   });
 
+  test("an agent error in place of the reply ends thinking at once: cancel, error, then idle", () => {
+    const { m, send, took, clock, effects } = machine({ replyTimeoutMs: 20_000, errorHoldMs: 3000 });
+    send(ready, down, up);
+    took();
+    send({ type: "agent.error", message: "a chat is already running (4016)" });
+    assert.equal(m.state, "error");
+    assert.deepEqual(effects.map((e) => e.type), ["reply.cancel", "notice"]);
+    assert.match((effects[1] as { message: string }).message, /answered with an error: a chat is already running/);
+    clock.advance(3000);
+    assert.equal(m.state, "idle");
+  });
+
+  test("an agent error while listening or speaking does not end the turn", () => {
+    const { m, send } = machine();
+    send(ready, down, { type: "agent.error", message: "x" });
+    assert.equal(m.state, "listening");
+    send(up, { type: "reply.audio" }, { type: "agent.error", message: "x" });
+    assert.equal(m.state, "speaking");
+  });
+
+  for (const end of ["playback.drained", "playback.starved"] as const) {
+    test(`audio that stops without reply.done (${end}): speaking ends after reply_timeout_ms; more audio restarts the wait`, () => {
+      const { m, send, took, clock } = machine({ replyTimeoutMs: 5000 });
+      send(ready, down, up, { type: "reply.audio" }, { type: end });
+      took();
+      clock.advance(4000);
+      send({ type: "reply.audio" }, { type: end });
+      clock.advance(4000);
+      assert.equal(m.state, "speaking", "the wait starts over with new audio");
+      clock.advance(1000);
+      assert.equal(m.state, "idle");
+      assert.deepEqual(took(), ["reply.cancel", "notice"]);
+    });
+  }
+
   test("a reply that is done before the queue drains ends at the drain", () => {
     const { m, send } = machine();
     send(ready, down, up, { type: "reply.audio" }, { type: "playback.drained" }, { type: "reply.done", status: "completed" });

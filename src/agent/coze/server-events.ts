@@ -5,7 +5,7 @@
  * here carries nothing talkbox reads.
  */
 import { z } from "zod";
-import { base64, code, fields, id, MAX_ARGUMENTS, text } from "../wire/fields";
+import { base64, code, fields, id, text } from "../wire/fields";
 import { S } from "./names";
 
 const nothing = fields({});
@@ -14,8 +14,9 @@ const toolCall = fields({
   id: id().optional(),
   function: fields({
     name: id().optional(),
-    // JSON text by the documentation; some servers send the object itself.
-    arguments: z.union([z.string().max(MAX_ARGUMENTS), z.record(z.string(), z.unknown())]).optional(),
+    // JSON text by the documentation; some servers send the object itself. Not bounded here: the
+    // tool runner answers arguments too long or too deep with an error, which the agent must hear.
+    arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   }).optional(),
 });
 

@@ -126,11 +126,20 @@ function toolCalls(d: Record<string, unknown>, replies: ReplyTracker): Translati
     const fn = obj(call?.function);
     const args = fn?.arguments;
     callIds.push(callId);
-    events.push({ type: "tool.call", callId, name: str(fn?.name) ?? "", arguments: typeof args === "string" ? args : args === undefined ? "{}" : JSON.stringify(args) });
+    events.push({ type: "tool.call", callId, name: str(fn?.name) ?? "", arguments: typeof args === "string" ? args : args === undefined ? "{}" : argumentsText(args) });
   }
   if (events.length === 0) return { kind: "invalid", why: `${S.chatRequiresAction} with no tool call that has an id` };
   replies.awaiting = { chatId, callIds, answers: new Map() };
   return { kind: "events", events };
+}
+
+/** Arguments sent as an object: as JSON text, or text the tool runner refuses when the object is too deep to serialize. */
+function argumentsText(args: unknown): string {
+  try {
+    return JSON.stringify(args);
+  } catch {
+    return "(arguments nested too deeply to read)";
+  }
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {

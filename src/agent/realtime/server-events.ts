@@ -5,11 +5,11 @@
  * reads it; an event type not listed here carries nothing talkbox reads.
  */
 import { z } from "zod";
-import { base64, code, fields, id, MAX_ARGUMENTS, text } from "../wire/fields";
+import { base64, code, fields, id, text } from "../wire/fields";
 import { S } from "./names";
 
 const nothing = fields({});
-const args = () => z.string().max(MAX_ARGUMENTS);
+const args = () => z.string();
 
 const functionCallItem = fields({ type: id().optional(), call_id: id().optional(), name: id().optional(), arguments: args().optional() });
 

@@ -12,8 +12,6 @@ import { z } from "zod";
 export const MAX_ID = 512;
 /** Text shown or logged (transcripts, captions, error messages). */
 export const MAX_TEXT = 256 * 1024;
-/** A tool call's arguments; a device tool takes a handful of small fields. */
-export const MAX_ARGUMENTS = 64 * 1024;
 
 export const id = () => z.string().max(MAX_ID);
 export const text = () => z.string().max(MAX_TEXT);

@@ -1,0 +1,276 @@
+/**
+ * A misbehaving Coze service (the fault proxy in front of the emulator) against the
+ * real daemon on the ALSA rig. Each case: the daemon stays alive, leaves the bad
+ * state within a bounded time, says so once, and completes the next turn.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { SERVER_EVENT_DATA } from "../../src/agent/coze/server-events";
+import { startDevice, type Device, type DeviceOptions } from "../support/device";
+import { speechLoop } from "../support/speech";
+import { assertAlive, completeTurn, rssMiB, warnings } from "./support";
+import { confusions, json } from "./type-confusion";
+
+const examples: Record<string, Record<string, unknown>> = {
+  "chat.created": {},
+  "chat.updated": { input_audio: { codec: "pcm", sample_rate: 16000 }, output_audio: { codec: "pcm", pcm_config: { sample_rate: 16000 }, opus_config: { sample_rate: 16000 } } },
+  "input_audio_buffer.completed": {},
+  "input_audio_buffer.cleared": {},
+  "input_audio_buffer.speech_started": {},
+  "input_audio_buffer.speech_stopped": {},
+  "conversation.audio_transcript.update": { content: "hi" },
+  "conversation.audio_transcript.completed": { content: "hi" },
+  "conversation.chat.created": { id: "c-fault", conversation_id: "conv-fault" },
+  "conversation.chat.in_progress": {},
+  "conversation.chat.completed": { id: "c-fault" },
+  "conversation.chat.failed": { id: "c-fault", last_error: { code: 5000, msg: "internal" } },
+  "conversation.chat.requires_action": {
+    id: "c-fault",
+    required_action: { submit_tool_outputs: { tool_calls: [{ id: "call-fault", function: { name: "get_volume", arguments: "{}" } }] } },
+  },
+  "conversation.chat.canceled": {},
+  "conversation.message.delta": { type: "answer", content_type: "text", content: "hi", chat_id: "c-fault" },
+  "conversation.message.completed": { type: "answer", content_type: "text", content: "hi", chat_id: "c-fault" },
+  "conversation.audio.sentence_start": {},
+  "conversation.audio.delta": { content: "AAAA", chat_id: "c-fault" },
+  "conversation.audio.completed": {},
+  "conversation.cleared": {},
+  error: { code: 4000, msg: "bad parameter" },
+};
+
+const event = (event_type: string, data: unknown): string => json({ id: "fault", event_type, data });
+
+async function device(o: DeviceOptions = {}): Promise<Device> {
+  return startDevice({ proxy: true, rig: { micPcm: speechLoop(30) }, ...o });
+}
+
+/** Server frames are handled in order: once this marker's warning is logged, every frame before it was handled. */
+async function sendAndSettle(dev: Device, frames: string[]): Promise<void> {
+  const conn = dev.proxy!.latest;
+  for (const f of frames) conn.send(f);
+  const marker = `end-marker-${Date.now()}`;
+  conn.send(event("error", { code: 4000, msg: marker }));
+  await dev.daemon.waitForLog((l) => String(l.msg).includes(marker), 30_000);
+}
+
+describe("fault suite: a misbehaving Coze service", () => {
+  test("every server event with each field replaced by each wrong JSON type (generated from the schemas)", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const frames: string[] = [];
+      for (const [type, schema] of Object.entries(SERVER_EVENT_DATA)) {
+        const example = examples[type];
+        assert.ok(example, `no example for ${type}: add one so its fields are confused too`);
+        for (const data of confusions(schema, example)) frames.push(event(type, data));
+      }
+      assert.ok(frames.length > 300, `${frames.length} cases`);
+      const from = dev.daemon.logs.length;
+      await sendAndSettle(dev, frames);
+      assertAlive(dev);
+      // One line and then a count, not one warning per event.
+      const invalid = warnings(dev, from, /^ignored an invalid event from the agent/);
+      assert.ok(invalid.length >= 1 && invalid.length <= 4, `${invalid.length} warnings about invalid events`);
+      await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.length - 1).catch(() => undefined);
+      await completeTurn(dev);
+      assert.equal(dev.emulator.sessions().length, 1, "type confusion must not cost the connection");
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a tool call whose arguments are 100 000 levels deep is answered with an error", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const deep = (n: number): string => "[".repeat(n) + "]".repeat(n);
+      dev.proxy!.onServer = (conn, text) => {
+        if (!text.includes('"conversation.chat.created"')) return "pass";
+        const chatId = (JSON.parse(text) as { data: { id: string } }).data.id;
+        dev.proxy!.onServer = null;
+        conn.send(text);
+        const calls = [
+          { id: "call-deep", type: "function", function: { name: "set_volume", arguments: deep(30_000) } },
+          { id: "call-huge", type: "function", function: { name: "set_volume", arguments: deep(100_000) } },
+        ];
+        return { replace: [event("conversation.chat.requires_action", { id: chatId, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: calls } } })] };
+      };
+      const from = dev.daemon.logs.length;
+      const answered = new Promise<string>((resolve) =>
+        dev.proxy!.events.on("client-frame", (_c, t: string) => {
+          if (t.includes("submit_tool_outputs")) resolve(t);
+        }),
+      );
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const submitted = JSON.parse(await answered) as { data: { tool_outputs: Array<{ output: string }> } };
+      assert.match(submitted.data.tool_outputs[0]!.output, /nested deeper than 32 levels/);
+      assert.match(submitted.data.tool_outputs[1]!.output, /longer than 65536 characters/);
+      assertAlive(dev);
+      assert.ok(dev.daemon.logs.slice(from).some((l) => l.msg === "tool set_volume failed"));
+      await dev.daemon.waitForState("idle", 30_000, from);
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  for (const [code, msg] of [
+    [4016, "a chat is already running"],
+    [5000, "internal error"],
+  ] as const) {
+    test(`an error ${code} in place of the reply ends the turn at once, not after reply_timeout_ms`, { timeout: 60_000 }, async () => {
+      const dev = await device({ config: { conversation: { reply_timeout_ms: 120_000 } } });
+      try {
+        dev.proxy!.onClient = (conn, text) => {
+          if (!text.includes('"input_audio_buffer.complete"')) return "pass";
+          dev.proxy!.onClient = null;
+          conn.send(event("error", { code, msg }));
+          return "drop";
+        };
+        const from = dev.daemon.logs.length;
+        await dev.press();
+        await dev.appends(25);
+        await dev.release();
+        const error = await dev.daemon.waitForState("error", 10_000, from);
+        assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
+        assert.equal(warnings(dev, from, new RegExp(`answered with an error: ${msg}`)).length, 1, "said once");
+        await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.indexOf(error));
+        await completeTurn(dev);
+      } finally {
+        await dev.stop();
+      }
+    });
+  }
+
+  test("a reply whose audio ends without conversation.chat.completed: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { conversation: { reply_timeout_ms: 1500 } } });
+    try {
+      dev.proxy!.onServer = (_conn, text) => (text.includes('"conversation.chat.completed"') ? "drop" : "pass");
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
+      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+      assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
+      dev.proxy!.onServer = null;
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a PCM reply with an odd byte count plays out and ends (no spinning playback thread)", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      let first = true;
+      dev.proxy!.onServer = (_conn, text) => {
+        if (!first || !text.includes('"conversation.audio.delta"')) return "pass";
+        first = false;
+        const ev = JSON.parse(text) as { data: { content: string } };
+        ev.data.content = Buffer.concat([Buffer.from(ev.data.content, "base64"), Buffer.from([0x11])]).toString("base64");
+        return { replace: [JSON.stringify(ev)] };
+      };
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
+      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+      dev.proxy!.onServer = null;
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a whole reply sent at once (120 s of audio): audio.reply_buffer_ms plays, the rest is dropped, the reply is stopped", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { audio: { reply_buffer_ms: 5000 } } });
+    try {
+      const second = Buffer.alloc(32_000, 0x10).toString("base64");
+      dev.proxy!.onServer = (conn, text) => {
+        if (!text.includes('"conversation.chat.created"')) return "pass";
+        dev.proxy!.onServer = (_c, t) => (t.includes('"conversation.audio.delta"') ? "drop" : "pass");
+        const chatId = (JSON.parse(text) as { data: { id: string } }).data.id;
+        conn.send(text);
+        return { replace: Array.from({ length: 120 }, () => event("conversation.audio.delta", { content: second, chat_id: chatId })) };
+      };
+      const before = rssMiB(dev.daemon.child.pid!);
+      const from = dev.daemon.logs.length;
+      const cancel = new Promise<void>((resolve) =>
+        dev.proxy!.events.on("client-frame", (_c, t: string) => {
+          if (t.includes('"conversation.chat.cancel"')) resolve();
+        }),
+      );
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      await cancel;
+      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
+      const grown = rssMiB(dev.daemon.child.pid!) - before;
+      await dev.daemon.waitForState("idle", 20_000, dev.daemon.logs.indexOf(speaking));
+      assert.equal(warnings(dev, from, /faster than it plays/).length, 1, "one warning");
+      assert.ok(grown < 30, `RSS grew ${grown.toFixed(1)} MiB`);
+      dev.proxy!.onServer = null;
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a frame larger than the protocol allows (8 MiB) is a protocol error of that link, not 100 MiB of RAM", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const before = rssMiB(dev.daemon.child.pid!);
+      const from = dev.daemon.logs.length;
+      dev.proxy!.latest.send(event("conversation.audio.delta", { content: "A".repeat(8 * 1024 * 1024), chat_id: "x" }));
+      const down = await dev.daemon.waitForLog((l) => /agent link down: the agent sent a frame larger than 4 MiB/.test(l.msg), 10_000, from);
+      assert.equal(down.problem, "protocol");
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 10_000, dev.daemon.logs.indexOf(down));
+      assert.ok(rssMiB(dev.daemon.child.pid!) - before < 30, "RSS stays bounded");
+      await completeTurn(dev);
+      assert.equal(dev.emulator.sessions().length, 2);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a link that stalls while the reply is awaited is dropped within seconds, and the next turn works", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { conversation: { reply_timeout_ms: 60_000 } } });
+    try {
+      dev.proxy!.onClient = (conn, text) => {
+        if (text.includes('"input_audio_buffer.complete"')) {
+          dev.proxy!.onClient = null;
+          conn.stall();
+        }
+        return "pass";
+      };
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const thinking = await dev.daemon.waitForState("thinking", 5000, from);
+      const down = await dev.daemon.waitForLog((l) => /agent link down: nothing from the agent within 2500 ms of a WebSocket ping/.test(l.msg), 15_000, from);
+      const ms = Number(down.time) - Number(thinking.time);
+      if (Number.isFinite(ms)) assert.ok(ms < 10_000, `noticed ${ms} ms after the turn ended`);
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("10 000 invalid events in a burst: a handful of log lines, not 10 000", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const from = dev.daemon.logs.length;
+      await sendAndSettle(dev, Array.from({ length: 10_000 }, (_, i) => event("conversation.audio.delta", { content: i, chat_id: "x" })));
+      const lines = dev.daemon.logs.slice(from).filter((l) => l.level >= 40);
+      assert.ok(lines.length <= 5, `${lines.length} warning lines`);
+      assertAlive(dev);
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+});
