@@ -20,6 +20,7 @@ export interface ControlServerOptions {
   /** Socket file mode; group members may talk to the daemon. */
   mode?: number;
   maxConnections?: number;
+  deadlines?: { normal: ConnectionDeadlines; reserve: ConnectionDeadlines };
 }
 
 export interface ControlServer {
@@ -29,8 +30,27 @@ export interface ControlServer {
 
 const DEFAULT_MODE = 0o660;
 const DEFAULT_MAX_CONNECTIONS = 16;
+/**
+ * Connections beyond the limit, for the local CLI: `talkbox status` must answer even
+ * when other clients hold every slot. They get a tight deadline for their request.
+ */
+const RESERVE_CONNECTIONS = 4;
 /** Requests queued on one connection before we stop reading from it. */
 const MAX_QUEUED_PER_CONNECTION = 32;
+/** Replies the client has not read (bytes) before we stop reading its requests: a client that never reads costs no memory. */
+const MAX_UNREAD_REPLY_BYTES = 64 * 1024;
+
+/** How long a connection may take to send a whole request, and to stay idle after one. */
+export interface ConnectionDeadlines {
+  /** From connect to the first complete request, and from a frame's first byte to its last. */
+  requestMs: number;
+  /** Between requests once the client has sent one (a head unit holding its connection). */
+  idleMs: number;
+}
+
+export const DEADLINES: ConnectionDeadlines = { requestMs: 5000, idleMs: 5 * 60_000 };
+/** In the reserve, the CLI's one request comes at once. */
+export const RESERVE_DEADLINES: ConnectionDeadlines = { requestMs: 1000, idleMs: 5000 };
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const socketPath = opts.path;
@@ -44,15 +64,17 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   // allowHalfOpen: a client may send its requests and shut down its write side
   // (`nc -N`), and still expects the replies.
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    if (connections.size >= maxConnections) {
+    if (connections.size >= maxConnections + RESERVE_CONNECTIONS) {
       log.warn({ limit: maxConnections }, "control connection refused: too many connections");
       socket.on("error", () => {});
       hangUp(socket, encodeFrame({ Ok: false, Error: `too many control connections (limit ${maxConnections}); try again later` }));
       return;
     }
+    const reserve = connections.size >= maxConnections;
     connections.add(socket);
     socket.on("close", () => connections.delete(socket));
-    serveConnection(socket, opts.handler, log);
+    const deadlines = opts.deadlines ?? { normal: DEADLINES, reserve: RESERVE_DEADLINES };
+    serveConnection(socket, opts.handler, log, reserve ? deadlines.reserve : deadlines.normal);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -119,18 +141,46 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   await fs.rm(socketPath, { force: true });
 }
 
-function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logger): void {
+function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logger, deadlines: ConnectionDeadlines): void {
   const decoder = new FrameDecoder();
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   let poisoned = false;
   let reportedTruncation = false;
+  let requests = 0;
+  let deadline: NodeJS.Timeout | undefined;
 
   const reportTruncation = (): void => {
     if (reportedTruncation || decoder.pending === 0) return;
     reportedTruncation = true;
     log.debug({ pendingBytes: decoder.pending }, "control connection closed mid-frame; partial request dropped");
   };
+
+  /**
+   * A slot is held only by a client that uses it: a connection that sends nothing,
+   * or a few bytes of a frame, is closed after requestMs; an idle one after idleMs.
+   */
+  const rearm = (): void => {
+    clearTimeout(deadline);
+    if (poisoned || socket.destroyed) return;
+    const waiting = requests === 0 || decoder.pending > 0;
+    const ms = waiting ? deadlines.requestMs : deadlines.idleMs;
+    deadline = setTimeout(() => {
+      log.debug({ requests, pendingBytes: decoder.pending }, "control connection closed: no complete request in time");
+      poisoned = true;
+      const why = waiting ? `no complete request within ${ms} ms` : `idle for ${ms} ms`;
+      void queue.then(() => hangUp(socket, encodeFrame({ Ok: false, Error: `closing the connection: ${why}` })));
+    }, ms);
+    deadline.unref();
+  };
+  rearm();
+  socket.on("close", () => clearTimeout(deadline));
+
+  /** Reading resumes once the client has read its replies and the queue has room. */
+  const mayRead = (): boolean => !poisoned && queued < MAX_QUEUED_PER_CONNECTION && socket.writableLength < MAX_UNREAD_REPLY_BYTES;
+  socket.on("drain", () => {
+    if (mayRead()) socket.resume();
+  });
 
   // Each request is answered in turn so replies keep request order and the
   // handler never sees a button's up before its down has been handled.
@@ -140,14 +190,18 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
     queue = queue.then(async () => {
       const frame = encodeReply(await reply(), log);
       queued--;
-      if (queued < MAX_QUEUED_PER_CONNECTION && !poisoned) socket.resume();
       if (!socket.destroyed && socket.writable) socket.write(frame);
+      if (mayRead()) socket.resume();
+      else socket.pause();
     });
   };
 
   socket.on("data", (chunk: Buffer) => {
     // After a fatal error the decoder yields nothing more.
-    for (const result of decoder.push(chunk)) {
+    const results = decoder.push(chunk);
+    requests += results.length;
+    rearm();
+    for (const result of results) {
       if (result.ok) {
         const parsed = parseCommand(result.value);
         if (!parsed.ok) {

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createLogger, silentLogger, type Logger } from "../../src/log/logger";
 import { encodeFrame, FrameDecoder } from "../../src/control/framing";
-import { startControlServer, type ControlServer, type ControlHandler } from "../../src/control/server";
+import { startControlServer, type ConnectionDeadlines, type ControlServer, type ControlHandler } from "../../src/control/server";
 import { openControlConnection, sendCommand } from "../../src/control/client";
 import type { ControlCommand } from "../../src/control/commands";
 import { talkCommand } from "../../src/cli/talk";
@@ -111,12 +111,16 @@ interface Rig {
   calls: ControlCommand[];
 }
 
-async function startRig(handler?: ControlHandler, opts: { log?: Logger; maxConnections?: number; path?: string } = {}): Promise<Rig> {
+async function startRig(
+  handler?: ControlHandler,
+  opts: { log?: Logger; maxConnections?: number; path?: string; deadlines?: { normal: ConnectionDeadlines; reserve: ConnectionDeadlines } } = {},
+): Promise<Rig> {
   const calls: ControlCommand[] = [];
   const server = await startControlServer({
     path: opts.path ?? socketPath(),
     log: opts.log ?? silentLogger(),
     maxConnections: opts.maxConnections,
+    ...(opts.deadlines ? { deadlines: opts.deadlines } : {}),
     handler: (cmd) => {
       calls.push(cmd);
       return handler ? handler(cmd) : cmd.Command === "Status" ? { State: "idle" } : {};
@@ -326,11 +330,17 @@ describe("control server", () => {
     }
   });
 
-  test("extra connections beyond the cap get an error and are closed", GUARD, async () => {
+  test("beyond the cap, a few reserve slots for the CLI; beyond those, an error and a close", GUARD, async () => {
     const { server } = await startRig(undefined, { maxConnections: 2 });
     try {
       const held = [await RawClient.connect(server.path), await RawClient.connect(server.path)];
       for (const c of held) {
+        c.write(encodeFrame({ Command: "Status" }));
+        assert.deepEqual(await c.next(), { Ok: true, State: "idle" });
+      }
+      // The reserve: served like any other connection.
+      const reserve = await Promise.all([1, 2, 3, 4].map(() => RawClient.connect(server.path)));
+      for (const c of reserve) {
         c.write(encodeFrame({ Command: "Status" }));
         assert.deepEqual(await c.next(), { Ok: true, State: "idle" });
       }
@@ -339,17 +349,49 @@ describe("control server", () => {
       assert.equal(r["Ok"], false);
       assert.match(String(r["Error"]), /too many control connections \(limit 2\)/);
       await extra.waitClosed();
+      for (const c of [...held, ...reserve]) c.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
 
-      held[0]?.socket.destroy();
-      await held[0]?.waitClosed();
-      // The freed slot is usable again. The server may see the close a moment after
-      // the client does, so a refusal here is retried rather than slept around.
-      let reply = await sendCommand(server.path, { Command: "Status" });
-      for (let tries = 1; reply["Ok"] === false && tries < 100; tries++) {
-        reply = await sendCommand(server.path, { Command: "Status" });
+  test("clients that never send, or send part of a header, lose their slot after the request deadline; status still answers", GUARD, async () => {
+    const deadlines = { normal: { requestMs: 300, idleMs: 60_000 }, reserve: { requestMs: 200, idleMs: 1000 } };
+    const { server } = await startRig(undefined, { maxConnections: 16, deadlines });
+    try {
+      const idle = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
+      const partial = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
+      for (const c of partial) c.write("ctr");
+      // Every normal slot is held: the CLI lands in the reserve and is answered.
+      assert.deepEqual(await sendCommand(server.path, { Command: "Status" }), { Ok: true, State: "idle" });
+      for (const c of [...idle, ...partial]) {
+        const r = (await c.next()) as Record<string, unknown>;
+        assert.match(String(r["Error"]), /closing the connection: no complete request within 300 ms/);
+        await c.waitClosed();
       }
-      assert.deepEqual(reply, { Ok: true, State: "idle" });
-      held[1]?.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a client that sends requests and never reads the replies: reading from it stops, memory does not grow", GUARD, async () => {
+    const { server, calls } = await startRig();
+    try {
+      const c = await RawClient.connect(server.path);
+      c.socket.pause();
+      const frame = encodeFrame({ Command: "Status" });
+      const burst = Buffer.concat(Array.from({ length: 1000 }, () => frame));
+      // 200 000 requests, whatever the back-pressure (a hostile client buffers them itself).
+      for (let i = 0; i < 200; i++) c.socket.write(burst);
+      // The server handles requests until its replies back up; then it must stop. Wait until the count settles.
+      let handled = -1;
+      for (let i = 0; i < 200 && calls.length !== handled; i++) {
+        handled = calls.length;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(handled < 20_000, `${handled} requests handled for a client that reads nothing`);
+      c.socket.resume();
+      c.socket.destroy();
     } finally {
       await server.close();
     }
