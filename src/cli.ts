@@ -10,7 +10,7 @@ import { doctorCommand } from "./doctor/doctor";
 import { ConfigError } from "./config/errors";
 import { startDaemon } from "./daemon";
 import type { StateChange } from "./device/state-machine";
-import { createLogger, type LogLevel } from "./log/logger";
+import { addLogSecrets, createLogger, type LogLevel } from "./log/logger";
 import { SystemdService } from "./system/systemd";
 import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
@@ -191,6 +191,18 @@ async function runDaemon(configPath: string | undefined): Promise<number> {
   const daemon = await startDaemon({ loaded, log, onQuit: () => shutdown("quit key") });
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // systemctl reload talkbox: a fixed token (config file, credential, environment) without a restart.
+  process.on("SIGHUP", () => {
+    try {
+      const next = loadConfig(configPath ? { path: configPath } : {});
+      guard.addSecrets(next.secrets);
+      addLogSecrets(log, next.secrets);
+      daemon.reload(next);
+    } catch (err) {
+      // A config broken while the daemon runs: keep running on the old one, and say what is wrong.
+      log.error(`reload: the config was not taken, talkbox keeps running on the previous one: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
   daemon.conversation.on("state", (c: StateChange) => systemd.status(c.to));
   // Started means serving: the audio is open and the control socket listens.
   systemd.ready(daemon.conversation.state);

@@ -33,6 +33,8 @@ import { scrubStrings } from "./config/secrets";
 
 export interface Daemon {
   conversation: Conversation;
+  /** Takes new credentials from a re-read config (SIGHUP, `systemctl reload talkbox`). */
+  reload(next: LoadedConfig): void;
   stop(): Promise<void>;
 }
 
@@ -201,7 +203,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
     }
 
-    return { conversation: conv, stop };
+    const reload = (next: LoadedConfig): void => {
+      const changed = changedBeyondCredentials(loaded.config, next.config);
+      if (changed.length > 0) log.warn(`reload: ${changed.join(", ")} changed; those take effect at a restart (systemctl restart talkbox)`);
+      const nextToken = next.config.agent.url === EMULATOR_URL ? token : next.config.agent.token;
+      if (nextToken === undefined) return;
+      backend.updateCredentials({ token: nextToken, botId: next.config.agent.bot_id });
+      log.info("reload: reconnecting to the agent with the credentials now in the config");
+    };
+    return { conversation: conv, reload, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -265,4 +275,12 @@ async function handleControl(cmd: ControlCommand, conversation: Conversation, bu
       return { Volume: volume.percent };
     }
   }
+}
+
+/** Top-level config sections (and agent keys) that differ, apart from the credentials a reload applies. */
+function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["config"]): string[] {
+  const strip = (c: LoadedConfig["config"]) => ({ ...c, agent: { ...c.agent, token: undefined, bot_id: undefined } });
+  const x = strip(a) as Record<string, unknown>;
+  const y = strip(b) as Record<string, unknown>;
+  return Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }

@@ -52,4 +52,15 @@ export interface AgentBackend {
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */
   setTurnDetection(mode: "push-to-talk" | "free"): void;
+  /**
+   * New credentials (`systemctl reload talkbox` after the token was fixed): the link is
+   * replaced at once with them, also ending the long wait after a rejection.
+   */
+  updateCredentials(credentials: Credentials): void;
+}
+
+export interface Credentials {
+  token: string;
+  /** Coze: the bot (agent.bot_id). */
+  botId: string;
 }

@@ -113,7 +113,7 @@ const agentSchema = z
     reply_ping_timeout_ms: duration(100, 2 * MINUTE).default(2500),
     reconnect: z
       .strictObject({
-        initial_ms: duration(10, MINUTE).default(500),
+        initial_ms: duration(10, HOUR).default(500),
         max_ms: duration(100, HOUR).default(30_000),
         // After the server rejected the credentials or the account's quota is used up.
         auth_failure_ms: duration(1000, 24 * HOUR).default(300_000),

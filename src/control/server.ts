@@ -40,17 +40,21 @@ const MAX_QUEUED_PER_CONNECTION = 32;
 /** Replies the client has not read (bytes) before we stop reading its requests: a client that never reads costs no memory. */
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024;
 
-/** How long a connection may take to send a whole request, and to stay idle after one. */
+/**
+ * How long a connection may take over a request, and stay idle. A head unit may hold
+ * its connection idle for hours (idleMs: null) — but when every slot is taken, the
+ * connection idle the longest (at least requestMs) gives its slot to the newcomer.
+ */
 export interface ConnectionDeadlines {
-  /** From connect to the first complete request, and from a frame's first byte to its last. */
+  /** From a frame's first byte to its last (and, in the reserve, from connect to the first request). */
   requestMs: number;
-  /** Between requests once the client has sent one (a head unit holding its connection). */
-  idleMs: number;
+  /** Closed after this long without a request; null: only when its slot is needed. */
+  idleMs: number | null;
 }
 
-export const DEADLINES: ConnectionDeadlines = { requestMs: 5000, idleMs: 5 * 60_000 };
+export const DEADLINES: ConnectionDeadlines = { requestMs: 5000, idleMs: null };
 /** In the reserve, the CLI's one request comes at once. */
-export const RESERVE_DEADLINES: ConnectionDeadlines = { requestMs: 1000, idleMs: 5000 };
+export const RESERVE_DEADLINES: ConnectionDeadlines = { requestMs: 1000, idleMs: 1000 };
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const socketPath = opts.path;
@@ -60,10 +64,12 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   await fs.mkdir(path.dirname(socketPath), { recursive: true });
   await clearStaleSocket(socketPath);
 
-  const connections = new Set<net.Socket>();
+  const connections = new Set<Served>();
   // allowHalfOpen: a client may send its requests and shut down its write side
   // (`nc -N`), and still expects the replies.
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const deadlines = opts.deadlines ?? { normal: DEADLINES, reserve: RESERVE_DEADLINES };
+    if (connections.size >= maxConnections) evictIdlest(connections, deadlines.normal.requestMs, log);
     if (connections.size >= maxConnections + RESERVE_CONNECTIONS) {
       log.warn({ limit: maxConnections }, "control connection refused: too many connections");
       socket.on("error", () => {});
@@ -71,10 +77,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       return;
     }
     const reserve = connections.size >= maxConnections;
-    connections.add(socket);
-    socket.on("close", () => connections.delete(socket));
-    const deadlines = opts.deadlines ?? { normal: DEADLINES, reserve: RESERVE_DEADLINES };
-    serveConnection(socket, opts.handler, log, reserve ? deadlines.reserve : deadlines.normal);
+    const conn: Served = { socket, idleSince: performance.now(), busy: () => false, evicted: false };
+    connections.add(conn);
+    socket.on("close", () => connections.delete(conn));
+    serveConnection(conn, opts.handler, log, reserve ? deadlines.reserve : deadlines.normal);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -102,10 +108,33 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
 }
 
-function closeServer(server: net.Server, connections: Set<net.Socket>): Promise<void> {
+/** One client connection: when it last finished a request, and whether one is under way. */
+interface Served {
+  socket: net.Socket;
+  idleSince: number;
+  busy: () => boolean;
+  evicted: boolean;
+}
+
+/** Every slot is taken: the connection idle the longest (at least minIdleMs, nothing under way) makes room. */
+function evictIdlest(connections: Set<Served>, minIdleMs: number, log: Logger): void {
+  const now = performance.now();
+  let idlest: Served | null = null;
+  for (const c of connections) {
+    if (c.evicted || c.busy() || now - c.idleSince < minIdleMs) continue;
+    if (!idlest || c.idleSince < idlest.idleSince) idlest = c;
+  }
+  if (!idlest) return;
+  idlest.evicted = true;
+  connections.delete(idlest);
+  log.debug({ idleMs: Math.round(now - idlest.idleSince) }, "control connection closed: idle, and its slot was needed");
+  hangUp(idlest.socket, encodeFrame({ Ok: false, Error: "closing the connection: idle while another client needed the slot; reconnect when you have a request" }));
+}
+
+function closeServer(server: net.Server, connections: Set<Served>): Promise<void> {
   // Node unlinks the socket file when a unix-socket server closes.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const socket of connections) socket.destroy();
+  for (const c of connections) c.socket.destroy();
   return closed;
 }
 
@@ -141,7 +170,8 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   await fs.rm(socketPath, { force: true });
 }
 
-function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logger, deadlines: ConnectionDeadlines): void {
+function serveConnection(conn: Served, handler: ControlHandler, log: Logger, deadlines: ConnectionDeadlines): void {
+  const socket = conn.socket;
   const decoder = new FrameDecoder();
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
@@ -163,8 +193,9 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
   const rearm = (): void => {
     clearTimeout(deadline);
     if (poisoned || socket.destroyed) return;
-    const waiting = requests === 0 || decoder.pending > 0;
+    const waiting = decoder.pending > 0 || (requests === 0 && deadlines.idleMs !== null);
     const ms = waiting ? deadlines.requestMs : deadlines.idleMs;
+    if (ms === null) return;
     deadline = setTimeout(() => {
       log.debug({ requests, pendingBytes: decoder.pending }, "control connection closed: no complete request in time");
       poisoned = true;
@@ -175,6 +206,7 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
   };
   rearm();
   socket.on("close", () => clearTimeout(deadline));
+  conn.busy = () => queued > 0 || decoder.pending > 0;
 
   /** Reading resumes once the client has read its replies and the queue has room. */
   const mayRead = (): boolean => !poisoned && queued < MAX_QUEUED_PER_CONNECTION && socket.writableLength < MAX_UNREAD_REPLY_BYTES;
@@ -190,6 +222,7 @@ function serveConnection(socket: net.Socket, handler: ControlHandler, log: Logge
     queue = queue.then(async () => {
       const frame = encodeReply(await reply(), log);
       queued--;
+      conn.idleSince = performance.now();
       if (!socket.destroyed && socket.writable) socket.write(frame);
       if (mayRead()) socket.resume();
       else socket.pause();

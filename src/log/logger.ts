@@ -50,8 +50,20 @@ function encodings(secret: string): string[] {
   ];
 }
 
+/** Each root logger's secrets, so that a reload can add the new token to what is scrubbed. */
+const secretLists = new WeakMap<object, { secrets: string[]; scrub: (line: string) => string }>();
+
+/** Adds secrets to what `log` (and every child of it) scrubs from now on. */
+export function addLogSecrets(log: Logger, secrets: readonly string[]): void {
+  const list = secretLists.get(log);
+  if (!list) return;
+  list.secrets.push(...secrets.filter((s) => !list.secrets.includes(s)));
+  list.scrub = scrubber(list.secrets);
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const scrub = scrubber(opts.secrets ?? []);
+  const list = { secrets: [...(opts.secrets ?? [])], scrub: scrubber(opts.secrets ?? []) };
+  const scrub = (line: string): string => list.scrub(line);
   const format = opts.format ?? "auto";
   const usePretty = format === "pretty" || (format === "auto" && !opts.destination && process.stdout.isTTY === true);
   let destination: DestinationStream;
@@ -81,6 +93,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     destination,
   );
+  secretLists.set(root, list);
   return root;
 }
 

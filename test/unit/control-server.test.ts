@@ -355,20 +355,29 @@ describe("control server", () => {
     }
   });
 
-  test("clients that never send, or send part of a header, lose their slot after the request deadline; status still answers", GUARD, async () => {
-    const deadlines = { normal: { requestMs: 300, idleMs: 60_000 }, reserve: { requestMs: 200, idleMs: 1000 } };
+  test("16 idle clients and 8 with half a header: the idle ones give up their slots to newcomers, the half-sent ones are closed; status answers", GUARD, async () => {
+    const deadlines = { normal: { requestMs: 300, idleMs: null }, reserve: { requestMs: 200, idleMs: 200 } };
     const { server } = await startRig(undefined, { maxConnections: 16, deadlines });
     try {
-      const idle = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
       const partial = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
       for (const c of partial) c.write("ctr");
+      const idle = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
       // Every normal slot is held: the CLI lands in the reserve and is answered.
       assert.deepEqual(await sendCommand(server.path, { Command: "Status" }), { Ok: true, State: "idle" });
-      for (const c of [...idle, ...partial]) {
+      for (const c of partial) {
         const r = (await c.next()) as Record<string, unknown>;
         assert.match(String(r["Error"]), /closing the connection: no complete request within 300 ms/);
         await c.waitClosed();
       }
+      // Idle connections are not closed by a timer, only when their slot is needed.
+      const fill = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(server.path)));
+      const more = await RawClient.connect(server.path);
+      // `more` took a slot (the reserve or an evicted idle one): it is served.
+      more.write(encodeFrame({ Command: "Status" }));
+      assert.deepEqual(await more.next(), { Ok: true, State: "idle" });
+      const evicted = (await idle[0]!.next()) as Record<string, unknown>;
+      assert.match(String(evicted["Error"]), /idle while another client needed the slot/);
+      for (const c of [...idle, ...fill, more]) c.socket.destroy();
     } finally {
       await server.close();
     }

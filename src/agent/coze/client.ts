@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../device/clock";
-import type { AgentBackend, ToolOutput, TurnContext } from "../backend";
+import type { AgentBackend, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol, type LinkSettings } from "../link/ws-link";
 import { encodeAppend } from "./append";
@@ -52,7 +52,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
         this.replies.current = null;
         this.replies.awaiting = null;
       },
-      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id, then run: systemctl reload talkbox",
+      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id, then run: sudo systemctl reload talkbox",
       maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
       emit: (e) => this.emit(e),
     };
@@ -119,6 +119,12 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       mode === "free" ? { type: "server_vad", prefixPaddingMs: vad.prefixPaddingMs, silenceDurationMs: vad.silenceDurationMs } : { type: "client_interrupt" };
     // chat.update may change the config mid-session; later links send it with the rest.
     this.send(C.chatUpdate, { turn_detection: buildChatUpdate(s).turn_detection });
+  }
+
+  updateCredentials(c: Credentials): void {
+    this.opts.token = c.token;
+    this.opts.botId = c.botId;
+    this.link.reconnectNow("reconnecting with the new credentials");
   }
 
   resetConversation(): void {

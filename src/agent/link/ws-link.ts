@@ -182,6 +182,23 @@ export class WsLink {
     void closeGently(ws, "reconnecting");
   }
 
+  /**
+   * Opens a new link now, whatever the current one is doing (new credentials): a
+   * pending retry or a hold after a rejection is skipped, an open link replaced.
+   */
+  reconnectNow(message: string): void {
+    if (this.state === "stopped") return;
+    this.hold = null;
+    if (this.state === "waiting") {
+      this.clock.clearTimeout(this.retryTimer);
+      this.connect();
+      return;
+    }
+    this.backoff.reset();
+    this.quietStreak = 0;
+    this.restart(message);
+  }
+
   private connect(): void {
     this.state = "connecting";
     this.failure = null;

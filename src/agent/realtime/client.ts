@@ -12,7 +12,7 @@ import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../device/clock";
 import { ConfigError } from "../../config/errors";
 import type { StateStore } from "../../state/store";
-import type { AgentBackend, BackendCapabilities, ToolOutput, TurnContext } from "../backend";
+import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd, type LinkFailure, type LinkSettings } from "../link/ws-link";
 import {
@@ -127,7 +127,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
           if (!wasReady || silentMs < GATEWAY_IDLE_MS * 0.9) return undefined;
           return { problem: "network", message: this.keepalive.idleMessage(silentMs), retryNow: true };
         },
-        authHoldMessage: "not reconnecting on button press: the server rejected the key; fix agent.token, then run: systemctl reload talkbox",
+        authHoldMessage: "not reconnecting on button press: the server rejected the key; fix agent.token, then run: sudo systemctl reload talkbox",
         maxFrame: { bytes: 2 * 1024 * 1024, largest: "a response.audio.delta or response.done: tens of kB; 10 s of 24 kHz pcm16 is 640 kB of base64" },
         emit: (e) => this.emit(e),
       },
@@ -219,6 +219,11 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     const phase = this.link.phase;
     if (phase === "ready" && this.turnOpen) this.renewAfterTurn = true;
     else if (phase === "ready" || (phase === "connecting" && this.conversation.resumed)) this.later(() => this.renew());
+  }
+
+  updateCredentials(c: Credentials): void {
+    this.opts.token = c.token;
+    this.link.reconnectNow("reconnecting with the new key");
   }
 
   setTurnDetection(mode: TurnMode): void {
