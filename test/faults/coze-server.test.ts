@@ -106,7 +106,8 @@ describe("fault suite: a misbehaving Coze service", () => {
       assert.match(submitted.data.tool_outputs[0]!.output, /nested deeper than 32 levels/);
       assert.match(submitted.data.tool_outputs[1]!.output, /longer than 65536 characters/);
       assertAlive(dev);
-      assert.ok(dev.daemon.logs.slice(from).some((l) => l.msg === "tool set_volume failed"));
+      // The log comes through the daemon's stdout, so it may arrive after the frame.
+      await dev.daemon.waitForLog((l) => l.msg === "tool set_volume failed", 5_000, from);
       await dev.daemon.waitForState("idle", 30_000, from);
       await completeTurn(dev);
     } finally {

@@ -8,6 +8,11 @@ import type { PcmFormat } from "../pcm";
 import type { CaptureSource } from "./source";
 
 const RECORDER = path.join(__dirname, "arecord-recorder.js");
+/** Periods without audio before the mic counts as hung; never less than MIN_STALL_MS (arecord's start-up). */
+const STALL_PERIODS = 8;
+const MIN_STALL_MS = 500;
+const FIRST_DATA_MS = 2000;
+const STOP_GRACE_MS = 1000;
 
 /** The mic through ALSA's arecord, via node-record-lpcm16; restarts arecord if it dies. */
 export class AlsaCapture extends EventEmitter implements CaptureSource {
@@ -16,6 +21,13 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+  /** When the current arecord last delivered audio; the watchdog compares against it. */
+  private lastDataAt = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** The current arecord was killed by the watchdog: restart at once, the user was told. */
+  private stalled = false;
+  /** The current arecord has delivered audio: before that, it gets FIRST_DATA_MS to open the device. */
+  private flowing = false;
 
   constructor(
     private readonly device: string,
@@ -46,7 +58,12 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     });
     const stream = rec.stream();
     let gotData = false;
+    this.lastDataAt = performance.now();
+    this.flowing = false;
+    this.armWatchdog();
     stream.on("data", (chunk: Buffer) => {
+      this.lastDataAt = performance.now();
+      this.flowing = true;
       if (!gotData) {
         gotData = true;
         this.backoff.reset();
@@ -63,6 +80,11 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       if (this.child !== child) return;
       this.child = null;
       if (this.stopping) return;
+      if (this.stalled) {
+        this.stalled = false;
+        this.start();
+        return;
+      }
       const why = stderr.trim().split("\n").pop() || `exit ${code ?? signal}`;
       const delay = this.backoff.next();
       this.emit(
@@ -75,6 +97,30 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       this.restartTimer = setTimeout(() => this.start(), delay);
     });
     this.log.debug({ device: this.device, rate: this.format.sampleRate }, "capture started");
+  }
+
+  /** arecord alive but silent (stopped, a wedged driver): how long before it is restarted. */
+  get stallMs(): number {
+    return Math.max(STALL_PERIODS * this.period, MIN_STALL_MS);
+  }
+
+  /**
+   * A mic that delivers nothing while arecord lives goes unnoticed otherwise: every
+   * press would be "too short to hear anything". No audio for stallMs → kill and restart.
+   */
+  private armWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => {
+      const child = this.child;
+      if (!child || this.stopping || this.stalled) return;
+      const silentMs = performance.now() - this.lastDataAt;
+      if (silentMs < (this.flowing ? this.stallMs : FIRST_DATA_MS)) return;
+      this.stalled = true;
+      this.log.warn(`the microphone delivered nothing for ${Math.round(silentMs)} ms though arecord is running; restarting it (if this repeats, check audio.input.device and the card)`);
+      // SIGKILL: a stopped process does not act on SIGTERM until it is continued.
+      child.kill("SIGKILL");
+    }, Math.max(50, this.period));
+    this.watchdog.unref();
   }
 
   get periodMs(): number {
@@ -101,10 +147,17 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     const child = this.child;
     if (!child) return;
     await new Promise<void>((resolve) => {
-      child.once("close", () => resolve());
+      // A stopped or wedged arecord ignores SIGTERM: shutdown must not wait on it.
+      const kill = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      child.once("close", () => {
+        clearTimeout(kill);
+        resolve();
+      });
       child.kill("SIGTERM");
     });
   }
