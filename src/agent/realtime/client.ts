@@ -388,6 +388,8 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     switch (kind) {
       case "cancel-not-active":
         this.log.debug("the reply had already ended when the cancel arrived");
+        // If its response.done never came, this is how we learn nothing runs there.
+        if (e.eventId) this.responses.refused(e.eventId);
         return;
       case "already-active":
         this.log.debug("a response was still running; asking again after it ends");
@@ -419,6 +421,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
       return;
     }
     if (e.eventId) this.responses.refused(e.eventId);
+    else if (this.link.phase === "ready") this.responses.failedWhileRequested();
     const message = this.scrub(`${e.message}${e.param ? ` (${e.param})` : ""}`);
     if (this.link.phase === "connecting") {
       this.setupError = message;

@@ -39,6 +39,9 @@ export class Responses {
   private createEventId: string | null = null;
   private cancelOnCreate = false;
   private createTimer: ClockTimer | undefined;
+  /** Our last response.cancel: if the server refuses it, no response is running there. */
+  private cancelEventId: string | null = null;
+  private cancelTimer: ClockTimer | undefined;
   /** The response the user interrupted: if it still completes with function calls, they are not followed up. */
   private interrupted: string | null = null;
   private chain: ToolChain | null = null;
@@ -62,8 +65,7 @@ export class Responses {
     this.createTimer = this.o.clock.setTimeout(() => {
       if (this.state !== "requested" || this.createEventId !== id) return;
       this.o.log.warn(`the agent did not start a response within ${this.o.createTimeoutMs} ms of response.create; not waiting for it any longer`);
-      this.state = "idle";
-      this.flushQueued();
+      this.abandonRequest();
     }, this.o.createTimeoutMs);
   }
 
@@ -74,8 +76,31 @@ export class Responses {
 
   /** The server refused the client event `eventId`: if it was the pending response.create, nothing runs. */
   refused(eventId: string): void {
+    if (eventId === this.cancelEventId && this.state === "active") {
+      // "No active response": its response.done was lost; waiting for it would hold every later turn back.
+      this.o.log.debug("the agent had no response to cancel; not waiting for one");
+      this.endActive();
+      return;
+    }
     if (eventId !== this.createEventId || this.state !== "requested") return;
+    this.abandonRequest();
+  }
+
+  /**
+   * An error that names no client event, while our response.create waits: it is the
+   * answer we get instead of a response (the turn already ended with the error), so
+   * the next turn must not wait for it — nor cancel its own response in its place.
+   */
+  failedWhileRequested(): void {
+    if (this.state === "requested") this.abandonRequest();
+  }
+
+  private abandonRequest(): void {
+    this.o.clock.clearTimeout(this.createTimer);
     this.state = "idle";
+    this.createEventId = null;
+    // The cancel was meant for the abandoned response, not for whichever starts next.
+    this.cancelOnCreate = false;
     this.flushQueued();
   }
 
@@ -87,8 +112,29 @@ export class Responses {
     if (this.cancelOnCreate) {
       this.cancelOnCreate = false;
       this.interrupted = activeId ?? null;
-      this.o.send(C.responseCancel);
+      this.cancel();
     }
+  }
+
+  /**
+   * response.cancel, bounded: a response whose response.done never comes (lost, or a
+   * server that ignores the cancel) must not keep every later response.create queued.
+   */
+  private cancel(): void {
+    this.cancelEventId = this.o.send(C.responseCancel);
+    this.o.clock.clearTimeout(this.cancelTimer);
+    this.cancelTimer = this.o.clock.setTimeout(() => {
+      if (this.state !== "active") return;
+      this.o.log.warn(`the agent did not end its response within ${this.o.createTimeoutMs} ms of response.cancel; not waiting for it any longer`);
+      this.endActive();
+    }, this.o.createTimeoutMs);
+  }
+
+  private endActive(): void {
+    this.o.clock.clearTimeout(this.cancelTimer);
+    this.cancelEventId = null;
+    this.state = "idle";
+    this.flushQueued();
   }
 
   /** The user no longer waits for an answer that has not been asked for yet. */
@@ -101,7 +147,7 @@ export class Responses {
     if (this.state === "active" && activeId) {
       if (this.interrupted !== activeId) {
         this.interrupted = activeId;
-        this.o.send(C.responseCancel);
+        this.cancel();
       }
     } else if (this.state === "requested") {
       this.cancelOnCreate = true;
@@ -124,6 +170,8 @@ export class Responses {
 
   /** response.done. */
   done(f: FinishedResponse): void {
+    this.o.clock.clearTimeout(this.cancelTimer);
+    this.cancelEventId = null;
     this.state = "idle";
     this.cancelOnCreate = false;
     if (f.calls.length > 0) {
@@ -161,6 +209,8 @@ export class Responses {
   /** The link is gone, and with it every response on it. */
   reset(): void {
     this.o.clock.clearTimeout(this.createTimer);
+    this.o.clock.clearTimeout(this.cancelTimer);
+    this.cancelEventId = null;
     this.state = "idle";
     this.queued = false;
     this.createEventId = null;

@@ -1,0 +1,162 @@
+/**
+ * A misbehaving OpenAI-Realtime-compatible service (the fault proxy in front of the
+ * emulator's /v1/realtime) against the real daemon on the ALSA rig: the same promises
+ * as for Coze — alive, out of the bad state in bounded time, said once, next turn works.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { SERVER_EVENTS } from "../../src/agent/realtime/server-events";
+import { S } from "../../src/agent/realtime/names";
+import { startDevice, type Device, type DeviceOptions } from "../support/device";
+import { speechLoop } from "../support/speech";
+import { assertAlive, completeTurn, rssMiB, warnings } from "./support";
+import { confusions, json } from "./type-confusion";
+
+const call = { type: "function_call", call_id: "call-fault", name: "get_volume", arguments: "{}" };
+const examples: Record<string, Record<string, unknown>> = {
+  [S.sessionCreated]: { session: { id: "sess-fault" } },
+  [S.sessionUpdated]: { session: { id: "sess-fault", input_audio_format: "pcm16", output_audio_format: "pcm16", turn_detection: null, tools: [] } },
+  [S.bufferCommitted]: {},
+  [S.bufferCleared]: {},
+  [S.speechStarted]: {},
+  [S.speechStopped]: {},
+  [S.itemCreated]: {},
+  [S.itemTruncated]: {},
+  [S.transcriptionDelta]: { delta: "hi" },
+  [S.transcriptionCompleted]: { transcript: "hi" },
+  [S.transcriptionFailed]: { error: { message: "no speech" } },
+  [S.responseCreated]: { response: { id: "resp-fault" } },
+  [S.outputItemAdded]: {},
+  [S.outputItemDone]: { item: call },
+  [S.contentPartAdded]: {},
+  [S.contentPartDone]: {},
+  [S.audioDelta]: { response_id: "resp-fault", item_id: "item-fault", delta: "AAAA" },
+  [S.audioDone]: {},
+  [S.audioTranscriptDelta]: { response_id: "resp-fault", delta: "hi" },
+  [S.audioTranscriptDone]: { response_id: "resp-fault", transcript: "hi" },
+  [S.textDelta]: { response_id: "resp-fault", delta: "hi" },
+  [S.textDone]: { response_id: "resp-fault", text: "hi" },
+  [S.functionArgumentsDelta]: {},
+  [S.functionArgumentsDone]: { response_id: "resp-fault", call_id: "call-fault", name: "get_volume", arguments: "{}" },
+  [S.responseDone]: {
+    response: { id: "resp-fault", status: "failed", status_details: { reason: "error", error: { code: "server_error", type: "server_error", message: "x" } }, output: [call] },
+  },
+  [S.rateLimits]: {},
+  [S.error]: { error: { type: "invalid_request_error", code: "bad", message: "bad parameter", param: null, event_id: null } },
+};
+
+const event = (type: string, body: unknown): string => json(typeof body === "object" && body !== null && !Array.isArray(body) ? { event_id: "fault", type, ...body } : { event_id: "fault", type, body });
+
+async function device(o: DeviceOptions = {}): Promise<Device> {
+  return startDevice({ proxy: true, realtime: { flavour: "volcengine" }, rig: { micPcm: speechLoop(30) }, ...o });
+}
+
+describe("fault suite: a misbehaving Realtime service", () => {
+  test("every server event with each field replaced by each wrong JSON type (generated from the schemas)", { timeout: 90_000 }, async () => {
+    const dev = await device();
+    try {
+      const frames: string[] = [];
+      for (const [type, schema] of Object.entries(SERVER_EVENTS)) {
+        const example = examples[type];
+        assert.ok(example, `no example for ${type}: add one so its fields are confused too`);
+        // The schema checks the event's own fields: a wrong whole event is a non-object where the type sits beside them.
+        for (const body of confusions(schema, example)) frames.push(event(type, body));
+      }
+      assert.ok(frames.length > 300, `${frames.length} cases`);
+      const from = dev.daemon.logs.length;
+      const conn = dev.proxy!.latest;
+      for (const f of frames) conn.send(f);
+      // Frames are handled in order: once the marker's error is logged, every frame before it was handled.
+      const marker = `end-marker-${Date.now()}`;
+      conn.send(event(S.error, { error: { type: "invalid_request_error", message: marker } }));
+      await dev.daemon.waitForLog((l) => String(l.msg).includes(marker), 30_000, from);
+      assertAlive(dev);
+      const invalid = warnings(dev, from, /^ignored an invalid event from the agent/);
+      assert.ok(invalid.length >= 1 && invalid.length <= 4, `${invalid.length} warnings about invalid events`);
+      await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.length - 1).catch(() => undefined);
+      await completeTurn(dev, true);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("an error in place of the reply ends the turn at once, not after reply_timeout_ms", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { conversation: { reply_timeout_ms: 120_000 } } });
+    try {
+      dev.proxy!.onClient = (conn, text) => {
+        if (!text.includes('"response.create"')) return "pass";
+        dev.proxy!.onClient = null;
+        conn.send(event(S.error, { error: { type: "server_error", code: "server_error", message: "the model is overloaded" } }));
+        return "drop";
+      };
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const error = await dev.daemon.waitForState("error", 10_000, from);
+      assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
+      assert.equal(warnings(dev, from, /answered with an error: .*overloaded/).length, 1, "said once");
+      await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.indexOf(error));
+      await completeTurn(dev, true);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a reply whose audio ends without response.done: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { conversation: { reply_timeout_ms: 1500 } } });
+    try {
+      dev.proxy!.onServer = (_conn, text) => (text.includes(`"${S.responseDone}"`) ? "drop" : "pass");
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
+      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+      assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
+      dev.proxy!.onServer = null;
+      await completeTurn(dev, true);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a frame larger than the protocol allows (4 MiB) is a protocol error of that link", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const before = rssMiB(dev.daemon.child.pid!);
+      const from = dev.daemon.logs.length;
+      dev.proxy!.latest.send(event(S.audioDelta, { response_id: "x", delta: "A".repeat(4 * 1024 * 1024) }));
+      const down = await dev.daemon.waitForLog((l) => /agent link down: the agent sent a frame larger than 2 MiB/.test(l.msg), 10_000, from);
+      assert.equal(down.problem, "protocol");
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 10_000, dev.daemon.logs.indexOf(down));
+      assert.ok(rssMiB(dev.daemon.child.pid!) - before < 30, "RSS stays bounded");
+      await completeTurn(dev, true);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test("a link that stalls while the reply is awaited is dropped within seconds, and the next turn works", { timeout: 60_000 }, async () => {
+    const dev = await device({ config: { conversation: { reply_timeout_ms: 60_000 } } });
+    try {
+      dev.proxy!.onClient = (conn, text) => {
+        if (text.includes('"response.create"')) {
+          dev.proxy!.onClient = null;
+          conn.stall();
+        }
+        return "pass";
+      };
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(25);
+      await dev.release();
+      await dev.daemon.waitForState("thinking", 5000, from);
+      const down = await dev.daemon.waitForLog((l) => /agent link down: nothing from the agent within 2500 ms of a WebSocket ping/.test(l.msg), 15_000, from);
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
+      await completeTurn(dev, true);
+    } finally {
+      await dev.stop();
+    }
+  });
+});
