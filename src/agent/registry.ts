@@ -85,6 +85,7 @@ backends.realtime = ({ config, url, token, log, clock, tools, state }) => {
         ...(a.instructions !== undefined ? { instructions: a.instructions } : {}),
         ...(a.voice !== undefined ? { voice: a.voice } : {}),
         ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
+        ...(a.noise_reduction !== undefined ? { noiseReduction: a.noise_reduction } : {}),
         ...(a.transcription ? { transcriptionModel: a.transcription_model } : {}),
         tools,
         input: { codec: config.audio.uplink_codec, sampleRate: config.audio.uplink_rate, channels: 1 },

@@ -94,6 +94,9 @@ const agentSchema = z
     instructions: z.string().min(1).optional(),
     voice: z.string().min(1).optional(),
     temperature: z.number().min(0).max(2).optional(),
+    // realtime/openai: the model cleans the mic before it hears it; near_field for a mic a
+    // hand's width from the mouth (a car, a headset), far_field across a room (a smart speaker).
+    noise_reduction: z.enum(["near_field", "far_field"]).optional(),
     transcription: z.boolean().default(false),
     transcription_model: z.string().min(1).default("whisper-1"),
     // realtime/volcengine: a model behind the gateway (ag-custom-model), or a Coze bot (ag-coze-bot-id).
@@ -121,6 +124,14 @@ const agentSchema = z
       .prefault({}),
   })
   .superRefine((agent, ctx) => {
+    if (agent.backend === "realtime" && agent.flavour === "openai") {
+      // OpenAI's beta Realtime API takes 0.6–1.2 and refuses the session otherwise: say so now, not at connect.
+      if (agent.temperature !== undefined && (agent.temperature < 0.6 || agent.temperature > 1.2)) {
+        ctx.addIssue({ code: "custom", path: ["temperature"], message: `OpenAI's Realtime API takes 0.6 to 1.2 (0.8 is its default); got ${agent.temperature}` });
+      }
+    } else if (agent.noise_reduction !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["noise_reduction"], message: "only the OpenAI Realtime API has it (agent.backend: realtime, agent.flavour: openai); remove the key" });
+    }
     if (agent.url === EMULATOR_URL) return;
     if (agent.backend === "coze" && agent.bot_id === undefined) {
       ctx.addIssue({

@@ -104,7 +104,11 @@ export class Conversation extends EventEmitter {
       o.log.debug("playback underrun: reply audio arrived too late");
       this.machine.dispatch({ type: "playback.starved" });
     });
-    o.playback.on("error", (err: Error) => o.log.error(err.message));
+    o.playback.on("error", (err: Error) => {
+      // Logged each time (the flood guard sums up repeats); the machine acts once, in a reply.
+      o.log.error(err.message);
+      this.machine.dispatch({ type: "playback.failed", message: err.message });
+    });
   }
 
   get state(): DeviceState {

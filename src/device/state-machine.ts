@@ -38,7 +38,9 @@ export type DeviceInput =
   | { type: "agent.error"; message: string }
   | { type: "playback.drained" }
   /** The speaker ran dry in the middle of a reply: its audio stopped coming (or comes late). */
-  | { type: "playback.starved" };
+  | { type: "playback.starved" }
+  /** The speaker refused audio (a write failed): what the agent says cannot be heard. */
+  | { type: "playback.failed"; message: string };
 
 export type Effect =
   /** Push-to-talk: start streaming the mic to the agent as the given user. */
@@ -194,6 +196,15 @@ export class DeviceStateMachine {
         if (this.replyDone) this.toRest(input.type);
         // Everything heard, but the agent never said the reply is over: wait as long as for an answer, then stop waiting.
         else this.arm(this.opts.replyTimeoutMs, () => this.onReplyNeverEnded());
+        return;
+      case "playback.failed":
+        // A reply nobody can hear: stop it on the server and show the error, once (a
+        // failing sink fails every write; later failures find the device out of speaking).
+        if (this.current !== "speaking") return;
+        this.effect({ type: "reply.cancel" });
+        this.effect({ type: "playback.flush" });
+        this.effect({ type: "notice", level: "error", message: `stopped the reply: the speaker cannot play it (${input.message})` });
+        this.enterError(input.type);
         return;
       case "playback.starved":
         // The same wait when the audio stops without an end; more audio disarms it.

@@ -295,6 +295,8 @@ describe("loadConfig: bad files", () => {
     ["an unknown backend", (c) => (c.agent.backend = "openai"), "agent.backend", /expected one of "coze", "realtime"/],
     ["an unknown mode", (c) => (c.conversation = { mode: "hands-free" }), "conversation.mode", /"push-to-talk".*"free"/],
     ["a duration above Node's timer range", (c) => (c.agent.reconnect = { auth_failure_ms: 3_000_000_000 }), "agent.reconnect.auth_failure_ms", /at most 86400000/],
+    ["an OpenAI temperature outside 0.6–1.2", (c) => Object.assign(c.agent, { backend: "realtime", flavour: "openai", temperature: 1.5 }), "agent.temperature", /OpenAI's Realtime API takes 0.6 to 1.2/],
+    ["noise reduction on Coze", (c) => (c.agent.noise_reduction = "far_field"), "agent.noise_reduction", /only the OpenAI Realtime API has it/],
     ["a reply timeout of an hour", (c) => (c.conversation = { reply_timeout_ms: 3_600_000 }), "conversation.reply_timeout_ms", /at most 600000/],
     ["a reply buffer below 5 s", (c) => (c.audio = { reply_buffer_ms: 1000 }), "audio.reply_buffer_ms", /at least 5000/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],

@@ -115,7 +115,15 @@ describe("Realtime session config", () => {
       silence_duration_ms: 500,
     });
     const s = buildSession(settings(), "push-to-talk");
-    assert.ok(!("instructions" in s) && !("voice" in s) && !("temperature" in s) && !("input_audio_transcription" in s), "unset keys are left out");
+    assert.ok(
+      !("instructions" in s) && !("voice" in s) && !("temperature" in s) && !("input_audio_transcription" in s) && !("input_audio_noise_reduction" in s),
+      "unset keys are left out",
+    );
+  });
+
+  test("noise reduction goes out as OpenAI's input_audio_noise_reduction", () => {
+    const s = buildSession(settings({ flavour: "openai", input: pcm24k, output: pcm24k, noiseReduction: "far_field" }), "free");
+    assert.deepEqual(s.input_audio_noise_reduction, { type: "far_field" });
   });
 
   test("session.updated: formats read back, what is missing stands as asked, what talkbox cannot play fails", () => {

@@ -68,6 +68,21 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "speaking");
   });
 
+  test("a speaker that fails during a reply: the reply is stopped and flushed, error shown once, then idle", () => {
+    const { m, send, took, clock } = machine({ errorHoldMs: 3000 });
+    send(ready, down, up, { type: "reply.audio" });
+    took();
+    send({ type: "playback.failed", message: "speaker 'x' failed (EIO)" });
+    assert.equal(m.state, "error");
+    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "notice"]);
+    send({ type: "playback.failed", message: "speaker 'x' failed (EIO)" });
+    assert.deepEqual(took(), [], "every later failed write changes nothing");
+    clock.advance(3000);
+    assert.equal(m.state, "idle");
+    send({ type: "playback.failed", message: "x" });
+    assert.equal(m.state, "idle", "outside a reply there is nothing to stop");
+  });
+
   for (const end of ["playback.drained", "playback.starved"] as const) {
     test(`audio that stops without reply.done (${end}): speaking ends after reply_timeout_ms; more audio restarts the wait`, () => {
       const { m, send, took, clock } = machine({ replyTimeoutMs: 5000 });

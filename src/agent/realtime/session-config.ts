@@ -14,6 +14,8 @@ export interface RealtimeSessionSettings {
   instructions?: string;
   voice?: string;
   temperature?: number;
+  /** OpenAI: input_audio_noise_reduction for this kind of microphone. */
+  noiseReduction?: "near_field" | "far_field";
   /** Transcribe the user's speech with this model; undefined: no transcripts. */
   transcriptionModel?: string;
   tools: ToolSpec[];
@@ -82,6 +84,7 @@ export function buildSession(s: RealtimeSessionSettings, mode: TurnMode): Record
   if (s.instructions !== undefined) session.instructions = s.instructions;
   if (s.voice !== undefined) session.voice = s.voice;
   if (s.temperature !== undefined) session.temperature = s.temperature;
+  if (s.noiseReduction !== undefined) session.input_audio_noise_reduction = { type: s.noiseReduction };
   if (s.transcriptionModel !== undefined) session.input_audio_transcription = { model: s.transcriptionModel };
   return session;
 }
