@@ -9,7 +9,7 @@ import { SERVER_EVENTS } from "../../src/agent/realtime/server-events";
 import { S } from "../../src/agent/realtime/names";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { speechLoop } from "../support/speech";
-import { assertAlive, completeTurn, rssMiB, warnings } from "./support";
+import { assertAlive, completeTurn, oversizeFrameCase, stalledReplyCase, warnings } from "./support";
 import { confusions, json } from "./type-confusion";
 
 const call = { type: "function_call", call_id: "call-fault", name: "get_volume", arguments: "{}" };
@@ -124,14 +124,7 @@ describe("fault suite: a misbehaving Realtime service", () => {
   test("a frame larger than the protocol allows (4 MiB) is a protocol error of that link", { timeout: 60_000 }, async () => {
     const dev = await device();
     try {
-      const before = rssMiB(dev.daemon.child.pid!);
-      const from = dev.daemon.logs.length;
-      dev.proxy!.latest.send(event(S.audioDelta, { response_id: "x", delta: "A".repeat(4 * 1024 * 1024) }));
-      const down = await dev.daemon.waitForLog((l) => /agent link down: the agent sent a frame larger than 2 MiB/.test(l.msg), 10_000, from);
-      assert.equal(down.problem, "protocol");
-      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 10_000, dev.daemon.logs.indexOf(down));
-      assert.ok(rssMiB(dev.daemon.child.pid!) - before < 30, "RSS stays bounded");
-      await completeTurn(dev, true);
+      await oversizeFrameCase(dev, event(S.audioDelta, { response_id: "x", delta: "A".repeat(4 * 1024 * 1024) }), "2 MiB", true);
     } finally {
       await dev.stop();
     }
@@ -140,21 +133,7 @@ describe("fault suite: a misbehaving Realtime service", () => {
   test("a link that stalls while the reply is awaited is dropped within seconds, and the next turn works", { timeout: 60_000 }, async () => {
     const dev = await device({ config: { conversation: { reply_timeout_ms: 60_000 } } });
     try {
-      dev.proxy!.onClient = (conn, text) => {
-        if (text.includes('"response.create"')) {
-          dev.proxy!.onClient = null;
-          conn.stall();
-        }
-        return "pass";
-      };
-      const from = dev.daemon.logs.length;
-      await dev.press();
-      await dev.appends(25);
-      await dev.release();
-      await dev.daemon.waitForState("thinking", 5000, from);
-      const down = await dev.daemon.waitForLog((l) => /agent link down: nothing from the agent within 2500 ms of a WebSocket ping/.test(l.msg), 15_000, from);
-      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
-      await completeTurn(dev, true);
+      await stalledReplyCase(dev, "response.create", true);
     } finally {
       await dev.stop();
     }

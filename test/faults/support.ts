@@ -42,3 +42,36 @@ export function fdCount(pid: number): number {
 export function assertAlive(dev: Device): void {
   assert.ok(dev.daemon.alive, `the daemon died; last lines:\n${dev.daemon.rawOutput.slice(-15).join("\n")}`);
 }
+
+/** Sends `frame` (over the protocol's limit, named `limit`): the link fails as a protocol error, comes back, RAM stays bounded, the next turn works. */
+export async function oversizeFrameCase(dev: Device, frame: string, limit: string, realtime: boolean): Promise<void> {
+  const before = rssMiB(dev.daemon.child.pid!);
+  const from = dev.daemon.logs.length;
+  dev.proxy!.latest.send(frame);
+  const down = await dev.daemon.waitForLog((l) => l.msg.startsWith(`agent link down: the agent sent a frame larger than ${limit}`), 10_000, from);
+  assert.equal(down.problem, "protocol");
+  await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 10_000, dev.daemon.logs.indexOf(down));
+  assert.ok(rssMiB(dev.daemon.child.pid!) - before < 30, "RSS stays bounded");
+  await completeTurn(dev, realtime);
+}
+
+/** The link stalls (TCP open, nothing moves) once the client sends `trigger`, the event that ends a turn: the tight ping drops it within seconds; the next turn works. */
+export async function stalledReplyCase(dev: Device, trigger: string, realtime: boolean): Promise<void> {
+  dev.proxy!.onClient = (conn, text) => {
+    if (text.includes(`"${trigger}"`)) {
+      dev.proxy!.onClient = null;
+      conn.stall();
+    }
+    return "pass";
+  };
+  const from = dev.daemon.logs.length;
+  await dev.press();
+  await dev.appends(25);
+  await dev.release();
+  const thinking = await dev.daemon.waitForState("thinking", 5000, from);
+  const down = await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down: nothing from the agent within 2500 ms of a WebSocket ping"), 15_000, from);
+  const ms = Number(down.time) - Number(thinking.time);
+  if (Number.isFinite(ms)) assert.ok(ms < 10_000, `noticed ${ms} ms after the turn ended`);
+  await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
+  await completeTurn(dev, realtime);
+}
