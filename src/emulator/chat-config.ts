@@ -84,6 +84,10 @@ function validate(eff: Obj): string | null {
     return "chat_config.conversation_id must be a non-empty string (leave it out to start a new conversation)";
   }
   if (chat.user_id !== undefined && typeof chat.user_id !== "string") return "chat_config.user_id must be a string";
+  if (chat.meta_data !== undefined && !isStringMap(chat.meta_data)) return "chat_config.meta_data must be an object of string values";
+  if (eff.need_play_prologue !== undefined && typeof eff.need_play_prologue !== "boolean") {
+    return `need_play_prologue must be true or false; got ${show(eff.need_play_prologue)}`;
+  }
 
   const input = obj(eff.input_audio) ?? {};
   if (input.format !== "pcm") return `input_audio.format must be "pcm"; got ${show(input.format)}`;
@@ -182,6 +186,10 @@ function deepMerge(base: Obj, patch: Obj): Obj {
     out[k] = isObj(prev) && isObj(v) ? deepMerge(prev, v) : v;
   }
   return out;
+}
+
+function isStringMap(v: unknown): boolean {
+  return isObj(v) && Object.values(v).every((x) => typeof x === "string");
 }
 
 function isObj(v: unknown): v is Obj {

@@ -38,3 +38,24 @@ async function resampleWhole(pcm: Buffer, inputRate: number, outputRate: number)
     resampler.close();
   }
 }
+
+/** Milliseconds of "speech" per character of a text answer, and the most a text answer lasts. */
+const MS_PER_CHAR = 40;
+const TEXT_REPLY_MAX_MS = 4000;
+
+/**
+ * The bot's answer to a text (a typed question, or its prologue): the emulator has no
+ * speech synthesis, so the audio is a soft tone as long as the text would take to say,
+ * which is enough for a client to be tested on a reply that did not start from audio.
+ */
+export function buildTextReply(text: string, outputRate: number): EchoReply {
+  const ms = Math.min(TEXT_REPLY_MAX_MS, Math.max(200, text.length * MS_PER_CHAR));
+  const samples = Math.round((outputRate * ms) / 1000);
+  const fade = Math.round(outputRate / 100);
+  const pcm = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) {
+    const envelope = Math.min(1, i / fade, (samples - 1 - i) / fade);
+    pcm.writeInt16LE(Math.round(3000 * envelope * Math.sin((2 * Math.PI * 440 * i) / outputRate)), i * 2);
+  }
+  return { transcript: text, answer: text, pcm };
+}

@@ -16,6 +16,8 @@ export interface ReplyContext {
   send(eventType: string, data?: Record<string, unknown>): void;
   botId: string;
   conversationId: string;
+  /** chat_config.meta_data, passed through on chat and message events as the service does. */
+  metaData: Record<string, string>;
   chatId: string;
   /** How long the "agent thinks" before conversation.chat.created. */
   delayMs: number;
@@ -152,6 +154,7 @@ export class AgentReply {
       created_at: this.createdAt,
       status,
       last_error: { code: 0, msg: "" },
+      meta_data: this.ctx.metaData,
     };
   }
 
@@ -165,6 +168,7 @@ export class AgentReply {
       type: "answer",
       content,
       content_type: contentType,
+      meta_data: this.ctx.metaData,
     };
   }
 }

@@ -12,7 +12,7 @@ import { C, ErrorCode, S, decodeBase64, decodeEvent, type ChatUpdateData, type W
 import type { AudioCodec } from "../agent/events";
 import type { Logger } from "../log/logger";
 import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_RATE, DEFAULT_SILENCE_DURATION_MS, applyChatUpdate } from "./chat-config";
-import { buildEchoReply } from "./echo-agent";
+import { buildEchoReply, buildTextReply, type EchoReply } from "./echo-agent";
 import { createInputDecoder, type InputDecoder } from "./input-decoder";
 import { encodeReply, outputPlan } from "./output-encoder";
 import type { ClientEventRecord, ToolCallRecord, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
@@ -20,8 +20,10 @@ import { AgentReply } from "./reply";
 import { SpeechDetector, type AppendInfo, type Utterance } from "./speech-detector";
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
+/** What the emulator's bot says first when chat.update asks for need_play_prologue. */
+const PROLOGUE = "Hello, this is the talkbox emulator. Press the button and talk.";
 /** Known client events the echo agent does not act on yet. */
-const NOT_IMPLEMENTED = new Set<string>([C.messageCreate, "input_text.generate_audio"]);
+const NOT_IMPLEMENTED = new Set<string>(["input_text.generate_audio"]);
 const KNOWN = new Set<string>([...Object.values(C), ...NOT_IMPLEMENTED]);
 const KNOWN_SERVER_EVENTS = new Set<string>(Object.values(S));
 /** Sent whatever event_subscriptions says (UNCONFIRMED for the real service): without them a client cannot work at all. */
@@ -55,6 +57,7 @@ export class EmulatorSession {
   private requested: Record<string, unknown> = {};
   private conversationId = `conv_emu_${randomUUID()}`;
   private subscriptions: Set<string> | null = null;
+  private prologuePlayed = false;
   private input: InputPipeline | null = null;
   private audio: Buffer[] = [];
   private appends: AppendInfo[] = [];
@@ -159,17 +162,20 @@ export class EmulatorSession {
       case C.complete:
         return this.onComplete(raw, atNs);
       case C.conversationClear:
-        // A new context: the next reply belongs to a new conversation. (The notes list no
-        // server event answering it, so none is sent.)
+        // A new context: the next reply belongs to a new conversation.
         this.conversationId = `conv_emu_${randomUUID()}`;
-        return;
+        return this.send(S.conversationCleared);
       case C.clear:
         this.resetBuffer();
         this.input?.detector?.clear();
         return this.send(S.bufferCleared);
       case C.cancel:
-        if (!this.reply) return this.violation(ErrorCode.CannotCancel, "no chat is running: nothing to cancel", raw);
+        // The official client sends a cancel at every push-to-talk press and closes its socket on
+        // any error, so the service cannot be answering an idle cancel with one: ignore it.
+        if (!this.reply) return this.log.debug({ session: this.info.index }, "emulator: conversation.chat.cancel with no chat running; ignored");
         return this.reply.cancel();
+      case C.messageCreate:
+        return this.onMessageCreate(ev, raw, atNs);
       case C.submitToolOutputs:
         return this.onSubmitToolOutputs(ev, raw, atNs);
     }
@@ -237,6 +243,30 @@ export class EmulatorSession {
       this.log.info({ session: this.info.index, unknown }, "emulator: event_subscriptions names events the server never sends (typo?)");
     }
     this.send(S.chatUpdated, eff as Record<string, unknown>);
+    if (ev.data?.need_play_prologue === true && !this.prologuePlayed && !this.reply) {
+      this.prologuePlayed = true;
+      const cfg = eff;
+      const outRate = outputPlan(cfg.output_audio ?? { codec: "pcm" }).rate;
+      await this.startReply({ audio: Buffer.alloc(0), appends: [] }, process.hrtime.bigint(), buildTextReply(PROLOGUE, outRate));
+    }
+  }
+
+  /**
+   * A text turn: role user asks (the bot answers as to speech, with the text as its
+   * transcript); role assistant only adds to the context.
+   */
+  private async onMessageCreate(ev: WireEvent<Record<string, unknown>>, raw: string, atNs: bigint): Promise<void> {
+    const name = C.messageCreate;
+    const data = ev.data ?? {};
+    if (data.role !== "user" && data.role !== "assistant") return this.violation(ErrorCode.BadParameter, `${name}: data.role must be "user" or "assistant"; got ${JSON.stringify(data.role ?? null)}`, raw);
+    if (data.content_type !== "text" && data.content_type !== "object_string") {
+      return this.violation(ErrorCode.BadParameter, `${name}: data.content_type must be "text" or "object_string"; got ${JSON.stringify(data.content_type ?? null)}`, raw);
+    }
+    if (typeof data.content !== "string" || data.content === "") return this.violation(ErrorCode.BadParameter, `${name}: data.content must be a non-empty string`, raw);
+    if (data.role === "assistant") return;
+    if (this.reply) return this.chatRunning(raw);
+    const outRate = outputPlan((this.effectiveConfig as ChatUpdateData).output_audio ?? { codec: "pcm" }).rate;
+    await this.startReply({ audio: Buffer.alloc(0), appends: [] }, atNs, buildTextReply(data.content, outRate));
   }
 
   private onAppend(ev: WireEvent<Record<string, unknown>>, raw: string, atNs: bigint): void | Promise<void> {
@@ -292,7 +322,7 @@ export class EmulatorSession {
     return this.startReply(utterance, atNs);
   }
 
-  private async startReply(utterance: Utterance, completeAtNs: bigint): Promise<void> {
+  private async startReply(utterance: Utterance, completeAtNs: bigint, scripted?: EchoReply): Promise<void> {
     const cfg = this.effectiveConfig as ChatUpdateData;
     const plan = outputPlan(cfg.output_audio ?? { codec: "pcm" });
     const turn: TurnRecord = {
@@ -308,18 +338,19 @@ export class EmulatorSession {
       canceledBy: null,
       toolCalls: [],
     };
-    const echo = await buildEchoReply(utterance.audio, cfg.input_audio?.sample_rate ?? DEFAULT_RATE, plan.rate);
+    const echo = scripted ?? (await buildEchoReply(utterance.audio, cfg.input_audio?.sample_rate ?? DEFAULT_RATE, plan.rate));
     if (!this.open) {
       this.hooks.turn({ ...turn, canceled: true, canceledBy: "connection" });
       return;
     }
-    this.send(S.transcriptCompleted, { content: echo.transcript });
+    if (!scripted || utterance.audio.length > 0) this.send(S.transcriptCompleted, { content: echo.transcript });
     turn.toolCalls = this.hooks.toolCalls();
     this.reply = new AgentReply(
       {
         send: (type, data) => this.send(type, data),
         botId: this.info.botId,
         conversationId: this.conversationId,
+        metaData: cfg.chat_config?.meta_data ?? {},
         chatId: turn.chatId,
         delayMs: this.replyDelayMs,
         frames: encodeReply(echo.pcm, plan),

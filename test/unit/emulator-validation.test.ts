@@ -63,7 +63,11 @@ const CASES: Case[] = [
   { name: "append with base64 garbage", bad: append("@@@@"), code: 4000, msg: /not valid base64/ },
   { name: "append with a half sample", bad: append(Buffer.from([1, 2, 3]).toString("base64")), code: 4000, msg: /3 bytes is not a whole number of 16-bit/ },
   { name: "complete with an empty buffer", bad: ev("input_audio_buffer.complete"), code: 4000, msg: /buffer is empty/ },
-  { name: "an event the emulator does not implement", bad: ev("conversation.message.create", { role: "user", content_type: "text", content: "hi" }), code: 4000, msg: /not implemented in the emulator/ },
+  { name: "an event the emulator does not implement", bad: ev("input_text.generate_audio", { content: "hi" }), code: 4000, msg: /not implemented in the emulator/ },
+  { name: "message.create with an unknown role", bad: ev("conversation.message.create", { role: "system", content_type: "text", content: "hi" }), code: 4000, msg: /data\.role must be "user" or "assistant"/ },
+  { name: "message.create with empty content", bad: ev("conversation.message.create", { role: "user", content_type: "text", content: "" }), code: 4000, msg: /data\.content must be a non-empty string/ },
+  { name: "meta_data with a number", bad: update({ chat_config: { meta_data: { a: 1 } } }), code: 4000, msg: /meta_data must be an object of string values/ },
+  { name: "need_play_prologue a string", bad: update({ need_play_prologue: "yes" }), code: 4000, msg: /need_play_prologue must be true or false/ },
   {
     name: "opus input: a corrupt packet",
     setup: pcmIn({ codec: "opus" }),

@@ -210,13 +210,12 @@ describe("emulator protocol", () => {
     await c.close();
   });
 
-  test("4016 for append/complete while a reply runs, 4104 for cancel with nothing running", async () => {
+  test("4016 for append/complete while a reply runs; a cancel with nothing running is ignored, as the official client needs", async () => {
     const c = await TestClient.ready(emu.url, {
       ...FAST_PCM,
       output_audio: { codec: "pcm", pcm_config: { sample_rate: 16000, frame_size_ms: 40 } },
     });
     c.send("conversation.chat.cancel");
-    assert.equal((await c.next("error")).data?.code, 4104);
     c.appendPcm(tone(16000, 0.4));
     c.send("input_audio_buffer.complete");
     await c.next("conversation.audio.delta");
@@ -255,6 +254,51 @@ describe("emulator protocol", () => {
     assert.equal(conv(u1), conv(u2));
     assert.notEqual(conv(u1), "conv-given");
     await d.close();
+  });
+
+  test("conversation.clear is answered with conversation.cleared, and the next chat is in a new conversation", async () => {
+    const c = await TestClient.ready(emu.url);
+    const a = tone(16000, 0.1, 200);
+    const conv = (t: { events: { event_type: string; data?: Record<string, unknown> }[] }): unknown =>
+      t.events.find((e) => e.event_type === "conversation.chat.created")?.data?.conversation_id;
+    const before = conv(await c.turn(a));
+    c.send("conversation.clear");
+    await c.next("conversation.cleared");
+    const after = conv(await c.turn(a));
+    assert.equal(typeof after, "string");
+    assert.notEqual(after, before);
+    await c.close();
+  });
+
+  test("conversation.message.create (user, text) starts a chat; meta_data from chat_config is on chat and message events", async () => {
+    const c = await TestClient.ready(emu.url, { ...FAST_PCM, chat_config: { meta_data: { room: "kitchen" } } });
+    c.send("conversation.message.create", { role: "assistant", content_type: "text", content: "context only" });
+    c.send("conversation.message.create", { role: "user", content_type: "text", content: "what time is it" });
+    const created = await c.next("conversation.chat.created");
+    const delta = await c.next("conversation.audio.delta");
+    const done = await c.next("conversation.message.completed");
+    await c.next("conversation.chat.completed");
+    assert.deepEqual(created.data?.meta_data, { room: "kitchen" });
+    assert.deepEqual(delta.data?.meta_data, { room: "kitchen" });
+    assert.equal(done.data?.content, "what time is it");
+    // One chat only: the assistant message added context and asked nothing.
+    assert.equal(c.events.filter((e) => e.event_type === "conversation.chat.created").length, 1);
+    await c.close();
+  });
+
+  test("need_play_prologue: the bot speaks first, right after chat.updated", async () => {
+    const c = await TestClient.ready(emu.url, { ...FAST_PCM, need_play_prologue: true });
+    await c.next("conversation.chat.created");
+    await c.next("conversation.audio.delta");
+    const done = await c.next("conversation.message.completed");
+    assert.match(String(done.data?.content), /emulator/);
+    await c.next("conversation.chat.completed");
+    await c.close();
+    const quiet = await TestClient.ready(emu.url);
+    const a = tone(16000, 0.1, 200);
+    const t = await quiet.turn(a);
+    assert.equal(t.events.filter((e) => e.event_type === "conversation.chat.created").length, 1, "no prologue unless asked");
+    await quiet.close();
   });
 
   test("input_audio_buffer.clear drops what was appended", async () => {
