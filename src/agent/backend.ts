@@ -42,6 +42,11 @@ export interface AgentBackend {
   /** The user finished speaking (push-to-talk release). */
   commitTurn(): boolean;
   /**
+   * The turn begun will not be committed (nothing was said, or the press became a
+   * gesture): whatever of it reached the server must not join the next question.
+   */
+  abortTurn(): void;
+  /**
    * Interrupt the agent's reply. `heardMs`: how much of it actually came out of the
    * speaker, for backends that keep the unheard rest out of the history (Realtime truncate).
    */

@@ -46,6 +46,8 @@ export type AgentEvent =
    * AgentBackend.submitToolOutputs, under the same callId.
    */
   | { type: "tool.call"; callId: string; name: string; arguments: string }
+  /** Asked for with resetConversation: the agent confirmed the new conversation (ok), or did not in time. */
+  | { type: "conversation.reset"; ok: boolean; message: string }
   /** A server error that does not end the link. */
   | { type: "agent.error"; error: AgentError };
 

@@ -36,6 +36,9 @@ function linkSettings(a: Config["agent"]): Omit<LinkSettings, "url"> {
   };
 }
 
+/** Coze may send replies 10 % faster than they play, as in its hardware examples (22 frames of 50 ms a second). */
+const DEFAULT_REPLY_PACE = 1.1;
+
 type BackendFactory = (ctx: BackendContext) => AgentBackend;
 
 const backends: Partial<Record<Config["agent"]["backend"], BackendFactory>> & { coze: BackendFactory } = {
@@ -56,6 +59,9 @@ const backends: Partial<Record<Config["agent"]["backend"], BackendFactory>> & { 
           outputFrameMs: config.audio.downlink_codec === "opus" ? 60 : 40,
           ...(a.voice_id ? { voiceId: a.voice_id } : {}),
           speechRate: a.speech_rate,
+          replyPace: a.reply_pace ?? DEFAULT_REPLY_PACE,
+          ...(a.opus_bitrate !== undefined ? { opusBitrate: a.opus_bitrate } : {}),
+          ...(a.opus_cbr !== undefined ? { opusCbr: a.opus_cbr } : {}),
           ...(extraParams ? { extraParams } : {}),
           turnDetection:
             config.conversation.mode === "free"

@@ -90,6 +90,13 @@ const agentSchema = z
       .optional(),
     voice_id: z.string().min(1).optional(),
     speech_rate: z.int().min(-50).max(100).default(0),
+    // coze: how fast the server may send a reply, as a multiple of real time (limit_config:
+    // frames per second); a little above 1 keeps the speaker fed without queueing the whole
+    // reply ahead of it. 0: no limit (Coze sends as fast as it synthesises). Default 1.1.
+    reply_pace: z.number().min(0).max(10).refine((v) => v === 0 || v >= 1, "expected 0 (no limit) or 1 to 10 (times real time)").optional(),
+    // coze, audio.downlink_codec opus: the server's Opus encoder (opus_config.bitrate, use_cbr).
+    opus_bitrate: z.int().min(6000).max(510_000).optional(),
+    opus_cbr: z.boolean().optional(),
     // realtime: the system prompt, the voice, sampling temperature, and transcripts of the user's speech.
     instructions: z.string().min(1).optional(),
     voice: z.string().min(1).optional(),
@@ -131,6 +138,11 @@ const agentSchema = z
       }
     } else if (agent.noise_reduction !== undefined) {
       ctx.addIssue({ code: "custom", path: ["noise_reduction"], message: "only the OpenAI Realtime API has it (agent.backend: realtime, agent.flavour: openai); remove the key" });
+    }
+    if (agent.backend !== "coze") {
+      for (const key of ["reply_pace", "opus_bitrate", "opus_cbr"] as const) {
+        if (agent[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only Coze takes it (agent.backend: coze); remove the key" });
+      }
     }
     if (agent.url === EMULATOR_URL) return;
     if (agent.backend === "coze" && agent.bot_id === undefined) {
@@ -237,6 +249,11 @@ export function configSchema(audio: AudioDefaults) {
       uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, defaults.up, "uplink_rate", ctx),
       downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, defaults.down, "downlink_rate", ctx),
     };
+    if (a.downlink_codec !== "opus") {
+      for (const key of ["opus_bitrate", "opus_cbr"] as const) {
+        if (c.agent[key] !== undefined) ctx.addIssue({ code: "custom", path: ["agent", key], message: `applies to Opus replies only, and audio.downlink_codec is ${a.downlink_codec}; set audio.downlink_codec: opus or remove the key` });
+      }
+    }
     if (c.agent.backend === "realtime") {
       const issues = checkFormats(
         c.agent.flavour,

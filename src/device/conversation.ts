@@ -268,6 +268,8 @@ export class Conversation extends EventEmitter {
       }
       case "turn.abort":
         this.streaming = false;
+        // A held turn never reached the agent; a live one did, in part.
+        if (!this.held && this.usable) backend.abortTurn();
         this.held = null;
         this.turn = null;
         this.stats.outcome(this.stats.current?.framesSent === 0 ? "empty" : "aborted");
@@ -402,6 +404,9 @@ export class Conversation extends EventEmitter {
         machine.dispatch({ type: "agent.error", message: text });
         return;
       }
+      case "conversation.reset":
+        machine.dispatch({ type: "conversation.reset", ok: e.ok, message: e.message });
+        return;
     }
   }
 

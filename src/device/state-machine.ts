@@ -36,6 +36,8 @@ export type DeviceInput =
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
   /** The agent reported an error that does not end the link (in place of a reply, say). */
   | { type: "agent.error"; message: string }
+  /** A new conversation (long press) was confirmed by the agent, or was not. */
+  | { type: "conversation.reset"; ok: boolean; message: string }
   | { type: "playback.drained" }
   /** The speaker ran dry in the middle of a reply: its audio stopped coming (or comes late). */
   | { type: "playback.starved" }
@@ -189,6 +191,10 @@ export class DeviceStateMachine {
         this.effect({ type: "reply.cancel" });
         this.effect({ type: "notice", level: "error", message: `the agent answered with an error: ${input.message}` });
         this.enterError(input.type);
+        return;
+      case "conversation.reset":
+        // Said whatever the state: it changes what the next question means, not what the device does now.
+        this.effect({ type: "notice", level: input.ok ? "info" : "warn", message: input.message });
         return;
       case "playback.drained":
         this.playbackIdle = true;

@@ -11,22 +11,13 @@ import { SPEECH_16K, silence, speechLoop } from "../support/speech";
 import { BYTES_PER_MS, nextResponse, session, talk } from "../support/realtime";
 
 describe("Realtime link on the ALSA rig", { timeout: 300_000 }, () => {
-  test("gateway idle close: with keepalive the session never idles out; without it, the link is back before the next press", async (t) => {
+  test("gateway idle close: no undocumented keepalive is sent; the gateway closes the idle session and the link is back before the next press", async (t) => {
     const idleCloseMs = 1500;
-    const kept = await startDevice({ realtime: { flavour: "volcengine" }, emulator: { idleCloseMs }, config: { agent: { keepalive_ms: 500 } } });
-    try {
-      const s = session(kept);
-      // Three idle windows go by: the keepalive holds the same session open.
-      await until(() => s.received.filter((r) => r.type === "input_audio_buffer.clear").length >= 6 && s, "six keepalives", 10_000);
-      assert.equal(s.idleClosedAtNs, null);
-      assert.equal(kept.emulator.realtimeSessions().length, 1);
-    } finally {
-      await kept.stop();
-    }
-
-    const dev = await startDevice({ realtime: { flavour: "volcengine" }, rig: { micPcm: speechLoop(30) }, emulator: { idleCloseMs }, config: { agent: { keepalive_ms: 0 } } });
+    // keepalive_ms is OpenAI's: the gateway documents no harmless message, so none goes out even when set.
+    const dev = await startDevice({ realtime: { flavour: "volcengine" }, rig: { micPcm: speechLoop(30) }, emulator: { idleCloseMs }, config: { agent: { keepalive_ms: 500 } } });
     try {
       const closedAt = await until(() => session(dev).idleClosedAtNs, "the idle close", 5000);
+      assert.deepEqual(session(dev).received.filter((r) => r.type !== "session.update").map((r) => r.type), [], "nothing but session.update before the idle close");
       const s1 = await until(() => dev.emulator.realtimeSessions()[1], "the reconnect", 5000);
       await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 5000, dev.daemon.logs.findIndex((l) => l.msg === "agent link ready") + 1);
       const configured = s1.received.find((r) => r.type === "session.update")!.atNs;
@@ -36,6 +27,8 @@ describe("Realtime link on the ALSA rig", { timeout: 300_000 }, () => {
       await talk(dev, 30);
       assert.equal((await done).status, "completed");
       assert.ok(s1.commits.length === 1, "the next press went over the new session");
+      // That the close is quiet (no warning, no back-off) is for the unit test on a fake clock: it
+      // takes 120 s of real silence to be recognised, and this emulator closes after 1.5 s.
     } finally {
       await dev.stop().catch(() => {});
     }

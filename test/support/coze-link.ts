@@ -8,7 +8,7 @@ export function cozeLinkOptions(url: string, over: Partial<CozeLinkOptions> = {}
     url,
     botId: "7000000000000000001",
     token: "tok-1234",
-    session: { userId: "u", input: PCM16K, output: PCM16K, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } },
+    session: { userId: "u", input: PCM16K, output: PCM16K, outputFrameMs: 40, speechRate: 0, replyPace: 1.1, turnDetection: { type: "client_interrupt" } },
     vad: { prefixPaddingMs: 600, silenceDurationMs: 500 },
     connectTimeoutMs: 5000,
     pingIntervalMs: 15_000,

@@ -7,6 +7,7 @@ import { startEmulator, type Emulator } from "../../src/emulator/server";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
 import { cozeLinkOptions, PCM16K as pcm } from "../support/coze-link";
+import { FaultProxy } from "../support/fault-proxy";
 
 
 function link(emu: Emulator, botId = "b1", token = "tok-1234", clock = new FakeClock()) {
@@ -108,6 +109,58 @@ describe("Coze link", () => {
     assert.equal(emu.sessions().length, sessions + 1);
     const update = emu.sessions().at(-1)!.received[0]!.event!;
     assert.equal((update.data?.chat_config as { conversation_id?: string }).conversation_id, started.conversationId);
+    await backend.stop();
+  });
+
+  test("a new conversation is confirmed by conversation.cleared; without it, the device says so after connect_timeout_ms", async () => {
+    const { backend, next } = link(emu);
+    backend.start();
+    await next("link.ready");
+    backend.resetConversation();
+    assert.deepEqual(await next("conversation.reset"), { type: "conversation.reset", ok: true, message: "started a new conversation" });
+    await backend.stop();
+
+    // A server that never confirms: its conversation.cleared is lost on the way.
+    const proxy = await FaultProxy.start(emu.url);
+    try {
+      let dropped!: () => void;
+      const droppedCleared = new Promise<void>((resolve) => (dropped = resolve));
+      proxy.onServer = (_c, text) => {
+        if (!text.includes('"event_type":"conversation.cleared"')) return "pass";
+        dropped();
+        return "drop";
+      };
+      const c2 = link({ ...emu, url: proxy.url(emu.url) } as Emulator);
+      c2.backend.start();
+      await c2.next("link.ready");
+      c2.backend.resetConversation();
+      await droppedCleared;
+      assert.equal(c2.events.filter((e) => e.type === "conversation.reset").length, 0);
+      c2.clock.advance(5000);
+      const failed = await c2.next("conversation.reset");
+      assert.equal(failed.ok, false);
+      assert.match(failed.message, /did not confirm the new conversation within 5000 ms.*long-press again/);
+      await c2.backend.stop();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("an abandoned turn is cleared from the server's input buffer (input_audio_buffer.clear), and does not join the next", async () => {
+    const { backend, next } = link(emu);
+    backend.start();
+    await next("link.ready");
+    const session = emu.sessions().at(-1)!;
+    backend.abortTurn(); // nothing appended: nothing to clear
+    assert.ok(backend.appendAudio(Buffer.alloc(3200, 7)));
+    backend.abortTurn();
+    const said = Buffer.alloc(6400, 1);
+    assert.ok(backend.appendAudio(said));
+    const turnSeen = new Promise<Buffer>((resolve) => emu.events.once("turn", (t: { audio: Buffer }) => resolve(t.audio)));
+    assert.ok(backend.commitTurn());
+    assert.ok((await turnSeen).equals(said), "only the committed turn's audio reached the agent");
+    const types = session.received.map((r) => r.event?.event_type);
+    assert.equal(types.filter((t) => t === "input_audio_buffer.clear").length, 1);
     await backend.stop();
   });
 

@@ -25,7 +25,7 @@ describe("Coze wire encoding", () => {
   });
 
   test("chat.update carries the user, formats and push-to-talk turn detection; no empty conversation_id", () => {
-    const data = buildChatUpdate({ userId: "driver", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 10, turnDetection: { type: "client_interrupt" } });
+    const data = buildChatUpdate({ userId: "driver", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 10, replyPace: 0, turnDetection: { type: "client_interrupt" } });
     assert.deepEqual(data.input_audio, { format: "pcm", codec: "pcm", sample_rate: 16000, channel: 1, bit_depth: 16 });
     assert.equal(data.output_audio?.codec, "pcm");
     assert.deepEqual(data.output_audio?.pcm_config, { sample_rate: 24000, frame_size_ms: 40 });
@@ -39,18 +39,39 @@ describe("Coze wire encoding", () => {
       output: { codec: "opus", sampleRate: 24000, channels: 1 },
       outputFrameMs: 60,
       speechRate: 0,
+      replyPace: 0,
       turnDetection: { type: "server_vad", prefixPaddingMs: 300, silenceDurationMs: 700 },
     });
     assert.deepEqual(free.turn_detection, { type: "server_vad", prefix_padding_ms: 300, silence_duration_ms: 700 });
     assert.deepEqual(free.input_audio, { format: "pcm", codec: "opus", sample_rate: 16000, channel: 1, bit_depth: 16 });
     assert.deepEqual(free.output_audio?.opus_config, { sample_rate: 24000, frame_size_ms: 60 });
     assert.equal(free.output_audio?.pcm_config, undefined);
-    const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } });
+    const resumed = buildChatUpdate({ userId: "u", conversationId: "c9", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, replyPace: 0, turnDetection: { type: "client_interrupt" } });
     assert.equal(resumed.chat_config?.conversation_id, "c9");
   });
 
+  test("limit_config paces the reply a little faster than it plays (as the vendor's hardware examples); Opus bitrate and CBR when set", () => {
+    const pcm = buildChatUpdate({ userId: "u", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, replyPace: 1.1, turnDetection: { type: "client_interrupt" } });
+    // 25 frames of 40 ms play in a second; 1.1 × 25 = 27.5 → 28.
+    assert.deepEqual(pcm.output_audio?.pcm_config, { sample_rate: 24000, frame_size_ms: 40, limit_config: { period: 1, max_frame_num: 28 } });
+    const opus = buildChatUpdate({
+      userId: "u",
+      input: pcm16k,
+      output: { codec: "opus", sampleRate: 24000, channels: 1 },
+      outputFrameMs: 60,
+      speechRate: 0,
+      replyPace: 1.02,
+      opusBitrate: 32000,
+      opusCbr: true,
+      turnDetection: { type: "client_interrupt" },
+    });
+    // The vendor's Opus example: 60 ms frames, 17 a second.
+    assert.deepEqual(opus.output_audio?.opus_config, { sample_rate: 24000, frame_size_ms: 60, bitrate: 32000, use_cbr: true, limit_config: { period: 1, max_frame_num: 17 } });
+    assert.ok(opus.event_subscriptions?.includes("conversation.cleared"));
+  });
+
   test("chat.update subscribes to the events the device acts on, not to the text streamed token by token", () => {
-    const data = buildChatUpdate({ userId: "u", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, turnDetection: { type: "client_interrupt" } });
+    const data = buildChatUpdate({ userId: "u", input: pcm16k, output: pcm24k, outputFrameMs: 40, speechRate: 0, replyPace: 0, turnDetection: { type: "client_interrupt" } });
     const subs = new Set(data.event_subscriptions);
     const acted = [S.chatUpdated, S.error, S.audioDelta, S.chatCreatedConv, S.chatCompleted, S.chatFailed, S.chatCanceled, S.chatRequiresAction, S.speechStarted, S.speechStopped, S.bufferCompleted, S.transcriptCompleted, S.messageCompleted];
     for (const e of acted) assert.ok(subs.has(e), `${e} is not subscribed`);

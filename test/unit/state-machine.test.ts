@@ -83,6 +83,19 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "idle", "outside a reply there is nothing to stop");
   });
 
+  test("a new conversation confirmed or not is said (info / warn) in any state and changes no state", () => {
+    const { m, send, effects } = machine();
+    send(ready, down);
+    effects.splice(0);
+    send({ type: "conversation.reset", ok: true, message: "started a new conversation" });
+    send({ type: "conversation.reset", ok: false, message: "not confirmed" });
+    assert.equal(m.state, "listening");
+    assert.deepEqual(effects, [
+      { type: "notice", level: "info", message: "started a new conversation" },
+      { type: "notice", level: "warn", message: "not confirmed" },
+    ]);
+  });
+
   for (const end of ["playback.drained", "playback.starved"] as const) {
     test(`audio that stops without reply.done (${end}): speaking ends after reply_timeout_ms; more audio restarts the wait`, () => {
       const { m, send, took, clock } = machine({ replyTimeoutMs: 5000 });

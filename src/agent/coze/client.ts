@@ -6,7 +6,7 @@
 import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock } from "../../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../../device/clock";
 import type { AgentBackend, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol, type LinkSettings } from "../link/ws-link";
@@ -32,11 +32,15 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   private corked: Socket | null = null;
   private readonly replies: ReplyTracker = { current: null };
   private conversationId: string | undefined;
+  /** Audio went out since the last complete or clear: an abandoned turn must take it back. */
+  private appended = false;
+  /** A conversation.clear waiting for conversation.cleared. */
+  private clearTimer: ClockTimer | undefined;
 
   constructor(
     private readonly opts: CozeLinkOptions,
     private readonly log: Logger,
-    clock: Clock = realClock,
+    private readonly clock: Clock = realClock,
   ) {
     super();
     this.conversationId = opts.session.conversationId;
@@ -51,6 +55,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       closed: () => {
         this.replies.current = null;
         this.replies.awaiting = null;
+        this.appended = false;
+        // The next link sends no conversation_id: that is a new conversation too.
+        if (this.clearTimer !== undefined) this.conversationCleared("started a new conversation (on the next link)");
       },
       authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id, then run: sudo systemctl reload talkbox",
       maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
@@ -73,13 +80,21 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     if (!ws) return false;
     this.batchForTick();
     ws.send(encodeAppend(frame), { binary: false });
+    this.appended = true;
     return true;
   }
 
   commitTurn(): boolean {
     if (!this.send(C.complete)) return false;
+    this.appended = false;
     this.link.setReplyExpected(true);
     return true;
+  }
+
+  abortTurn(): void {
+    // Coze documents input_audio_buffer.clear: what the server holds of the turn is dropped.
+    if (this.appended && this.send(C.clear)) this.log.debug("abandoned turn: asked the agent to clear its input buffer");
+    this.appended = false;
   }
 
   cancelReply(): boolean {
@@ -130,7 +145,26 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   resetConversation(): void {
     this.conversationId = undefined;
     // Coze starts a new context section; a link opened later simply sends no conversation_id.
-    this.send(C.conversationClear);
+    if (!this.send(C.conversationClear)) {
+      queueMicrotask(() => this.emit({ type: "conversation.reset", ok: true, message: "started a new conversation (on the next link)" }));
+      return;
+    }
+    this.clock.clearTimeout(this.clearTimer);
+    const waitMs = this.opts.connectTimeoutMs;
+    this.clearTimer = this.clock.setTimeout(() => {
+      this.clearTimer = undefined;
+      this.emit({
+        type: "conversation.reset",
+        ok: false,
+        message: `the agent did not confirm the new conversation within ${waitMs} ms: the next question may still see the old one; long-press again`,
+      });
+    }, waitMs);
+  }
+
+  private conversationCleared(message: string): void {
+    this.clock.clearTimeout(this.clearTimer);
+    this.clearTimer = undefined;
+    this.emit({ type: "conversation.reset", ok: true, message });
   }
 
   private send(eventType: string, data?: unknown): boolean {
@@ -176,6 +210,10 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     if (holding) {
       const what = holding === "auth" ? "the agent rejected the credentials" : "the agent refused: the account's quota is used up";
       this.link.fail(holding, `${what}: ${str(ev.data?.msg) ?? ""} (${String(ev.data?.code)}); ${errorHint(ev.data?.code as number) ?? ""}`);
+      return;
+    }
+    if (ev.event_type === S.conversationCleared) {
+      if (this.clearTimer !== undefined) this.conversationCleared("started a new conversation");
       return;
     }
     const t = translate(ev, this.replies);

@@ -10,6 +10,11 @@ export interface CozeSessionSettings {
   outputFrameMs: number;
   voiceId?: string;
   speechRate: number;
+  /** Reply audio per second of wall time, in seconds of audio (limit_config); 0: no limit. */
+  replyPace: number;
+  /** Opus replies: the server's encoder. */
+  opusBitrate?: number;
+  opusCbr?: boolean;
   turnDetection: { type: "client_interrupt" } | { type: "server_vad"; prefixPaddingMs: number; silenceDurationMs: number };
   /** Asked at every (re)connect: e.g. the GPS position as extra_params.latitude / longitude. */
   extraParams?: () => Record<string, string> | null;
@@ -37,7 +42,11 @@ export const SUBSCRIBED_EVENTS: readonly string[] = [
   S.chatCanceled,
   S.messageCompleted,
   S.audioDelta,
+  S.conversationCleared,
 ];
+
+/** The period of limit_config, in seconds (the vendor's examples use 1). */
+const LIMIT_PERIOD_S = 1;
 
 /** Builds the `chat.update` payload for one link (sent again after every reconnect). */
 export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
@@ -48,10 +57,18 @@ export function buildChatUpdate(s: CozeSessionSettings): ChatUpdateData {
   if (extra) chat_config.extra_params = extra;
   const codec: CozeCodec = s.output.codec;
   const output_audio: NonNullable<ChatUpdateData["output_audio"]> = { codec, speech_rate: s.speechRate };
+  // The server paces the reply as the vendor's hardware samples ask it to: a little faster than it plays.
+  const limit = s.replyPace > 0 ? { limit_config: { period: LIMIT_PERIOD_S, max_frame_num: Math.ceil(((LIMIT_PERIOD_S * 1000) / s.outputFrameMs) * s.replyPace - 1e-9) } } : {};
   if (codec === "opus") {
-    output_audio.opus_config = { sample_rate: s.output.sampleRate, frame_size_ms: s.outputFrameMs };
+    output_audio.opus_config = {
+      sample_rate: s.output.sampleRate,
+      frame_size_ms: s.outputFrameMs,
+      ...(s.opusBitrate !== undefined ? { bitrate: s.opusBitrate } : {}),
+      ...(s.opusCbr !== undefined ? { use_cbr: s.opusCbr } : {}),
+      ...limit,
+    };
   } else {
-    output_audio.pcm_config = { sample_rate: s.output.sampleRate, frame_size_ms: s.outputFrameMs };
+    output_audio.pcm_config = { sample_rate: s.output.sampleRate, frame_size_ms: s.outputFrameMs, ...limit };
   }
   if (s.voiceId) output_audio.voice_id = s.voiceId;
   return {

@@ -77,6 +77,15 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   private renewAfterTurn = false;
   /** Ids of our input_audio_buffer.clear events: an error about one is not the user's business. */
   private readonly clearIds = new Set<string>();
+  /**
+   * OpenAI documents input_audio_buffer.clear; the Volcengine gateway does not (seed 001),
+   * so there the start of a turn stays on the device until the turn is sure to be
+   * committed: audio the gateway never got needs no taking back.
+   */
+  private readonly canClear: boolean;
+  /** The turn's audio held back while it may still come to nothing (canClear false); null: streaming. */
+  private held: Buffer[] | null = null;
+  private heldMs = 0;
 
   constructor(
     private readonly opts: RealtimeOptions,
@@ -96,8 +105,11 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.capabilities = { serverVad: opts.flavour === "openai", interruption: this.cozeBotId === undefined };
     this.mode = opts.mode;
     this.conversation = new SavedConversation(opts.state, this.cozeBotId, log);
+    this.canClear = opts.flavour === "openai";
     this.keepalive = new Keepalive({
-      everyMs: opts.keepaliveMs,
+      // The keepalive is a clear: only where the server documents it. The gateway closes a session
+      // after 120 s without a client message and the link reconnects at once (explainClose).
+      everyMs: this.canClear ? opts.keepaliveMs : 0,
       clock,
       log,
       betweenTurns: () => !this.turnOpen && this.appendedMs === 0,
@@ -149,25 +161,54 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
       return false;
     }
     // Whatever is still in the server's buffer (a turn that was never committed) must not join this one.
-    this.sendClear();
+    if (this.canClear) this.sendClear();
+    else this.hold();
     this.turnOpen = true;
     return true;
   }
 
   appendAudio(frame: Buffer): boolean {
+    if (this.held) {
+      if (!this.isReady()) return false;
+      this.held.push(frame);
+      this.heldMs += this.frameMs(frame);
+      // Enough to be committed: from here on the turn is a question whatever happens to the press.
+      if (this.heldMs >= MIN_COMMIT_MS) return this.releaseHeld();
+      return true;
+    }
     if (!this.send(C.append, { audio: frame.toString("base64") })) return false;
-    const input = this.negotiated?.input ?? this.settings.input;
-    this.appendedMs += audioMs(input.codec, input.sampleRate, frame.length);
+    this.appendedMs += this.frameMs(frame);
     return true;
+  }
+
+  abortTurn(): void {
+    if (!this.turnOpen) return;
+    this.turnOpen = false;
+    if (this.held) {
+      // Nothing of it reached the gateway.
+      this.held = null;
+      this.heldMs = 0;
+      return;
+    }
+    if (this.appendedMs === 0) return;
+    if (this.canClear) {
+      this.sendClear();
+      return;
+    }
+    // Audio the gateway cannot be asked to drop: a fresh session is the one documented empty buffer.
+    this.appendedMs = 0;
+    this.log.info("a turn was abandoned after its audio reached the gateway, which has no way to clear it: opening a fresh session");
+    this.later(() => this.renew());
   }
 
   commitTurn(): boolean {
     if (!this.isReady()) return false;
     this.turnOpen = false;
-    const ms = this.appendedMs;
+    const ms = this.appendedMs + this.heldMs;
     if (this.renewAfterTurn) {
-      // A long press is a gesture, not a question: the new conversation starts with the next press.
-      this.sendClear();
+      // A long press is a gesture, not a question: the new conversation starts with the next press
+      // (on a new session, whose buffer is empty: no clear needed where there is none).
+      this.dropTurnAudio();
       this.later(() => {
         this.emit({ type: "input.empty", message: "started a new conversation; press again to talk" });
         this.renew();
@@ -176,13 +217,14 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     }
     if (ms < MIN_COMMIT_MS) {
       // OpenAI rejects a commit of less than 100 ms; the gateway would answer silence.
-      this.sendClear();
+      this.dropTurnAudio();
       const message =
         ms === 0 ? "no audio reached the agent during the press; hold the button while you speak" : `the press carried only ${Math.round(ms)} ms of audio; hold the button while you speak`;
       // After commitTurn returns: the device only waits for an answer once the commit is done.
       this.later(() => this.emit({ type: "input.empty", message }));
       return true;
     }
+    if (this.held && !this.releaseHeld()) return false;
     this.send(C.commit);
     this.link.setReplyExpected(true);
     this.appendedMs = 0;
@@ -262,6 +304,37 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     ws.send(encodeEvent(type, fields, id));
     this.keepalive.sent();
     return id;
+  }
+
+  private frameMs(frame: Buffer): number {
+    const input = this.negotiated?.input ?? this.settings.input;
+    return audioMs(input.codec, input.sampleRate, frame.length);
+  }
+
+  /** Starts holding the turn's audio on the device. */
+  private hold(): void {
+    this.held = [];
+    this.heldMs = 0;
+  }
+
+  /** The held audio goes out, and the rest of the turn streams. */
+  private releaseHeld(): boolean {
+    const frames = this.held ?? [];
+    this.held = null;
+    this.heldMs = 0;
+    for (const f of frames) {
+      if (!this.send(C.append, { audio: f.toString("base64") })) return false;
+      this.appendedMs += this.frameMs(f);
+    }
+    return true;
+  }
+
+  /** The turn comes to nothing: held audio is forgotten, streamed audio cleared where the server can. */
+  private dropTurnAudio(): void {
+    this.held = null;
+    this.heldMs = 0;
+    if (this.canClear) this.sendClear();
+    else this.appendedMs = 0;
   }
 
   private sendClear(): void {
@@ -449,5 +522,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.appendedMs = 0;
     this.renewAfterTurn = false;
     this.clearIds.clear();
+    this.held = null;
+    this.heldMs = 0;
   }
 }

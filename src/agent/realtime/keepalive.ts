@@ -1,10 +1,11 @@
 /**
- * The gateway closes a session after 120 s without a client message, and a
- * WebSocket ping is not one. The keepalive is `input_audio_buffer.clear`: it
- * changes nothing on the server when no turn is streaming (the buffer is empty
- * between turns, and beginTurn clears it anyway), needs no audio format, and
- * starts no response. While a turn streams, appends keep the link busy, and a
- * clear would throw the turn away, so none is sent then.
+ * A server may close a session after a while without a client message (the Volcengine
+ * gateway: 120 s), and a WebSocket ping is not one. The keepalive is
+ * `input_audio_buffer.clear`, where the server documents it (OpenAI): it changes nothing
+ * when no turn is streaming, needs no audio format, and starts no response. While a turn
+ * streams, appends keep the link busy, and a clear would throw the turn away, so none is
+ * sent then. The gateway documents no such harmless message: there it is off (everyMs 0),
+ * and the link reconnects at once when the gateway closes an idle session.
  */
 import type { Logger } from "../../log/logger";
 import type { Clock, ClockTimer } from "../../device/clock";
@@ -48,7 +49,7 @@ export class Keepalive {
   /** What to tell the user when the gateway closed the session for silence. */
   idleMessage(silentMs: number): string {
     const why = `the agent closed the session after ${Math.round(silentMs / 1000)} s without a client message`;
-    return this.o.everyMs > 0 ? `${why} despite the keepalive; reconnecting now` : `${why} (agent.keepalive_ms is 0); reconnecting now`;
+    return this.o.everyMs > 0 ? `${why} despite the keepalive; reconnecting now` : `${why}; reconnecting now`;
   }
 
   private schedule(inMs: number): void {
