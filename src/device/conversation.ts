@@ -74,6 +74,8 @@ export class Conversation extends EventEmitter {
   private held: { userId: string; payloads: Buffer[]; committed: boolean } | null = null;
   /** The current push-to-talk turn as sent, to send again on a new link if this one drops mid-turn. */
   private turn: { userId: string; payloads: Buffer[] } | null = null;
+  /** The last committed turn, until the agent says it has it: a link that dies first takes it to its grave (turn.resend). */
+  private lastCommitted: { userId: string; payloads: Buffer[] } | null = null;
   /** The reply cut short because it outran the reply buffer: the rest of its audio is dropped. */
   private truncated: string | null = null;
   /** The current reply as heard: when its first sample came out, and how much audio it has. */
@@ -239,6 +241,7 @@ export class Conversation extends EventEmitter {
         this.streaming = true;
         this.stats.begin(e.userId);
         this.turn = { userId: e.userId, payloads: [] };
+        this.lastCommitted = null;
         if (this.usable) backend.beginTurn({ userId: e.userId });
         else this.held = { userId: e.userId, payloads: [], committed: false };
         return;
@@ -254,6 +257,7 @@ export class Conversation extends EventEmitter {
         // The last, incomplete frame goes too (short, or padded for Opus): nothing said is dropped.
         const tail = uplink.takePartial();
         if (tail) this.send(tail);
+        this.lastCommitted = this.turn;
         this.turn = null;
         if (this.held) {
           this.held.committed = true;
@@ -264,6 +268,14 @@ export class Conversation extends EventEmitter {
         this.stats.speechEnded(releaseAt, clock.now(), committed);
         this.staleUnstarted = false;
         if (!committed) log.warn("could not end the turn: the link to the agent is down");
+        return;
+      }
+      case "turn.resend": {
+        const t = this.lastCommitted;
+        this.lastCommitted = null;
+        if (!t) return;
+        this.held = { userId: t.userId, payloads: t.payloads, committed: true };
+        log.info("the link dropped as the turn ended, before the agent had it: sending it again on the new link");
         return;
       }
       case "turn.abort":
@@ -339,6 +351,8 @@ export class Conversation extends EventEmitter {
       }
       case "input.committed":
         log.debug("the agent took the end of the turn");
+        this.lastCommitted = null;
+        machine.dispatch({ type: "turn.acknowledged" });
         return;
       case "input.empty":
         this.stats.outcome("empty");
@@ -365,6 +379,7 @@ export class Conversation extends EventEmitter {
         }
         return;
       case "reply.started":
+        this.lastCommitted = null;
         if (this.staleUnstarted) {
           this.staleUnstarted = false;
           this.stale.add(e.replyId);

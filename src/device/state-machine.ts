@@ -31,6 +31,8 @@ export type DeviceInput =
   | { type: "speech.stopped" }
   /** The backend did not commit the turn: too little audio to be a question. */
   | { type: "turn.empty"; message: string }
+  /** The agent has the end of the user's turn (Coze input_audio_buffer.completed, Realtime committed). */
+  | { type: "turn.acknowledged" }
   | { type: "reply.started" }
   | { type: "reply.audio" }
   | { type: "reply.done"; status: "completed" | "failed" | "canceled"; message?: string }
@@ -51,6 +53,8 @@ export type Effect =
   | { type: "turn.commit" }
   /** Push-to-talk: stop streaming without committing (the link went away mid-turn, or nothing was said). */
   | { type: "turn.abort" }
+  /** Push-to-talk: the link died as the turn ended, before the agent had it: send the whole turn again on the next link. */
+  | { type: "turn.resend" }
   /** Push-to-talk: the link dropped mid-turn but is coming back: keep the turn's audio and send it all when it is. */
   | { type: "turn.hold" }
   /** Free conversation: stream the mic continuously / stop it (muted, offline). */
@@ -91,6 +95,10 @@ export class DeviceStateMachine {
   private downAt: number | null = null;
   private downProblem: LinkProblem | null = null;
   private muted = false;
+  /** Push-to-talk: the turn was committed and the agent has not yet said it has it. */
+  private unacked = false;
+  /** That turn is to go again on the next link (turn.resend). */
+  private resendPending = false;
   private replyDone = false;
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
@@ -164,7 +172,12 @@ export class DeviceStateMachine {
       case "speech.stopped":
         if (this.free && this.current === "listening") this.think(input.type);
         return;
+      case "turn.acknowledged":
+        this.unacked = false;
+        this.resendPending = false;
+        return;
       case "turn.empty":
+        this.unacked = false;
         // Nothing will answer a turn that was never committed: don't wait for the reply timeout.
         if (this.current !== "thinking") return;
         this.disarm();
@@ -172,9 +185,13 @@ export class DeviceStateMachine {
         this.toRest(input.type);
         return;
       case "reply.started":
+        this.unacked = false;
+        this.resendPending = false;
         if (this.current === "thinking") this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
         return;
       case "reply.audio":
+        this.unacked = false;
+        this.resendPending = false;
         this.playbackIdle = false;
         if (this.current === "speaking") this.disarm();
         if (this.current === "thinking" || (this.free && this.current === "listening")) {
@@ -292,6 +309,8 @@ export class DeviceStateMachine {
       return;
     }
     this.effect({ type: "turn.commit" });
+    this.unacked = true;
+    this.resendPending = false;
     this.think(input.type);
   }
 
@@ -331,7 +350,16 @@ export class DeviceStateMachine {
     if (this.current === "thinking" || this.playbackIdle) this.toRest(input.type);
   }
 
+  /** A turn waiting to be sent again is given up. */
+  private dropResend(): void {
+    if (!this.resendPending) return;
+    this.resendPending = false;
+    this.unacked = false;
+    this.effect({ type: "turn.abort" });
+  }
+
   private onReplyTimeout(): void {
+    this.dropResend();
     this.effect({ type: "reply.cancel" });
     this.effect({ type: "notice", level: "error", message: `no answer from the agent within ${this.opts.replyTimeoutMs} ms; try again` });
     this.enterError("timeout");
@@ -362,7 +390,17 @@ export class DeviceStateMachine {
       this.effect({ type: "link.wake" });
       return;
     }
+    if (!this.free && this.current === "thinking" && wasUp && this.unacked && this.canHoldTurn()) {
+      // The turn ended as the link died, and the agent never said it had it (its end may have
+      // gone into a dead socket): the whole turn goes again on the new link. The wait for an
+      // answer goes on; if the link does not come back in it, the turn ends as any unanswered one.
+      this.resendPending = true;
+      this.effect({ type: "turn.resend" });
+      this.effect({ type: "link.wake" });
+      return;
+    }
     this.disarm();
+    this.dropResend();
     if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
     if (!this.free && this.current === "listening") {
       this.effect({ type: "turn.abort" });

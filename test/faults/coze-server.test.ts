@@ -238,6 +238,34 @@ describe("fault suite: a misbehaving Coze service", () => {
     }
   });
 
+  test("a drop as the turn ends: the turn the agent never acknowledged goes again, whole, on the new link", { timeout: 60_000 }, async () => {
+    const dev = await device();
+    try {
+      const from = dev.daemon.logs.length;
+      await dev.press();
+      await dev.appends(8);
+      const said = Buffer.concat(dev.emulator.sessions()[0]!.received.filter((r) => r.event?.event_type === "input_audio_buffer.append").map((r) => Buffer.from(String((r.event!.data as { delta: string }).delta), "base64")));
+      const answered = dev.nextTurn();
+      // The end of the turn goes into a socket that is dying: the agent never gets it.
+      dev.proxy!.onClient = (conn, text) => {
+        if (!text.includes('"input_audio_buffer.complete"')) return "pass";
+        dev.proxy!.onClient = null;
+        conn.drop();
+        return "drop";
+      };
+      await dev.release();
+      const turn = await answered;
+      assert.equal(turn.session, 1, "answered on the new link");
+      assert.ok(turn.audio.length >= said.length && turn.audio.subarray(0, said.length).equals(said), "what was said before the drop is in the re-sent turn");
+      await dev.daemon.waitForState("idle", 15_000, from + 1);
+      assert.equal(warnings(dev, from, /before the answer was complete/).length, 0);
+      assertAlive(dev);
+      await completeTurn(dev);
+    } finally {
+      await dev.stop();
+    }
+  });
+
   test("10 000 invalid events in a burst: a handful of log lines, not 10 000", { timeout: 60_000 }, async () => {
     const dev = await device();
     try {

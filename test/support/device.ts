@@ -85,7 +85,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     control: { socket },
     // Nothing a test does may outlive it (the saved volume, conversation ids).
     state: { dir: path.join(rig.dir, "state"), ...o.config?.state },
-    log: { level: "debug", format: "json" },
+    log: { level: "debug", format: "json", ...o.config?.log },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
   };
   const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);

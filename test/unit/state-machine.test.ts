@@ -83,6 +83,32 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "idle", "outside a reply there is nothing to stop");
   });
 
+  test("the link dies as the turn ends, before the agent has it: the turn goes again on the new link, still thinking; given up if the link fails again", () => {
+    const { m, send, took } = machine();
+    const linkDown: DeviceInput = { type: "link.down", problem: "network", message: "gone" };
+    send(ready, down, up);
+    took();
+    send(linkDown);
+    assert.equal(m.state, "thinking");
+    assert.deepEqual(took(), ["turn.resend", "link.wake"]);
+    send(ready, { type: "turn.acknowledged" }, { type: "reply.audio" });
+    assert.equal(m.state, "speaking");
+
+    // Acknowledged: nothing to send again, the answer is lost with the link.
+    const b = machine();
+    b.send(ready, down, up, { type: "turn.acknowledged" }, linkDown);
+    assert.equal(b.m.state, "offline");
+    assert.ok(!b.took().includes("turn.resend"));
+
+    // The new link fails too: the held turn is dropped, and the user told.
+    const c = machine();
+    c.send(ready, down, up, linkDown);
+    c.took();
+    c.send(linkDown);
+    assert.equal(c.m.state, "offline");
+    assert.deepEqual(c.took(), ["turn.abort", "notice"]);
+  });
+
   test("a new conversation confirmed or not is said (info / warn) in any state and changes no state", () => {
     const { m, send, effects } = machine();
     send(ready, down);
