@@ -267,7 +267,7 @@ async function handleControl(cmd: ControlCommand, conversation: Conversation, bu
       return { State: conversation.state };
     }
     case "Status":
-      return { ...conversation.status(), Volume: volume.percent };
+      return { ...conversation.status(), Volume: volume.percent, Memory: memory() };
     case "Volume": {
       // A failed change throws with the fix (e.g. a missing mixer control); the level stays.
       if (cmd.Percent !== undefined) await volume.set(cmd.Percent);
@@ -283,4 +283,11 @@ function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["co
   const x = strip(a) as Record<string, unknown>;
   const y = strip(b) as Record<string, unknown>;
   return Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+}
+
+/** The process's memory, MiB: a fleet (or the soak) can tell a leak from V8 taking its time to collect. */
+function memory(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+  return { RssMiB: mib(m.rss), HeapUsedMiB: mib(m.heapUsed), HeapTotalMiB: mib(m.heapTotal), ExternalMiB: mib(m.external), ArrayBuffersMiB: mib(m.arrayBuffers) };
 }

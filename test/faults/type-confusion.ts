@@ -53,3 +53,23 @@ export function confusions(schema: z.ZodType, example: Record<string, unknown>):
 export function json(v: unknown): string {
   return JSON.stringify(v);
 }
+
+/**
+ * Every event of a protocol with each field confused, as frames: `schemas` by event type,
+ * an `examples` entry per type (a missing one fails, so a new event is never left out),
+ * `frame` puts a body on the wire.
+ */
+export function confusionFrames(
+  schemas: Record<string, z.ZodType>,
+  examples: Record<string, Record<string, unknown>>,
+  frame: (type: string, body: unknown) => string,
+): string[] {
+  const frames: string[] = [];
+  for (const [type, schema] of Object.entries(schemas)) {
+    const example = examples[type];
+    if (!example) throw new Error(`no example for ${type}: add one so its fields are confused too`);
+    for (const body of confusions(schema, example)) frames.push(frame(type, body));
+  }
+  if (frames.length <= 300) throw new Error(`only ${frames.length} cases: are the schemas read?`);
+  return frames;
+}

@@ -2,14 +2,18 @@
  * `npm run soak`: a long night for the daemon. Push-to-talk turns on the ALSA rig, the
  * emulator behind the fault proxy, and every SOAK_FAULT_EVERY-th turn (default 50) one of
  * the faults a real cloud or network produces, in turn: a drop mid-upload, a link that
- * stalls when the turn ends, an error in place of the reply, the whole reply at once.
+ * stalls when the turn ends (TCP open, nothing moves), an error in place of the reply, the
+ * whole reply at once.
  * Prints turns ok / failed / hung, and the daemon's RSS, fds and threads at the start,
  * every SOAK_SAMPLE_EVERY turns (default 100) and at the end; exits 1 when a turn hung,
  * fds grew, or RSS grew by more than SOAK_RSS_MAX_MIB (default 5) from turn 100 to the end.
  *
+ * The daemon runs with the systemd unit's Environment= lines, as on the device.
+ *
  *   SOAK_TURNS=N (default 1000)  SOAK_APPENDS=N (20 ms frames per press, default 15)
  */
 import fs from "node:fs";
+import path from "node:path";
 import { startDevice, type Device } from "../support/device";
 import { speechLoop } from "../support/speech";
 
@@ -23,25 +27,33 @@ const TURN_LIMIT_MS = 30_000;
 
 type Fault = "drop" | "stall" | "error" | "burst";
 const FAULTS: Fault[] = ["drop", "stall", "error", "burst"];
-/** What a turn with this fault should come to: the drop is re-sent and the burst played, the others end the turn. */
-const EXPECTED: Record<Fault, "ok" | "failed"> = { drop: "ok", stall: "failed", error: "failed", burst: "ok" };
+/**
+ * What a turn with this fault should come to: a drop or a stall costs the link, and the turn
+ * (never acknowledged by the agent) goes again on the new one; a burst plays; an error in
+ * place of the reply ends the turn.
+ */
+const EXPECTED: Record<Fault, "ok" | "failed"> = { drop: "ok", stall: "ok", error: "failed", burst: "ok" };
 
 interface Sample {
   turn: number;
   rssMiB: number;
   fds: number;
   threads: number;
+  /** The daemon's own view (talkbox status): V8's heap in use and reserved, and memory outside it. */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
 }
 
 async function main(): Promise<void> {
-  const dev = await startDevice({ proxy: true, rig: { micPcm: speechLoop(30) }, config: { log: { level: "info" } } });
+  const dev = await startDevice({ proxy: true, rig: { micPcm: speechLoop(30) }, config: { log: { level: "info" } }, env: daemonEnv() });
   const pid = dev.daemon.child.pid!;
   const samples: Sample[] = [];
   const tally = { ok: 0, failed: 0, hung: 0, unexpected: 0 };
   const byFault = new Map<string, { n: number; asExpected: number }>();
   const started = Date.now();
   try {
-    samples.push({ turn: 0, ...sample(pid) });
+    samples.push({ turn: 0, ...(await sample(dev, pid)) });
     for (let turn = 1; turn <= TURNS; turn++) {
       const fault = turn % FAULT_EVERY === 0 ? FAULTS[(turn / FAULT_EVERY - 1) % FAULTS.length]! : null;
       const outcome = await bounded(runTurn(dev, fault), TURN_LIMIT_MS);
@@ -60,9 +72,9 @@ async function main(): Promise<void> {
       if (outcome === "hung") await recover(dev);
       if (!dev.daemon.alive) throw new Error(`the daemon died at turn ${turn}`);
       if (turn % SAMPLE_EVERY === 0 || turn === TURNS) {
-        samples.push({ turn, ...sample(pid) });
+        samples.push({ turn, ...(await sample(dev, pid)) });
         const s = samples.at(-1)!;
-        process.stderr.write(`soak: turn ${turn}: RSS ${s.rssMiB.toFixed(1)} MiB, ${s.fds} fds, ${s.threads} threads, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+        process.stderr.write(`soak: turn ${turn}: RSS ${s.rssMiB.toFixed(1)} MiB (heap ${s.heapUsedMiB}/${s.heapTotalMiB}, external ${s.externalMiB}), ${s.fds} fds, ${s.threads} threads, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       }
     }
   } finally {
@@ -145,10 +157,18 @@ async function recover(dev: Device): Promise<void> {
   await dev.daemon.waitForLog((l) => l.msg === "state idle", TURN_LIMIT_MS, Math.max(0, dev.daemon.logs.length - 1)).catch(() => undefined);
 }
 
-function sample(pid: number): Omit<Sample, "turn"> {
+async function sample(dev: Device, pid: number): Promise<Omit<Sample, "turn">> {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rssMiB: field("VmRSS") / 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length, threads: field("Threads") };
+  const memory = ((await dev.status()).Memory ?? {}) as Record<string, number>;
+  return {
+    rssMiB: field("VmRSS") / 1024,
+    fds: fs.readdirSync(`/proc/${pid}/fd`).length,
+    threads: field("Threads"),
+    heapUsedMiB: memory.HeapUsedMiB ?? NaN,
+    heapTotalMiB: memory.HeapTotalMiB ?? NaN,
+    externalMiB: memory.ExternalMiB ?? NaN,
+  };
 }
 
 function report(samples: Sample[], tally: Record<string, number>, byFault: Map<string, { n: number; asExpected: number }>, seconds: number): void {
@@ -163,9 +183,9 @@ function report(samples: Sample[], tally: Record<string, number>, byFault: Map<s
     const b = byFault.get(f) ?? { n: 0, asExpected: 0 };
     out.push(`| ${f} (expected ${EXPECTED[f]}) | ${b.n} | ${b.asExpected} |`);
   }
-  out.push("\n| after turn | RSS MiB | fds | threads |");
-  out.push("|---|---|---|---|");
-  for (const s of samples) out.push(`| ${s.turn} | ${s.rssMiB.toFixed(1)} | ${s.fds} | ${s.threads} |`);
+  out.push("\n| after turn | RSS MiB | V8 heap used / reserved MiB | external MiB | fds | threads |");
+  out.push("|---|---|---|---|---|---|");
+  for (const s of samples) out.push(`| ${s.turn} | ${s.rssMiB.toFixed(1)} | ${s.heapUsedMiB} / ${s.heapTotalMiB} | ${s.externalMiB} | ${s.fds} | ${s.threads} |`);
   const last = samples.at(-1)!;
   // Steady state: by turn 100 every lazily opened part (speaker stream, worker, thread pool) is open.
   const base = samples.find((s) => s.turn >= Math.min(100, TURNS)) ?? samples[0]!;
@@ -180,6 +200,23 @@ function report(samples: Sample[], tally: Record<string, number>, byFault: Map<s
   for (const c of checks) out.push(`${c.ok ? "ok  " : "FAIL"} ${c.name}`);
   process.stdout.write(`${out.join("\n")}\n`);
   process.exitCode = checks.every((c) => c.ok) && tally.unexpected === 0 ? 0 : 1;
+}
+
+/**
+ * The daemon's environment as the systemd unit sets it (its Environment= lines), so the soak
+ * measures the device as installed; SOAK_DAEMON_ENV="NAME=value …" adds to it or overrides it
+ * (NAME= leaves it empty: for MALLOC_ARENA_MAX, glibc's default), to compare allocator or V8 settings.
+ */
+function daemonEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const unit = fs.readFileSync(path.join(__dirname, "../../../firmware/systemd/talkbox.service"), "utf8");
+  const fromUnit = [...unit.matchAll(/^Environment=(\S+)$/gm)].map((m) => m[1]!);
+  for (const pair of [...fromUnit, ...(process.env.SOAK_DAEMON_ENV ?? "").split(/\s+/).filter(Boolean)]) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`SOAK_DAEMON_ENV: expected NAME=value pairs; got ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
 }
 
 function envInt(name: string, fallback: number): number {
