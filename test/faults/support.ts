@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import type { Device } from "../support/device";
+import type { ProxyConn } from "../support/fault-proxy";
 import type { LogLine } from "../support/daemon-process";
 import { nextResponse } from "../support/realtime";
 
@@ -55,11 +56,17 @@ export async function oversizeFrameCase(dev: Device, frame: string, limit: strin
   await completeTurn(dev, realtime);
 }
 
-/** The link stalls (TCP open, nothing moves) once the client sends `trigger`, the event that ends a turn: the tight ping drops it within seconds; the next turn works. */
+/**
+ * The link stalls (TCP open, nothing moves) once the client sends `trigger`, the end of the
+ * turn: the tight ping drops it within seconds; the stall swallowed the agent's
+ * acknowledgment, so the turn goes again on the new link and is answered; the next turn works.
+ */
 export async function stalledReplyCase(dev: Device, trigger: string, realtime: boolean): Promise<void> {
+  let stalled: ProxyConn | null = null;
   dev.proxy!.onClient = (conn, text) => {
     if (text.includes(`"${trigger}"`)) {
       dev.proxy!.onClient = null;
+      stalled = conn;
       conn.stall();
     }
     return "pass";
@@ -72,6 +79,28 @@ export async function stalledReplyCase(dev: Device, trigger: string, realtime: b
   const down = await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down: nothing from the agent within 2500 ms of a WebSocket ping"), 15_000, from);
   const ms = Number(down.time) - Number(thinking.time);
   if (Number.isFinite(ms)) assert.ok(ms < 10_000, `noticed ${ms} ms after the turn ended`);
-  await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
+  // The stalled connection ends at the emulator too, before anything of the next turn is looked at there.
+  await closeAtEmulator(dev, stalled!, realtime);
+  const ready = await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.indexOf(down));
+  const speaking = await dev.daemon.waitForState("speaking", 15_000, dev.daemon.logs.indexOf(ready));
+  await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+  assert.equal(warnings(dev, from, /before the answer was complete/).length, 0, "nothing was lost: nothing to press again for");
   await completeTurn(dev, realtime);
+}
+
+/** Ends a proxied connection and waits until the emulator has seen its session close. */
+async function closeAtEmulator(dev: Device, conn: ProxyConn, realtime: boolean): Promise<void> {
+  const sessions = realtime ? dev.emulator.realtimeSessions() : dev.emulator.sessions();
+  const session = sessions[conn.index];
+  if (!session?.open) return conn.drop();
+  const closed = new Promise<void>((resolve) => {
+    const on = (i: number): void => {
+      if (i !== session.index) return;
+      dev.emulator.events.off(realtime ? "realtime-close" : "close", on);
+      resolve();
+    };
+    dev.emulator.events.on(realtime ? "realtime-close" : "close", on);
+  });
+  conn.drop();
+  await closed;
 }
