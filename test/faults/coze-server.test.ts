@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { SERVER_EVENT_DATA } from "../../src/agent/coze/server-events";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { speechLoop } from "../support/speech";
-import { assertAlive, completeTurn, oversizeFrameCase, rssMiB, stalledReplyCase, warnings } from "./support";
+import { assertAlive, completeTurn, oversizeFrameCase, rssMiB, errorInPlaceCase, stalledReplyCase, warnings, withDevice } from "./support";
 import { confusionFrames, json } from "./type-confusion";
 
 const examples: Record<string, Record<string, unknown>> = {
@@ -55,8 +55,7 @@ async function sendAndSettle(dev: Device, frames: string[]): Promise<void> {
 
 describe("fault suite: a misbehaving Coze service", () => {
   test("every server event with each field replaced by each wrong JSON type (generated from the schemas)", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       const frames = confusionFrames(SERVER_EVENT_DATA, examples, event);
       const from = dev.daemon.logs.length;
       await sendAndSettle(dev, frames);
@@ -67,26 +66,15 @@ describe("fault suite: a misbehaving Coze service", () => {
       await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.length - 1).catch(() => undefined);
       await completeTurn(dev);
       assert.equal(dev.emulator.sessions().length, 1, "type confusion must not cost the connection");
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a tool call whose arguments are 100 000 levels deep is answered with an error", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       const deep = (n: number): string => "[".repeat(n) + "]".repeat(n);
-      dev.proxy!.onServer = (conn, text) => {
-        if (!text.includes('"conversation.chat.created"')) return "pass";
-        const chatId = (JSON.parse(text) as { data: { id: string } }).data.id;
-        dev.proxy!.onServer = null;
-        conn.send(text);
-        const calls = [
-          { id: "call-deep", type: "function", function: { name: "set_volume", arguments: deep(30_000) } },
-          { id: "call-huge", type: "function", function: { name: "set_volume", arguments: deep(100_000) } },
-        ];
-        return { replace: [event("conversation.chat.requires_action", { id: chatId, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: calls } } })] };
-      };
+      // From the emulator, so the chat waits at requires_action for the answers as Coze does.
+      dev.emulator.scriptToolCall({ name: "set_volume", arguments: deep(30_000) });
+      dev.emulator.scriptToolCall({ name: "set_volume", arguments: deep(100_000) });
       const from = dev.daemon.logs.length;
       const answered = new Promise<string>((resolve) =>
         dev.proxy!.events.on("client-frame", (_c, t: string) => {
@@ -104,9 +92,7 @@ describe("fault suite: a misbehaving Coze service", () => {
       await dev.daemon.waitForLog((l) => l.msg === "tool set_volume failed", 5_000, from);
       await dev.daemon.waitForState("idle", 30_000, from);
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   for (const [code, msg] of [
@@ -114,32 +100,14 @@ describe("fault suite: a misbehaving Coze service", () => {
     [5000, "internal error"],
   ] as const) {
     test(`an error ${code} in place of the reply ends the turn at once, not after reply_timeout_ms`, { timeout: 60_000 }, async () => {
-      const dev = await device({ config: { conversation: { reply_timeout_ms: 120_000 } } });
-      try {
-        dev.proxy!.onClient = (conn, text) => {
-          if (!text.includes('"input_audio_buffer.complete"')) return "pass";
-          dev.proxy!.onClient = null;
-          conn.send(event("error", { code, msg }));
-          return "drop";
-        };
-        const from = dev.daemon.logs.length;
-        await dev.press();
-        await dev.appends(25);
-        await dev.release();
-        const error = await dev.daemon.waitForState("error", 10_000, from);
-        assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
-        assert.equal(warnings(dev, from, new RegExp(`answered with an error: ${msg}`)).length, 1, "said once");
-        await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.indexOf(error));
-        await completeTurn(dev);
-      } finally {
-        await dev.stop();
-      }
+      await withDevice(device({ config: { conversation: { reply_timeout_ms: 120_000 } } }), async (dev) => {
+        await errorInPlaceCase(dev, "input_audio_buffer.complete", event("error", { code, msg }), new RegExp(`answered with an error: ${msg}`), false);
+      });
     });
   }
 
   test("a reply whose audio ends without conversation.chat.completed: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { conversation: { reply_timeout_ms: 1500 } } });
-    try {
+    await withDevice(device({ config: { conversation: { reply_timeout_ms: 1500 } } }), async (dev) => {
       dev.proxy!.onServer = (_conn, text) => (text.includes('"conversation.chat.completed"') ? "drop" : "pass");
       const from = dev.daemon.logs.length;
       await dev.press();
@@ -150,14 +118,11 @@ describe("fault suite: a misbehaving Coze service", () => {
       assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
       dev.proxy!.onServer = null;
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a PCM reply with an odd byte count plays out and ends (no spinning playback thread)", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       let first = true;
       dev.proxy!.onServer = (_conn, text) => {
         if (!first || !text.includes('"conversation.audio.delta"')) return "pass";
@@ -174,14 +139,11 @@ describe("fault suite: a misbehaving Coze service", () => {
       await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
       dev.proxy!.onServer = null;
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a whole reply sent at once (120 s of audio): audio.reply_buffer_ms plays, the rest is dropped, the reply is stopped", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { audio: { reply_buffer_ms: 5000 } } });
-    try {
+    await withDevice(device({ config: { audio: { reply_buffer_ms: 5000 } } }), async (dev) => {
       const second = Buffer.alloc(32_000, 0x10).toString("base64");
       dev.proxy!.onServer = (conn, text) => {
         if (!text.includes('"conversation.chat.created"')) return "pass";
@@ -208,33 +170,24 @@ describe("fault suite: a misbehaving Coze service", () => {
       assert.ok(grown < 30, `RSS grew ${grown.toFixed(1)} MiB`);
       dev.proxy!.onServer = null;
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a frame larger than the protocol allows (8 MiB) is a protocol error of that link, not 100 MiB of RAM", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       await oversizeFrameCase(dev, event("conversation.audio.delta", { content: "A".repeat(8 * 1024 * 1024), chat_id: "x" }), "4 MiB", false);
       assert.equal(dev.emulator.sessions().length, 2);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a link that stalls as the turn ends is dropped within seconds, the turn is answered on the new link, and the next turn works", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { conversation: { reply_timeout_ms: 60_000 } } });
-    try {
+    await withDevice(device({ config: { conversation: { reply_timeout_ms: 60_000 } } }), async (dev) => {
       await stalledReplyCase(dev, "input_audio_buffer.complete", false);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a drop as the turn ends: the turn the agent never acknowledged goes again, whole, on the new link", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       const from = dev.daemon.logs.length;
       await dev.press();
       await dev.appends(8);
@@ -255,22 +208,17 @@ describe("fault suite: a misbehaving Coze service", () => {
       assert.equal(warnings(dev, from, /before the answer was complete/).length, 0);
       assertAlive(dev);
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("10 000 invalid events in a burst: a handful of log lines, not 10 000", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       const from = dev.daemon.logs.length;
       await sendAndSettle(dev, Array.from({ length: 10_000 }, (_, i) => event("conversation.audio.delta", { content: i, chat_id: "x" })));
       const lines = dev.daemon.logs.slice(from).filter((l) => l.level >= 40);
       assert.ok(lines.length <= 5, `${lines.length} warning lines`);
       assertAlive(dev);
       await completeTurn(dev);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 });

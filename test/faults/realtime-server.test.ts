@@ -9,7 +9,7 @@ import { SERVER_EVENTS } from "../../src/agent/realtime/server-events";
 import { S } from "../../src/agent/realtime/names";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { speechLoop } from "../support/speech";
-import { assertAlive, completeTurn, oversizeFrameCase, stalledReplyCase, warnings } from "./support";
+import { assertAlive, completeTurn, oversizeFrameCase, errorInPlaceCase, stalledReplyCase, warnings, withDevice } from "./support";
 import { confusionFrames, json } from "./type-confusion";
 
 const call = { type: "function_call", call_id: "call-fault", name: "get_volume", arguments: "{}" };
@@ -53,8 +53,7 @@ async function device(o: DeviceOptions = {}): Promise<Device> {
 
 describe("fault suite: a misbehaving Realtime service", () => {
   test("every server event with each field replaced by each wrong JSON type (generated from the schemas)", { timeout: 90_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       // The schema checks the event's own fields: a wrong whole event is a non-object where the type sits beside them.
       const frames = confusionFrames(SERVER_EVENTS, examples, event);
       const from = dev.daemon.logs.length;
@@ -69,37 +68,18 @@ describe("fault suite: a misbehaving Realtime service", () => {
       assert.ok(invalid.length >= 1 && invalid.length <= 4, `${invalid.length} warnings about invalid events`);
       await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.length - 1).catch(() => undefined);
       await completeTurn(dev, true);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("an error in place of the reply ends the turn at once, not after reply_timeout_ms", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { conversation: { reply_timeout_ms: 120_000 } } });
-    try {
-      dev.proxy!.onClient = (conn, text) => {
-        if (!text.includes('"response.create"')) return "pass";
-        dev.proxy!.onClient = null;
-        conn.send(event(S.error, { error: { type: "server_error", code: "server_error", message: "the model is overloaded" } }));
-        return "drop";
-      };
-      const from = dev.daemon.logs.length;
-      await dev.press();
-      await dev.appends(25);
-      await dev.release();
-      const error = await dev.daemon.waitForState("error", 10_000, from);
-      assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
-      assert.equal(warnings(dev, from, /answered with an error: .*overloaded/).length, 1, "said once");
-      await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.indexOf(error));
-      await completeTurn(dev, true);
-    } finally {
-      await dev.stop();
-    }
+    await withDevice(device({ config: { conversation: { reply_timeout_ms: 120_000 } } }), async (dev) => {
+      const overloaded = event(S.error, { error: { type: "server_error", code: "server_error", message: "the model is overloaded" } });
+      await errorInPlaceCase(dev, "response.create", overloaded, /answered with an error: .*overloaded/, true);
+    });
   });
 
   test("a reply whose audio ends without response.done: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { conversation: { reply_timeout_ms: 1500 } } });
-    try {
+    await withDevice(device({ config: { conversation: { reply_timeout_ms: 1500 } } }), async (dev) => {
       dev.proxy!.onServer = (_conn, text) => (text.includes(`"${S.responseDone}"`) ? "drop" : "pass");
       const from = dev.daemon.logs.length;
       await dev.press();
@@ -110,26 +90,18 @@ describe("fault suite: a misbehaving Realtime service", () => {
       assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
       dev.proxy!.onServer = null;
       await completeTurn(dev, true);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a frame larger than the protocol allows (4 MiB) is a protocol error of that link", { timeout: 60_000 }, async () => {
-    const dev = await device();
-    try {
+    await withDevice(device(), async (dev) => {
       await oversizeFrameCase(dev, event(S.audioDelta, { response_id: "x", delta: "A".repeat(4 * 1024 * 1024) }), "2 MiB", true);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 
   test("a link that stalls as the turn ends is dropped within seconds, the turn is answered on the new link, and the next turn works", { timeout: 60_000 }, async () => {
-    const dev = await device({ config: { conversation: { reply_timeout_ms: 60_000 } } });
-    try {
+    await withDevice(device({ config: { conversation: { reply_timeout_ms: 60_000 } } }), async (dev) => {
       await stalledReplyCase(dev, "input_audio_buffer.commit", true);
-    } finally {
-      await dev.stop();
-    }
+    });
   });
 });

@@ -104,3 +104,36 @@ async function closeAtEmulator(dev: Device, conn: ProxyConn, realtime: boolean):
   conn.drop();
   await closed;
 }
+
+/**
+ * The server answers the end of a turn (the client's `trigger`, which it swallows) with
+ * `errorFrame` in place of a reply: the turn ends at once (thinking → error → idle, not
+ * after reply_timeout_ms), the error is said once, and the next turn works.
+ */
+export async function errorInPlaceCase(dev: Device, trigger: string, errorFrame: string, said: RegExp, realtime: boolean): Promise<void> {
+  dev.proxy!.onClient = (conn, text) => {
+    if (!text.includes(`"${trigger}"`)) return "pass";
+    dev.proxy!.onClient = null;
+    conn.send(errorFrame);
+    return "drop";
+  };
+  const from = dev.daemon.logs.length;
+  await dev.press();
+  await dev.appends(25);
+  await dev.release();
+  const error = await dev.daemon.waitForState("error", 10_000, from);
+  assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
+  assert.equal(warnings(dev, from, said).length, 1, "said once");
+  await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.indexOf(error));
+  await completeTurn(dev, realtime);
+}
+
+/** Runs `body` on a started device and stops it afterwards, whatever happened. */
+export async function withDevice(started: Promise<Device>, body: (dev: Device) => Promise<void>): Promise<void> {
+  const dev = await started;
+  try {
+    await body(dev);
+  } finally {
+    await dev.stop();
+  }
+}
