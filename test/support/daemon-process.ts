@@ -14,6 +14,33 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/**
+ * Daemons still running. A test that times out, or a soak stopped with Ctrl-C or kill, must
+ * not leave its daemon (and its arecord) running on the machine after it: they go with it.
+ */
+const live = new Set<ChildProcess>();
+
+function outliveNoTest(child: ChildProcess): void {
+  if (!hooked) hookExit();
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+}
+
+let hooked = false;
+function hookExit(): void {
+  hooked = true;
+  const killAll = (): void => {
+    for (const c of live) c.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(code);
+    });
+  }
+}
+
 export class DaemonProcess extends EventEmitter {
   readonly logs: LogLine[] = [];
   readonly rawOutput: string[] = [];
@@ -22,6 +49,7 @@ export class DaemonProcess extends EventEmitter {
 
   private constructor(readonly child: ChildProcess) {
     super();
+    outliveNoTest(child);
     const onLine = (line: string): void => {
       this.rawOutput.push(line);
       try {
