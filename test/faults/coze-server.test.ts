@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { SERVER_EVENT_DATA } from "../../src/agent/coze/server-events";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { speechLoop } from "../support/speech";
-import { assertAlive, completeTurn, oversizeFrameCase, rssMiB, errorInPlaceCase, stalledReplyCase, warnings, withDevice } from "./support";
+import { assertAlive, completeTurn, oversizeFrameCase, rssMiB, errorInPlaceCase, neverEndingReplyCase, spokenTurn, stalledReplyCase, warnings, withDevice } from "./support";
 import { confusionFrames, json } from "./type-confusion";
 
 const examples: Record<string, Record<string, unknown>> = {
@@ -108,16 +108,7 @@ describe("fault suite: a misbehaving Coze service", () => {
 
   test("a reply whose audio ends without conversation.chat.completed: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
     await withDevice(device({ config: { conversation: { reply_timeout_ms: 1500 } } }), async (dev) => {
-      dev.proxy!.onServer = (_conn, text) => (text.includes('"conversation.chat.completed"') ? "drop" : "pass");
-      const from = dev.daemon.logs.length;
-      await dev.press();
-      await dev.appends(25);
-      await dev.release();
-      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
-      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
-      assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
-      dev.proxy!.onServer = null;
-      await completeTurn(dev);
+      await neverEndingReplyCase(dev, '"conversation.chat.completed"', false);
     });
   });
 
@@ -131,12 +122,7 @@ describe("fault suite: a misbehaving Coze service", () => {
         ev.data.content = Buffer.concat([Buffer.from(ev.data.content, "base64"), Buffer.from([0x11])]).toString("base64");
         return { replace: [JSON.stringify(ev)] };
       };
-      const from = dev.daemon.logs.length;
-      await dev.press();
-      await dev.appends(25);
-      await dev.release();
-      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
-      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+      await spokenTurn(dev);
       dev.proxy!.onServer = null;
       await completeTurn(dev);
     });

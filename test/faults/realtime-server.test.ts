@@ -9,7 +9,7 @@ import { SERVER_EVENTS } from "../../src/agent/realtime/server-events";
 import { S } from "../../src/agent/realtime/names";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { speechLoop } from "../support/speech";
-import { assertAlive, completeTurn, oversizeFrameCase, errorInPlaceCase, stalledReplyCase, warnings, withDevice } from "./support";
+import { assertAlive, completeTurn, oversizeFrameCase, errorInPlaceCase, neverEndingReplyCase, stalledReplyCase, warnings, withDevice } from "./support";
 import { confusionFrames, json } from "./type-confusion";
 
 const call = { type: "function_call", call_id: "call-fault", name: "get_volume", arguments: "{}" };
@@ -80,16 +80,7 @@ describe("fault suite: a misbehaving Realtime service", () => {
 
   test("a reply whose audio ends without response.done: speaking ends after reply_timeout_ms", { timeout: 60_000 }, async () => {
     await withDevice(device({ config: { conversation: { reply_timeout_ms: 1500 } } }), async (dev) => {
-      dev.proxy!.onServer = (_conn, text) => (text.includes(`"${S.responseDone}"`) ? "drop" : "pass");
-      const from = dev.daemon.logs.length;
-      await dev.press();
-      await dev.appends(25);
-      await dev.release();
-      const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
-      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
-      assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
-      dev.proxy!.onServer = null;
-      await completeTurn(dev, true);
+      await neverEndingReplyCase(dev, `"${S.responseDone}"`, true);
     });
   });
 

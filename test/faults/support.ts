@@ -128,6 +128,26 @@ export async function errorInPlaceCase(dev: Device, trigger: string, errorFrame:
   await completeTurn(dev, realtime);
 }
 
+/** Press, speak, release, and wait until the reply has played and the device rests; returns the log index the turn started at. */
+export async function spokenTurn(dev: Device): Promise<number> {
+  const from = dev.daemon.logs.length;
+  await dev.press();
+  await dev.appends(25);
+  await dev.release();
+  const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
+  await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
+  return from;
+}
+
+/** The reply's end (`endMarker`, text in the frame) never comes: speaking ends reply_timeout_ms after the audio, said once; the next turn works. */
+export async function neverEndingReplyCase(dev: Device, endMarker: string, realtime: boolean): Promise<void> {
+  dev.proxy!.onServer = (_conn, text) => (text.includes(endMarker) ? "drop" : "pass");
+  const from = await spokenTurn(dev);
+  assert.equal(warnings(dev, from, /stopped without an end/).length, 1);
+  dev.proxy!.onServer = null;
+  await completeTurn(dev, realtime);
+}
+
 /** Runs `body` on a started device and stops it afterwards, whatever happened. */
 export async function withDevice(started: Promise<Device>, body: (dev: Device) => Promise<void>): Promise<void> {
   const dev = await started;
