@@ -46,7 +46,11 @@ interface Sample {
 }
 
 async function main(): Promise<void> {
-  const dev = await startDevice({ proxy: true, rig: { micPcm: speechLoop(30) }, config: { log: { level: "info" } }, env: daemonEnv() });
+  // SOAK_SPEAKER=aplay: replies through aplay, so the test card's playback threads live in aplay
+  // rather than in the daemon, and the daemon's own memory is measured without them.
+  const config: Record<string, Record<string, unknown>> = { log: { level: "info" } };
+  if (process.env.SOAK_SPEAKER === "aplay") config.audio = { output: { device: "aplay:rigspk", sample_rate: 16000, channels: 1, format: "S16_LE" } };
+  const dev = await startDevice({ proxy: true, rig: { micPcm: speechLoop(30) }, config, env: daemonEnv() });
   const pid = dev.daemon.child.pid!;
   const samples: Sample[] = [];
   const tally = { ok: 0, failed: 0, hung: 0, unexpected: 0 };
