@@ -71,10 +71,7 @@ export async function stalledReplyCase(dev: Device, trigger: string, realtime: b
     }
     return "pass";
   };
-  const from = dev.daemon.logs.length;
-  await dev.press();
-  await dev.appends(25);
-  await dev.release();
+  const from = await talk(dev);
   const thinking = await dev.daemon.waitForState("thinking", 5000, from);
   const down = await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down: nothing from the agent within 2500 ms of a WebSocket ping"), 15_000, from);
   const ms = Number(down.time) - Number(thinking.time);
@@ -117,10 +114,7 @@ export async function errorInPlaceCase(dev: Device, trigger: string, errorFrame:
     conn.send(errorFrame);
     return "drop";
   };
-  const from = dev.daemon.logs.length;
-  await dev.press();
-  await dev.appends(25);
-  await dev.release();
+  const from = await talk(dev);
   const error = await dev.daemon.waitForState("error", 10_000, from);
   assert.ok(dev.daemon.logs.slice(from, dev.daemon.logs.indexOf(error)).some((l) => l.msg === "state thinking"), "thinking, then error");
   assert.equal(warnings(dev, from, said).length, 1, "said once");
@@ -128,12 +122,18 @@ export async function errorInPlaceCase(dev: Device, trigger: string, errorFrame:
   await completeTurn(dev, realtime);
 }
 
-/** Press, speak, release, and wait until the reply has played and the device rests; returns the log index the turn started at. */
-export async function spokenTurn(dev: Device): Promise<number> {
+/** Press, speak for 25 frames, release; returns the log index the turn started at. */
+export async function talk(dev: Device): Promise<number> {
   const from = dev.daemon.logs.length;
   await dev.press();
   await dev.appends(25);
   await dev.release();
+  return from;
+}
+
+/** Press, speak, release, and wait until the reply has played and the device rests; returns the log index the turn started at. */
+export async function spokenTurn(dev: Device): Promise<number> {
+  const from = await talk(dev);
   const speaking = await dev.daemon.waitForState("speaking", 10_000, from);
   await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.indexOf(speaking));
   return from;
