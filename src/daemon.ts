@@ -165,7 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       path: config.control.socket,
       log: log.child({ component: "control" }),
       // A server's refusal can quote the token back; replies get the logs' scrubbing too.
-      handler: async (cmd) => scrubStrings(await handleControl(cmd, conv, board.buttons, volume), scrubber(loaded.secrets)),
+      handler: async (cmd) => scrubStrings(await handleControl(cmd, conv, board.buttons, volume, playback), scrubber(loaded.secrets)),
     });
     cleanups.push(() => control.close());
 
@@ -255,7 +255,13 @@ async function choosePlaybackDriver(device: string, format: PcmFormat, log: Logg
   return `aplay:${target}`;
 }
 
-async function handleControl(cmd: ControlCommand, conversation: Conversation, buttons: BoardProfile["buttons"], volume: Volume): Promise<Record<string, unknown>> {
+async function handleControl(
+  cmd: ControlCommand,
+  conversation: Conversation,
+  buttons: BoardProfile["buttons"],
+  volume: Volume,
+  playback: PlaybackEngine,
+): Promise<Record<string, unknown>> {
   switch (cmd.Command) {
     case "Button": {
       const button = buttons.find((b) => b.name === cmd.Name);
@@ -267,7 +273,7 @@ async function handleControl(cmd: ControlCommand, conversation: Conversation, bu
       return { State: conversation.state };
     }
     case "Status":
-      return { ...conversation.status(), Volume: volume.percent, Memory: memory() };
+      return { ...conversation.status(), Volume: volume.percent, Memory: memory(playback) };
     case "Volume": {
       // A failed change throws with the fix (e.g. a missing mixer control); the level stays.
       if (cmd.Percent !== undefined) await volume.set(cmd.Percent);
@@ -286,8 +292,17 @@ function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["co
 }
 
 /** The process's memory, MiB: a fleet (or the soak) can tell a leak from V8 taking its time to collect. */
-function memory(): Record<string, number> {
+function memory(playback: PlaybackEngine): Record<string, number> {
   const m = process.memoryUsage();
   const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
-  return { RssMiB: mib(m.rss), HeapUsedMiB: mib(m.heapUsed), HeapTotalMiB: mib(m.heapTotal), ExternalMiB: mib(m.external), ArrayBuffersMiB: mib(m.arrayBuffers) };
+  return {
+    RssMiB: mib(m.rss),
+    HeapUsedMiB: mib(m.heapUsed),
+    HeapTotalMiB: mib(m.heapTotal),
+    ExternalMiB: mib(m.external),
+    ArrayBuffersMiB: mib(m.arrayBuffers),
+    // The playback thread is a second V8 isolate: its heap is in RSS but not in the numbers above.
+    PlaybackHeapUsedMiB: mib(playback.threadHeap.used),
+    PlaybackHeapTotalMiB: mib(playback.threadHeap.total),
+  };
 }

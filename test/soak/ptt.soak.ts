@@ -43,6 +43,12 @@ interface Sample {
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
+  /** The playback thread's own V8 heap (a second isolate), used / reserved. */
+  threadHeapUsedMiB: number;
+  threadHeapTotalMiB: number;
+  /** Resident memory by kind (/proc/<pid>/smaps): malloc's main arena (brk), and anonymous mappings (V8 pages, other arenas, stacks). */
+  brkMiB: number;
+  anonMiB: number;
 }
 
 async function main(): Promise<void> {
@@ -74,11 +80,14 @@ async function main(): Promise<void> {
         byFault.set(fault, f);
       }
       if (outcome === "hung") await recover(dev);
-      if (!dev.daemon.alive) throw new Error(`the daemon died at turn ${turn}`);
+      if (!dev.daemon.alive) {
+        const d = dev.daemon;
+        throw new Error(`the daemon died at turn ${turn} (exit ${d.exitSignal ?? d.exitCode}); its last output:\n${d.rawOutput.slice(-40).join("\n")}`);
+      }
       if (turn % SAMPLE_EVERY === 0 || turn === TURNS) {
         samples.push({ turn, ...(await sample(dev, pid)) });
         const s = samples.at(-1)!;
-        process.stderr.write(`soak: turn ${turn}: RSS ${s.rssMiB.toFixed(1)} MiB (heap ${s.heapUsedMiB}/${s.heapTotalMiB}, external ${s.externalMiB}), ${s.fds} fds, ${s.threads} threads, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+        process.stderr.write(`soak: turn ${turn}: RSS ${s.rssMiB.toFixed(1)} MiB (brk ${s.brkMiB.toFixed(1)}, anon ${s.anonMiB.toFixed(1)}, heap ${s.heapUsedMiB}/${s.heapTotalMiB}, thread heap ${s.threadHeapUsedMiB}/${s.threadHeapTotalMiB}, external ${s.externalMiB}), ${s.fds} fds, ${s.threads} threads, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       }
     }
   } finally {
@@ -172,7 +181,26 @@ async function sample(dev: Device, pid: number): Promise<Omit<Sample, "turn">> {
     heapUsedMiB: memory.HeapUsedMiB ?? NaN,
     heapTotalMiB: memory.HeapTotalMiB ?? NaN,
     externalMiB: memory.ExternalMiB ?? NaN,
+    threadHeapUsedMiB: memory.PlaybackHeapUsedMiB ?? NaN,
+    threadHeapTotalMiB: memory.PlaybackHeapTotalMiB ?? NaN,
+    ...residentByKind(pid),
   };
+}
+
+function residentByKind(pid: number): { brkMiB: number; anonMiB: number } {
+  let brk = 0;
+  let anon = 0;
+  let kind: "brk" | "anon" | null = null;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) kind = head[1] === "[heap]" ? "brk" : head[1] === "" ? "anon" : null;
+    else if (kind && line.startsWith("Rss:")) {
+      const kib = Number(line.split(/\s+/)[1]);
+      if (kind === "brk") brk += kib;
+      else anon += kib;
+    }
+  }
+  return { brkMiB: brk / 1024, anonMiB: anon / 1024 };
 }
 
 function report(samples: Sample[], tally: Record<string, number>, byFault: Map<string, { n: number; asExpected: number }>, seconds: number): void {
@@ -187,9 +215,13 @@ function report(samples: Sample[], tally: Record<string, number>, byFault: Map<s
     const b = byFault.get(f) ?? { n: 0, asExpected: 0 };
     out.push(`| ${f} (expected ${EXPECTED[f]}) | ${b.n} | ${b.asExpected} |`);
   }
-  out.push("\n| after turn | RSS MiB | V8 heap used / reserved MiB | external MiB | fds | threads |");
-  out.push("|---|---|---|---|---|---|");
-  for (const s of samples) out.push(`| ${s.turn} | ${s.rssMiB.toFixed(1)} | ${s.heapUsedMiB} / ${s.heapTotalMiB} | ${s.externalMiB} | ${s.fds} | ${s.threads} |`);
+  out.push("\n| after turn | RSS MiB | malloc main arena MiB | anonymous MiB | V8 heap used / reserved MiB | playback thread heap MiB | external MiB | fds | threads |");
+  out.push("|---|---|---|---|---|---|---|---|---|");
+  for (const s of samples) {
+    out.push(
+      `| ${s.turn} | ${s.rssMiB.toFixed(1)} | ${s.brkMiB.toFixed(1)} | ${s.anonMiB.toFixed(1)} | ${s.heapUsedMiB} / ${s.heapTotalMiB} | ${s.threadHeapUsedMiB} / ${s.threadHeapTotalMiB} | ${s.externalMiB} | ${s.fds} | ${s.threads} |`,
+    );
+  }
   const last = samples.at(-1)!;
   // Steady state: by turn 100 every lazily opened part (speaker stream, worker, thread pool) is open.
   const base = samples.find((s) => s.turn >= Math.min(100, TURNS)) ?? samples[0]!;

@@ -45,6 +45,8 @@ export class DaemonProcess extends EventEmitter {
   readonly logs: LogLine[] = [];
   readonly rawOutput: string[] = [];
   exitCode: number | null = null;
+  /** The signal that ended it, when one did (SIGABRT from native code, SIGSEGV, SIGKILL from the OOM killer). */
+  exitSignal: NodeJS.Signals | null = null;
   private readonly exited: Promise<number>;
 
   private constructor(readonly child: ChildProcess) {
@@ -65,6 +67,7 @@ export class DaemonProcess extends EventEmitter {
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         this.exitCode = code ?? (signal ? 128 : -1);
+        this.exitSignal = signal;
         resolve(this.exitCode);
         this.emit("exit", this.exitCode);
       }),

@@ -46,6 +46,8 @@ export class PlaybackEngine extends EventEmitter {
   private closed = false;
   private gain = 1;
   description = "";
+  /** The playback thread's own V8 heap in bytes, as of the last drained reply (0 before one). */
+  threadHeap = { used: 0, total: 0 };
 
   private constructor(
     private worker: Worker,
@@ -178,6 +180,7 @@ export class PlaybackEngine extends EventEmitter {
             this.emit("started", m.at - performance.timeOrigin);
             return;
           case "drained":
+            this.threadHeap = { used: m.heapUsed, total: m.heapTotal };
             if (!this.active || !this.ring.endReached) return;
             this.active = false;
             this.emit("drained");

@@ -2,8 +2,9 @@
  * The playback thread: owns the speaker, reads the ring, writes period-sized
  * chunks while keeping 40–80 ms queued in the device (engine.ts says why).
  * Main-thread stalls (GC, JSON parsing, a slow log) do not reach it. Messages to
- * the main thread: ready, started {at}, drained, underrun, error {message}.
+ * the main thread: ready, started {at}, drained {heap}, underrun, error {message}.
  */
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, type LoggerOptions } from "../../log/logger";
 import { openPlayback } from "../drivers";
@@ -22,7 +23,8 @@ export interface PlaybackWorkerData {
 export type WorkerMessage =
   | { type: "ready"; description: string }
   | { type: "started"; at: number }
-  | { type: "drained" }
+  /** heapUsed/heapTotal: this thread's own V8 heap (process.memoryUsage() in the main thread shows only its own). */
+  | { type: "drained"; heapUsed: number; heapTotal: number }
   | { type: "underrun" }
   | { type: "error"; message: string };
 
@@ -110,7 +112,8 @@ async function loop(): Promise<void> {
     if (playing && ring.endReached && avail === 0) {
       if (t >= deviceEndsAt) {
         playing = false;
-        post({ type: "drained" });
+        const heap = getHeapStatistics();
+        post({ type: "drained", heapUsed: heap.used_heap_size, heapTotal: heap.total_heap_size });
         continue;
       }
       await ring.waitForWrite(deviceEndsAt - t);
