@@ -21,6 +21,8 @@ describe("fault suite: the microphone", () => {
     const dev = await startDevice({ rig: { micPcm: speechLoop(60) } });
     let first: number | undefined;
     try {
+      // A turn first: the mic is flowing (before its first audio arecord gets 2 s to open the card, not the stall limit).
+      await completeTurn(dev);
       first = arecordOf(dev.daemon.child.pid!);
       const from = dev.daemon.logs.length;
       const stoppedAt = Date.now();
