@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { describeSource, loadConfig } from "./config/load";
-import { listBoards } from "./boards/load";
+import { listBoards } from "./config/board-load";
 import { doctorCommand } from "./doctor/doctor";
 import { ConfigError } from "./config/errors";
 import { startDaemon } from "./daemon";

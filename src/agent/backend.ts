@@ -1,4 +1,5 @@
-import type { AgentEvent, AudioFormat } from "./events";
+import type { AgentEvent } from "./events";
+import type { AudioFormat } from "../core/media";
 
 /** What a backend needs to know about one conversation turn. */
 export interface TurnContext {

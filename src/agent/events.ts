@@ -3,19 +3,12 @@
  * conversation. Backends translate their wire format into these and nothing else;
  * the conversation and the device state machine never see a wire event.
  */
+import type { AudioFormat } from "../core/media";
 
 export type LinkState = "connecting" | "ready" | "down";
 
 /** Why a link is not usable; decides how the device signals it and how fast we retry. */
 export type LinkProblem = "network" | "auth" | "quota" | "server" | "protocol";
-
-export type AudioCodec = "pcm" | "opus" | "g711a" | "g711u";
-
-export interface AudioFormat {
-  codec: AudioCodec;
-  sampleRate: number;
-  channels: 1;
-}
 
 export type AgentEvent =
   /** The link is being opened (first time or after a drop). */

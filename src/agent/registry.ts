@@ -1,7 +1,7 @@
 /** Agent backends by name (`agent.backend`). */
 import type { Config } from "../config/schema";
 import type { Logger } from "../log/logger";
-import type { Clock } from "../device/clock";
+import type { Clock } from "../core/clock";
 import type { AgentBackend } from "./backend";
 import type { LinkSettings } from "./link/ws-link";
 import { CozeBackend } from "./coze/client";

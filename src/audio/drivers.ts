@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Logger } from "../log/logger";
-import type { PcmFormat } from "./pcm";
+import type { PcmFormat } from "../core/pcm";
 import type { CaptureSource } from "./capture/source";
 import { AlsaCapture } from "./capture/alsa-capture";
 import { FileCapture } from "./capture/file-capture";

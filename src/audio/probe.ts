@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import type { PcmFormat } from "./pcm";
+import type { PcmFormat } from "../core/pcm";
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 

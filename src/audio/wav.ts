@@ -1,5 +1,5 @@
 /** Just enough WAV for fixtures and the file-backed speaker: 16/32-bit integer PCM. */
-import { bytesPerFrame, bytesPerSample, type PcmFormat } from "./pcm";
+import { bytesPerFrame, bytesPerSample, type PcmFormat } from "../core/pcm";
 
 export function wavHeader(format: PcmFormat, dataBytes: number): Buffer {
   const h = Buffer.alloc(44);

@@ -1,6 +1,6 @@
 /** G.711 A-law / µ-law at 8000 Hz, through alawmulaw (which wants Int16Array, not Buffer). */
 import { alaw, mulaw } from "alawmulaw";
-import { fromInt16, int16 } from "../audio/convert";
+import { fromInt16, int16 } from "./pcm16";
 
 
 export const g711 = {

@@ -3,6 +3,7 @@
  * native module is missing or fails to load — its source build is reported to fail
  * on some Raspberry Pi systems. `TALKBOX_OPUS=opusscript` forces the fallback.
  */
+import { CODEC_TABLE } from "../core/media";
 import type { Logger } from "../log/logger";
 
 export interface OpusCodec {
@@ -12,13 +13,12 @@ export interface OpusCodec {
   decode(packet: Buffer): Buffer;
 }
 
-export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const;
-/** Frame durations libopus accepts, in tenths of a millisecond (2.5 ms … 120 ms). */
-const LEGAL_FRAME_TENTHS = [25, 50, 100, 200, 400, 600, 800, 1000, 1200];
+export const OPUS_RATES = CODEC_TABLE.opus.rates;
 
+/** A frame libopus accepts: one of its durations (2.5 ms … 120 ms) at one of its rates. */
 export function isLegalOpusFrame(samples: number, rate: number): boolean {
   if (!(OPUS_RATES as readonly number[]).includes(rate)) return false;
-  return LEGAL_FRAME_TENTHS.some((t) => (rate * t) / 10000 === samples);
+  return CODEC_TABLE.opus.frameMs.some((ms) => (rate * ms * 10) / 10000 === samples);
 }
 
 let warned = false;

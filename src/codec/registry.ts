@@ -1,9 +1,9 @@
 /**
  * Codecs by name, between mono S16_LE PCM at the wire rate and the wire payload.
  * Rate and format conversion to and from the device happen around them
- * (src/audio/convert.ts, src/audio/resampler.ts).
+ * (src/codec/pcm16.ts, src/codec/resampler.ts). What each codec allows is src/core/media.ts.
  */
-import type { AudioCodec, AudioFormat } from "../agent/events";
+import { allowedRates, codecRules, type AudioFormat } from "../core/media";
 import type { Logger } from "../log/logger";
 import { g711 } from "./g711";
 import { createOpus } from "./opus";
@@ -23,21 +23,6 @@ export interface Decoder {
   reset?(): void;
 }
 
-export const CODECS: readonly AudioCodec[] = ["pcm", "opus", "g711a", "g711u"];
-
-/** Rates each codec may run at on the wire. */
-export function allowedRates(codec: AudioCodec): readonly number[] {
-  switch (codec) {
-    case "g711a":
-    case "g711u":
-      return [8000];
-    case "opus":
-      return [8000, 12000, 16000, 24000, 48000];
-    case "pcm":
-      return [8000, 16000, 22050, 24000, 32000, 44100, 48000];
-  }
-}
-
 function checkRate(f: AudioFormat): void {
   if (!allowedRates(f.codec).includes(f.sampleRate)) {
     throw new Error(`${f.codec} cannot run at ${f.sampleRate} Hz (allowed: ${allowedRates(f.codec).join(", ")})`);
@@ -47,15 +32,16 @@ function checkRate(f: AudioFormat): void {
 export function createEncoder(wire: AudioFormat, frameMs: number, log?: Logger): Encoder {
   checkRate(wire);
   const frameSamples = (wire.sampleRate * frameMs) / 1000;
+  const { acceptsPartialFrames } = codecRules(wire.codec);
   switch (wire.codec) {
     case "pcm":
-      return { frameSamples, encode: (b) => b, acceptsPartialFrames: true };
+      return { frameSamples, encode: (b) => b, acceptsPartialFrames };
     case "g711a":
     case "g711u":
-      return { frameSamples, encode: g711[wire.codec].encode, acceptsPartialFrames: true };
+      return { frameSamples, encode: g711[wire.codec].encode, acceptsPartialFrames };
     case "opus": {
       const opus = createOpus(wire.sampleRate, log);
-      return { frameSamples, encode: (b) => opus.encode(b, frameSamples), acceptsPartialFrames: false };
+      return { frameSamples, encode: (b) => opus.encode(b, frameSamples), acceptsPartialFrames };
     }
   }
 }

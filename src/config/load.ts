@@ -1,14 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { loadBoard } from "../boards/load.js";
-import type { BoardProfile } from "../boards/profile.js";
+import { loadBoard } from "./board-load.js";
+import type { BoardProfile } from "./board-profile.js";
 import { ConfigError, issueLines, plainEnglish } from "./errors.js";
 import { boardName, configSchema, type Config } from "./schema.js";
 import { describeSource, permissionWarnings, readCredential, TOKEN_CREDENTIAL, type SecretSource } from "./secrets.js";
 import { readYaml } from "./yaml.js";
 
-export { defaultBoardsDir } from "../boards/load.js";
+export { defaultBoardsDir } from "./board-load.js";
 export { describeSource, type SecretSource } from "./secrets.js";
 
 export interface LoadOptions {

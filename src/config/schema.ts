@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { CODECS, allowedRates } from "../core/media";
+import { DEVICE_RATES } from "../core/pcm";
 import { PCM16_RATE } from "../agent/realtime/protocol";
 import { checkFormats } from "../agent/realtime/session-config";
 
 export const EMULATOR_URL = "emulator";
-export const SAMPLE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
+export const SAMPLE_RATES = DEVICE_RATES;
 
 /** Widened to number: consumers compute with rates, and the allowed set is enforced here. */
 export const sampleRate: z.ZodType<number> = z.literal(SAMPLE_RATES);
@@ -39,13 +41,7 @@ interface DeviceDefaults {
   format: "S16_LE" | "S32_LE";
 }
 
-const CODEC = z.enum(["pcm", "opus", "g711a", "g711u"]);
-const WIRE_RATES: Record<z.infer<typeof CODEC>, readonly number[]> = {
-  pcm: SAMPLE_RATES,
-  opus: [8000, 12000, 16000, 24000, 48000],
-  g711a: [8000],
-  g711u: [8000],
-};
+const CODEC = z.enum(CODECS);
 
 function device(d: DeviceDefaults) {
   return z
@@ -60,7 +56,7 @@ function device(d: DeviceDefaults) {
 
 /** The wire rate for a codec: g711 is always 8000 Hz; otherwise the given or default rate, if the codec allows it. */
 function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallback: number, key: string, ctx: z.RefinementCtx<unknown>): number {
-  const allowed = WIRE_RATES[codec];
+  const allowed = allowedRates(codec);
   const effective = rate ?? (allowed.includes(fallback) ? fallback : allowed[0]!);
   if (!allowed.includes(effective)) {
     ctx.addIssue({ code: "custom", path: ["audio", key], message: `${codec} runs at ${allowed.join(", ")} Hz; leave ${key} out or pick one of those` });

@@ -5,20 +5,21 @@
  */
 import { EventEmitter } from "node:events";
 import type { AgentBackend } from "../agent/backend";
-import type { AgentEvent, AudioFormat } from "../agent/events";
+import type { AgentEvent } from "../agent/events";
+import type { AudioFormat } from "../core/media";
 import type { CaptureSource } from "../audio/capture/source";
-import type { Downlink } from "../audio/downlink";
-import { msFor } from "../audio/pcm";
+import type { Downlink } from "./downlink";
+import { msFor } from "../core/pcm";
 import type { PlaybackEngine } from "../audio/playback/engine";
-import type { Uplink, UplinkFrame } from "../audio/uplink";
+import type { Uplink, UplinkFrame } from "./uplink";
 import type { Logger } from "../log/logger";
-import type { Clock } from "./clock";
+import type { Clock } from "../core/clock";
 import { EchoGate, type EchoMode } from "./echo-gate";
 import { DeviceStateMachine, type ConversationMode, type DeviceState, type Effect, type StateChange } from "./state-machine";
 import { TurnStats } from "./turn-stats";
 import type { ToolExecutor } from "../tools/spec";
 import type { LocalTurnDetector } from "./local-turns";
-import type { ClockTimer } from "./clock";
+import type { ClockTimer } from "../core/clock";
 import type { CapturePeriods } from "./capture-periods";
 
 export interface ConversationOptions {

@@ -4,7 +4,7 @@
  * silence so the agent never hears itself. After a barge-in flush there is no
  * tail: the user is talking on purpose.
  */
-import type { Clock } from "./clock";
+import type { Clock } from "../core/clock";
 
 export type EchoMode = "gate" | "none";
 

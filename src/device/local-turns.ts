@@ -16,9 +16,9 @@
  * Time is counted in audio samples, not on a clock: the mic's sample count is exact,
  * timers jitter with the event loop.
  */
-import { DEFAULT_VAD_MODE, type VadMode } from "../audio/vad/fvad";
-import { SpeechSegmenter } from "../audio/vad/segmenter";
-import { VoiceFrames } from "../audio/vad/voice-frames";
+import { DEFAULT_VAD_MODE, type VadMode } from "../vad/fvad";
+import { SpeechSegmenter } from "../vad/segmenter";
+import { VoiceFrames } from "../vad/voice-frames";
 
 /** Voiced time before a turn starts: a click, a knock or a cough-sized burst is not a turn. */
 export const DEFAULT_MIN_SPEECH_MS = 200;

@@ -13,7 +13,7 @@
  * speaks, and otherwise mutes / unmutes the mic.
  */
 import type { LinkProblem } from "../agent/events";
-import type { Clock, ClockTimer } from "./clock";
+import type { Clock, ClockTimer } from "../core/clock";
 
 export const DEVICE_STATES = ["idle", "connecting", "listening", "thinking", "speaking", "error", "offline", "muted"] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];

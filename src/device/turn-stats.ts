@@ -1,5 +1,5 @@
 /** Milestones of the current and the last turn, for `talkbox status` and the benchmark. */
-import type { Clock } from "./clock";
+import type { Clock } from "../core/clock";
 
 export interface TurnTimings {
   userId: string;

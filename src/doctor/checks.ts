@@ -12,7 +12,7 @@ import { probeAlsa } from "../audio/probe";
 import { alsaPcm } from "../audio/drivers";
 import type { LoadedConfig } from "../config/load";
 import { EMULATOR_URL } from "../config/schema";
-import { realClock } from "../device/clock";
+import { realClock } from "../core/clock";
 import { startEmulator } from "../emulator/server";
 import { silentLogger } from "../log/logger";
 

@@ -4,8 +4,8 @@
  * client bug shows up here instead of as silence or noise on a real device.
  */
 import type { ChatUpdateData } from "../agent/coze/protocol";
-import type { AudioCodec } from "../agent/events";
-import { CODECS, allowedRates } from "../codec/registry";
+import type { AudioCodec } from "../core/media";
+import { CODECS, allowedRates } from "../core/media";
 
 type Obj = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * frames and encoded: one `conversation.audio.delta` per frame (for Opus, one raw packet).
  */
 import type { ChatUpdateData, LimitConfig } from "../agent/coze/protocol";
-import type { AudioCodec } from "../agent/events";
+import type { AudioCodec } from "../core/media";
 import { createEncoder } from "../codec/registry";
 import { DEFAULT_FRAME_SIZE_MS, DEFAULT_OPUS_FRAME_MS, DEFAULT_OPUS_RATE, DEFAULT_RATE } from "./chat-config";
 import { splitFrames } from "./pacer";

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import WebSocket, { type RawData } from "ws";
 import { C, ErrorCode, S, decodeBase64, decodeEvent, type ChatUpdateData, type WireEvent } from "../agent/coze/protocol";
-import type { AudioCodec } from "../agent/events";
+import type { AudioCodec } from "../core/media";
 import type { Logger } from "../log/logger";
 import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_RATE, DEFAULT_SILENCE_DURATION_MS, applyChatUpdate } from "./chat-config";
 import { buildEchoReply, buildTextReply, type EchoReply } from "./echo-agent";

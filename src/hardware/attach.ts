@@ -4,8 +4,8 @@
  * serial GPS provides the position. A part that fails to open is logged with its
  * fix and left out: the daemon keeps running (the control socket still works).
  */
-import type { BoardProfile, ButtonProfile, LedProfile } from "../boards/profile";
-import type { Clock } from "../device/clock";
+import type { BoardProfile, ButtonProfile, LedProfile } from "../config/board-profile";
+import type { Clock } from "../core/clock";
 import type { Conversation } from "../device/conversation";
 import type { StateChange } from "../device/state-machine";
 import type { Logger } from "../log/logger";

@@ -2,7 +2,7 @@
  * The daemon's side of a systemd Type=notify service: READY=1 once it serves, a STATUS= line
  * per device state, STOPPING=1 at shutdown, and watchdog pets. Outside systemd it all does nothing.
  */
-import type { Clock } from "../device/clock";
+import type { Clock } from "../core/clock";
 import type { Logger } from "../log/logger";
 import { openNotifier, type Notifier } from "./notify";
 import { Watchdog, watchdogSetting } from "./watchdog";

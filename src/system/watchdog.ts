@@ -4,7 +4,7 @@
  * event loop, so they stop exactly when the loop stops turning (a busy loop, a deadlock
  * in synchronous code) — which is the hang the watchdog is there to catch.
  */
-import { realClock, type Clock, type ClockTimer } from "../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../core/clock";
 
 export type WatchdogSetting = { intervalMs: number } | { intervalMs: null; problem?: string };
 

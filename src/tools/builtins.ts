@@ -2,7 +2,7 @@
  * The built-in device tools, opened from the board profile: set_volume,
  * get_volume, get_device_status, and set_output when the board declares outputs.
  */
-import type { BoardProfile } from "../boards/profile";
+import type { BoardProfile } from "../config/board-profile";
 import type { Logger } from "../log/logger";
 import { deviceStatusTool, type DeviceSnapshot } from "./device-status";
 import { BoardInputs } from "./inputs";

@@ -6,8 +6,8 @@
  * wrong — and never throws, so a confused agent cannot take the daemon down.
  */
 import { z } from "zod";
-import { parseBoundedJson, TOOL_ARGUMENT_BOUNDS } from "../agent/wire/bounded-json";
-import { realClock, type Clock } from "../device/clock";
+import { parseBoundedJson, TOOL_ARGUMENT_BOUNDS } from "../core/bounded-json";
+import { realClock, type Clock } from "../core/clock";
 import type { Logger } from "../log/logger";
 import type { ToolSpec } from "./spec";
 

@@ -5,8 +5,8 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { toMonoS16 } from "../../src/audio/convert";
-import type { PcmFormat } from "../../src/audio/pcm";
+import { toMonoS16 } from "../../src/codec/pcm16";
+import type { PcmFormat } from "../../src/core/pcm";
 import type { TurnRecord } from "../../src/emulator/server";
 import { daemonPlayback, startDevice, type DeviceOptions } from "../support/device";
 import { bestLag, samples, snrDb } from "../support/signal";

@@ -1,4 +1,4 @@
-import type { Clock, ClockTimer } from "../../src/device/clock";
+import type { Clock, ClockTimer } from "../../src/core/clock";
 
 /** A clock that moves only when the test says so. */
 export class FakeClock implements Clock {

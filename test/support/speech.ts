@@ -1,9 +1,9 @@
 /** Speech for tests: the sim board's fixture (espeak-ng, 16 kHz mono S16_LE), and layouts of it. */
 import fs from "node:fs";
 import path from "node:path";
-import { createResampler } from "../../src/audio/resampler";
-import { fromMonoS16 } from "../../src/audio/convert";
-import type { PcmFormat } from "../../src/audio/pcm";
+import { createResampler } from "../../src/codec/resampler";
+import { fromMonoS16 } from "../../src/codec/pcm16";
+import type { PcmFormat } from "../../src/core/pcm";
 
 export const SPEECH_16K = fs.readFileSync(path.resolve(__dirname, "../../../boards/sim/speech-16k.raw"));
 

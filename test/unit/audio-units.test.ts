@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Framer } from "../../src/audio/framer";
+import { Framer } from "../../src/device/framer";
 import { readPcmFile, wavHeader } from "../../src/audio/wav";
-import { Backoff } from "../../src/net/backoff";
+import { Backoff } from "../../src/core/backoff";
 
 describe("Framer", () => {
   test("cuts any chunking into exact frames, in order, keeping the remainder", () => {

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
-import { defaultBoardsDir, listBoards, loadBoard } from "../../src/boards/load.js";
+import { defaultBoardsDir, listBoards, loadBoard } from "../../src/config/board-load.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-boards-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createDecoder, createEncoder } from "../../src/codec/registry";
 import { createOpus, isLegalOpusFrame } from "../../src/codec/opus";
-import { int16 } from "../../src/audio/convert";
+import { int16 } from "../../src/codec/pcm16";
 import { amplitudeAt, bestLag, samples, snrDb, tone } from "../support/signal";
 
 /** Encodes `pcm` frame by frame and decodes it back. */

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createOpus } from "../../src/codec/opus";
-import { Downlink } from "../../src/audio/downlink";
+import { Downlink } from "../../src/device/downlink";
 import { amplitudeAt, rms, samples, tone } from "../support/signal";
 
 const db = (a: number, ref: number): number => 20 * Math.log10(a / ref);

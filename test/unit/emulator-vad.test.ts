@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import type { AudioCodec } from "../../src/agent/events";
+import type { AudioCodec } from "../../src/core/media";
 import { createEncoder } from "../../src/codec/registry";
 import { startEmulator, type Emulator, type TurnRecord } from "../../src/emulator/server";
 import { SPEECH_START_MS } from "../../src/emulator/speech-detector";

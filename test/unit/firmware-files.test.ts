@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { listBoards, loadBoard } from "../../src/boards/load";
-import type { BoardProfile } from "../../src/boards/profile";
+import { listBoards, loadBoard } from "../../src/config/board-load";
+import type { BoardProfile } from "../../src/config/board-profile";
 import { configSchema } from "../../src/config/schema";
 
 const REPO = path.resolve(__dirname, "../../..");

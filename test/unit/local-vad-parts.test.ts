@@ -1,9 +1,9 @@
 /** The VAD's parts shared by the emulator's server_vad and the device's local turn detection. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createVad } from "../../src/audio/vad/fvad";
-import { SpeechSegmenter, type Segment } from "../../src/audio/vad/segmenter";
-import { VoiceFrames } from "../../src/audio/vad/voice-frames";
+import { createVad } from "../../src/vad/fvad";
+import { SpeechSegmenter, type Segment } from "../../src/vad/segmenter";
+import { VoiceFrames } from "../../src/vad/voice-frames";
 import { SPEECH_16K, resampleAll, silence } from "../support/speech";
 
 /** Runs a pattern of frames ("#" voiced, "." unvoiced) through a segmenter; returns "frame:segment" for each decision. */

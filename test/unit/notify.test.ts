@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createLogger, type Logger } from "../../src/log/logger";
-import { realClock } from "../../src/device/clock";
+import { realClock } from "../../src/core/clock";
 import { formatNotification, openNotifier } from "../../src/system/notify";
 import { SystemdService } from "../../src/system/systemd";
 import { Watchdog, watchdogSetting } from "../../src/system/watchdog";

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_PHASES, PolyphaseResampler, ratio } from "../../src/audio/polyphase";
-import { createResampler } from "../../src/audio/resampler";
+import { MAX_PHASES, PolyphaseResampler, ratio } from "../../src/codec/polyphase";
+import { createResampler } from "../../src/codec/resampler";
 import { SAMPLE_RATES } from "../../src/config/schema";
 import { amplitudeAt, bestLag, rms, samples, snrDb, tone } from "../support/signal";
 

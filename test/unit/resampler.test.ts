@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createResampler } from "../../src/audio/resampler";
-import { fromMonoS16, toMonoS16 } from "../../src/audio/convert";
-import { Uplink } from "../../src/audio/uplink";
-import { Downlink } from "../../src/audio/downlink";
+import { createResampler } from "../../src/codec/resampler";
+import { fromMonoS16, toMonoS16 } from "../../src/codec/pcm16";
+import { Uplink } from "../../src/device/uplink";
+import { Downlink } from "../../src/device/downlink";
 import { amplitudeAt, rms, samples, tone } from "../support/signal";
 import { createOpus } from "../../src/codec/opus";
 

@@ -8,7 +8,7 @@ import { BoundedLineParser } from "../../src/hardware/serial/line-parser";
 import { classifyOpenError, openProblemMessage } from "../../src/hardware/serial/open-error";
 import { guardHangup } from "../../src/hardware/serial/hangup-guard";
 import { ReconnectingPort } from "../../src/hardware/serial/reconnecting-port";
-import { realClock, type Clock } from "../../src/device/clock";
+import { realClock, type Clock } from "../../src/core/clock";
 import { DeviceEnd, LogCapture, next, PtyPair, within } from "./serial-pty";
 
 /** Feeds chunks through a parser and returns the lines and the overlong reports. */

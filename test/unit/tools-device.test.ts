@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { boardProfileSchema, type BoardProfile } from "../../src/boards/profile";
+import { boardProfileSchema, type BoardProfile } from "../../src/config/board-profile";
 import type { GpioInput, GpioOutput, Level } from "../../src/hardware/gpio/types";
 import { silentLogger } from "../../src/log/logger";
 import { MemoryStateStore } from "../../src/state/store";

@@ -6,7 +6,7 @@
 import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock, type ClockTimer } from "../../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { AgentBackend, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol, type LinkSettings } from "../link/ws-link";

@@ -1,4 +1,4 @@
-import type { AudioFormat } from "../events";
+import type { AudioFormat } from "../../core/media";
 import { S, type ChatUpdateData, type CozeCodec } from "./protocol";
 
 export interface CozeSessionSettings {

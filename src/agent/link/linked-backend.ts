@@ -4,7 +4,8 @@
  * backend extends it, creates its link with its protocol's hooks in its
  * constructor, and keeps only its protocol.
  */
-import type { AgentEvent, AudioFormat } from "../events";
+import type { AgentEvent } from "../events";
+import type { AudioFormat } from "../../core/media";
 import type { WsLink } from "./ws-link";
 
 export abstract class LinkedBackend {

@@ -12,8 +12,8 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import WebSocket from "ws";
 import type { Logger } from "../../log/logger";
-import { Backoff } from "../../net/backoff";
-import type { Clock, ClockTimer } from "../../device/clock";
+import { Backoff } from "../../core/backoff";
+import type { Clock, ClockTimer } from "../../core/clock";
 import type { AgentEvent, LinkProblem } from "../events";
 import { describeSocketError } from "./socket-error";
 

@@ -9,7 +9,7 @@
  */
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock } from "../../device/clock";
+import { realClock, type Clock } from "../../core/clock";
 import { ConfigError } from "../../config/errors";
 import type { StateStore } from "../../state/store";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";

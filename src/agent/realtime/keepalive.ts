@@ -8,7 +8,7 @@
  * and the link reconnects at once when the gateway closes an idle session.
  */
 import type { Logger } from "../../log/logger";
-import type { Clock, ClockTimer } from "../../device/clock";
+import type { Clock, ClockTimer } from "../../core/clock";
 
 export interface KeepaliveOptions {
   /** A clear after this long without a client message; 0: none. */

@@ -5,7 +5,7 @@
  * touches a socket.
  */
 import { randomUUID } from "node:crypto";
-import type { AudioCodec } from "../events";
+import type { AudioCodec } from "../../core/media";
 import { decodeJsonFrame } from "../wire/json-frame";
 import { checkFields, MAX_ID } from "../wire/fields";
 import { SERVER_EVENTS } from "./server-events";

@@ -6,7 +6,7 @@
  * response is done AND every call it made has its output.
  */
 import type { Logger } from "../../log/logger";
-import type { Clock, ClockTimer } from "../../device/clock";
+import type { Clock, ClockTimer } from "../../core/clock";
 import type { ToolOutput } from "../backend";
 import { C } from "./protocol";
 import type { FinishedResponse } from "./translate";

@@ -3,7 +3,7 @@
  * the check of the `session.updated` that answers it.
  */
 import { jsonType } from "../wire/fields";
-import type { AudioFormat } from "../events";
+import type { AudioFormat } from "../../core/media";
 import type { ToolSpec } from "../../tools/spec";
 import { obj, PCM16_RATE, str, WIRE_AUDIO_FORMATS, type RealtimeFlavour, type WireAudioFormat } from "./protocol";
 

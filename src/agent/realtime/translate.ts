@@ -12,7 +12,8 @@
  * only reply.audio makes the device speak). A response that is cancelled or fails
  * always gets its `reply.done`, function call or not: that ends the answer.
  */
-import type { AgentError, AgentEvent, AudioFormat } from "../events";
+import type { AgentError, AgentEvent } from "../events";
+import type { AudioFormat } from "../../core/media";
 import { decodeBase64 } from "../coze/protocol";
 import { audioMs, obj, S, str, type WireEvent } from "./protocol";
 

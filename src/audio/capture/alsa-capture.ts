@@ -3,8 +3,8 @@ import path from "node:path";
 import { record } from "node-record-lpcm16";
 import type { ChildProcess } from "node:child_process";
 import type { Logger } from "../../log/logger";
-import { Backoff } from "../../net/backoff";
-import type { PcmFormat } from "../pcm";
+import { Backoff } from "../../core/backoff";
+import type { PcmFormat } from "../../core/pcm";
 import type { CaptureSource } from "./source";
 
 const RECORDER = path.join(__dirname, "arecord-recorder.js");

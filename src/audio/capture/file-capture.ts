@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import fs from "node:fs";
-import { bytesFor, type PcmFormat } from "../pcm";
+import { bytesFor, type PcmFormat } from "../../core/pcm";
 import type { CaptureSource } from "./source";
 import { readPcmFile } from "../wav";
 

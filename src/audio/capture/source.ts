@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 
 /**
  * A microphone: emits 'data' (Buffer of S16_LE PCM in `format`) continuously once

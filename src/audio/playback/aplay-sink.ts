@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Logger } from "../../log/logger";
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
 /**

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger, LoggerOptions } from "../../log/logger";
-import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../pcm";
+import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../../core/pcm";
 import { applyGain } from "./gain";
 import { SpscRing } from "./ring";
 import type { PlaybackWorkerData, WorkerMessage } from "./worker";

@@ -4,7 +4,7 @@
  * (100 % → 0 dB, 80 % → −5.8 dB, 50 % → −18 dB, 20 % → −42 dB, 0 % → silence),
  * so equal steps of the slider sound like roughly equal steps of loudness.
  */
-import type { SampleFormat } from "../pcm";
+import type { SampleFormat } from "../../core/pcm";
 
 export function percentToGain(percent: number): number {
   const p = Math.min(100, Math.max(0, percent)) / 100;

@@ -1,4 +1,4 @@
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 
 /**
  * Where decoded PCM goes: an ALSA device or a stand-in. `write` calls back when the

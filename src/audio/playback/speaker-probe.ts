@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 import type { ProbeResult } from "../probe";
 
 /**

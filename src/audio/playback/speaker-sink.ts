@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Logger } from "../../log/logger";
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
 type SpeakerCtor = new (opts: Record<string, unknown>) => import("speaker");

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { PcmFormat } from "../pcm";
+import type { PcmFormat } from "../../core/pcm";
 import { wavHeader } from "../wav";
 import type { PcmSink } from "./sink";
 

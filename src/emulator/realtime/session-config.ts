@@ -4,7 +4,7 @@
  * field by field, so a client bug shows up as an `error` naming the field rather than
  * as silence on a device.
  */
-import type { AudioCodec } from "../../agent/events";
+import type { AudioCodec } from "../../core/media";
 import type { Flavour } from "./records";
 
 type Obj = Record<string, unknown>;

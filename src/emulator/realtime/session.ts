@@ -7,7 +7,7 @@
  */
 import WebSocket, { type RawData } from "ws";
 import { decodeBase64 } from "../../agent/coze/protocol";
-import type { AudioCodec } from "../../agent/events";
+import type { AudioCodec } from "../../core/media";
 import type { Logger } from "../../log/logger";
 import { buildEchoReply } from "../echo-agent";
 import { createInputDecoder, type InputDecoder } from "../input-decoder";

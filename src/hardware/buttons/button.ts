@@ -1,4 +1,4 @@
-import { realClock, type Clock, type ClockTimer } from "../../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { Level } from "../gpio/types";
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { Backoff } from "../../net/backoff";
-import type { Clock, ClockTimer } from "../../device/clock";
+import { Backoff } from "../../core/backoff";
+import type { Clock, ClockTimer } from "../../core/clock";
 import type { Logger } from "../../log/logger";
 import { EdgeTimeMapper } from "./edge-time";
 import { GpioError, toolError } from "./errors";

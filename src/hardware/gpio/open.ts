@@ -1,4 +1,4 @@
-import { realClock } from "../../device/clock";
+import { realClock } from "../../core/clock";
 import { silentLogger } from "../../log/logger";
 import { checkPin, DEFAULT_CHIP_LABELS, DEFAULT_SYSFS_ROOT, pickChip, resolveSysfsPin, type SysfsChip } from "./chips";
 import { GpioError, GROUP_HINT } from "./errors";

@@ -1,5 +1,5 @@
 import type { Gpio as OnoffGpio } from "onoff";
-import type { Clock } from "../../device/clock";
+import type { Clock } from "../../core/clock";
 import type { Logger } from "../../log/logger";
 import { GpioError, sysfsError } from "./errors";
 import type { GpioInput, GpioOutput, Level } from "./types";

@@ -1,4 +1,4 @@
-import type { Clock } from "../../device/clock";
+import type { Clock } from "../../core/clock";
 import type { Logger } from "../../log/logger";
 import type { GpioError } from "./errors";
 

@@ -7,7 +7,7 @@
  * mono LED animates itself (blink and PWM in GpioLed). Nothing is written unless it changed.
  */
 import { z } from "zod";
-import type { Clock, ClockTimer } from "../../device/clock";
+import type { Clock, ClockTimer } from "../../core/clock";
 import type { DeviceState } from "../../device/state-machine";
 import type { Logger } from "../../log/logger";
 import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";

@@ -3,7 +3,7 @@
  * (100 Hz by default, as Google AIY drives the Voice HAT's LED). Timers come from
  * the injected Clock; a solid or dark LED holds no timer.
  */
-import type { Clock, ClockTimer } from "../../device/clock";
+import type { Clock, ClockTimer } from "../../core/clock";
 import type { OutputPin } from "./output";
 import { pulseLevel, type MonoPattern } from "./patterns";
 

@@ -5,11 +5,11 @@
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock } from "../../device/clock";
+import { realClock, type Clock } from "../../core/clock";
 import { BadLineLog } from "./bad-line-log";
 import { parseNmea, type PositionSentence } from "./nmea";
 import { ReconnectingPort } from "./reconnecting-port";
-import type { BackoffOptions } from "../../net/backoff";
+import type { BackoffOptions } from "../../core/backoff";
 
 export interface GpsReaderOptions {
   path: string;

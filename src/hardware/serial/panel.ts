@@ -8,12 +8,13 @@
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock, type ClockTimer } from "../../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { DeviceState } from "../../device/state-machine";
 import { BadLineLog } from "./bad-line-log";
 import { helloLine, ledLine, PANEL_MAX_LINE, parsePanelLine, PING_LINE } from "./panel-protocol";
 import { ReconnectingPort } from "./reconnecting-port";
-import type { BackoffOptions } from "../../net/backoff";
+import type { BackoffOptions } from "../../core/backoff";
+import { packageVersion } from "../../core/version";
 
 export interface SerialPanelOptions {
   path: string;
@@ -214,14 +215,5 @@ export class SerialPanel extends EventEmitter<SerialPanelEvents> {
     this.clock.clearTimeout(this.pongTimer);
     this.pingTimer = undefined;
     this.pongTimer = undefined;
-  }
-}
-
-function packageVersion(): string {
-  try {
-    // dist/src/hardware/serial/panel.js → the package root.
-    return (require("../../../../package.json") as { version: string }).version;
-  } catch {
-    return "unknown";
   }
 }

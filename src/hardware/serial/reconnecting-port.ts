@@ -5,10 +5,10 @@
  * Used by the button panel and the GPS reader.
  */
 import { EventEmitter } from "node:events";
-import { Backoff, type BackoffOptions } from "../../net/backoff";
+import { Backoff, type BackoffOptions } from "../../core/backoff";
 import type { SerialPort } from "serialport";
 import type { Logger } from "../../log/logger";
-import { realClock, type Clock, type ClockTimer } from "../../device/clock";
+import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import { guardHangup } from "./hangup-guard";
 import { BoundedLineParser } from "./line-parser";
 import { classifyOpenError, openProblemMessage, type OpenProblem } from "./open-error";

@@ -3,10 +3,12 @@
  * new file in boards/, never an `if` in the code; drivers are looked up by name.
  */
 import { z } from "zod";
-import { sampleRate } from "../config/schema.js";
+import { CODECS } from "../core/media";
+import { DEVICE_RATES } from "../core/pcm";
 import { ledPatternsSchema as ledPatterns } from "../hardware/leds/patterns";
 
-const CODEC = z.enum(["pcm", "opus", "g711a", "g711u"]);
+const CODEC = z.enum(CODECS);
+const sampleRate: z.ZodType<number> = z.literal(DEVICE_RATES);
 const pin = z.int().min(0).max(63);
 
 const stream = z.strictObject({

@@ -3,7 +3,7 @@
  * per VAD frame. Rates libfvad takes are classified as they are (no resampler, no
  * delay); any other (22.05, 24, 44.1 kHz) is resampled to 16 kHz first.
  */
-import { createResampler, type Resampler } from "../resampler";
+import { createResampler, type Resampler } from "../codec/resampler";
 import { FVAD_RATES, VAD_FRAME_MS, VAD_RATE, createVad, type Vad, type VadMode } from "./fvad";
 
 export interface VoiceFramesOptions {

@@ -6,8 +6,8 @@
  * Plain JS on Float64Arrays, no copies in or out: about half the CPU of libsamplerate's
  * SINC_FASTEST (WASM) for the same rates, measured both alone and in the daemon.
  */
-import { int16 } from "./convert";
-import type { Resampler } from "./resampler";
+import { int16 } from "./pcm16";
+import type { Resampler } from "./resampler-interface";
 
 /** The filter: a Kaiser-windowed sinc. */
 export interface PolyphaseDesign {

@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, issueLines, plainEnglish } from "../config/errors.js";
-import { readYaml } from "../config/yaml.js";
-import { boardProfileSchema, type BoardProfile } from "./profile.js";
+import { ConfigError, issueLines, plainEnglish } from "./errors.js";
+import { readYaml } from "./yaml.js";
+import { boardProfileSchema, type BoardProfile } from "./board-profile.js";
 
 /**
- * The repo's boards/ directory. Compiled code sits one level deeper (dist/src/boards) than the
- * source (src/boards); dist/boards never exists, so the shallower candidate is tried first.
+ * The repo's boards/ directory. Compiled code sits one level deeper (dist/src/config) than the
+ * source (src/config); dist/boards never exists, so the shallower candidate is tried first.
  */
 export function defaultBoardsDir(): string {
   const candidates = [path.resolve(__dirname, "../../boards"), path.resolve(__dirname, "../../../boards")];

@@ -1,4 +1,4 @@
-/** The parts of @echogarden/fvad-wasm (libfvad compiled by Emscripten; it ships no types) that src/audio/vad/fvad.ts uses. */
+/** The parts of @echogarden/fvad-wasm (libfvad compiled by Emscripten; it ships no types) that src/vad/fvad.ts uses. */
 declare module "@echogarden/fvad-wasm" {
   export interface FvadModule {
     /** Returns a handle, 0 when out of memory. */

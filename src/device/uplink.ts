@@ -3,13 +3,13 @@
  * rate → exact frames → encoded payloads. Runs continuously so the resampler and
  * the frame boundaries never restart mid-stream.
  */
-import type { AudioFormat } from "../agent/events";
+import type { AudioFormat } from "../core/media";
 import { createEncoder, type Encoder } from "../codec/registry";
 import type { Logger } from "../log/logger";
-import { toMonoS16 } from "./convert";
+import { toMonoS16 } from "../codec/pcm16";
 import { Framer } from "./framer";
-import type { PcmFormat } from "./pcm";
-import { createResampler, type Resampler } from "./resampler";
+import type { PcmFormat } from "../core/pcm";
+import { createResampler, type Resampler } from "../codec/resampler";
 
 /** One frame of mono S16 PCM at the wire rate; encoded only when it is sent. */
 export type UplinkFrame = Buffer;

@@ -3,7 +3,7 @@
  * Some boards only do stereo S32_LE (the AIY Voice HAT); the rest of the pipeline
  * never sees that.
  */
-import { bytesPerFrame, type PcmFormat } from "./pcm";
+import { bytesPerFrame, type PcmFormat } from "../core/pcm";
 
 export function isMonoS16(f: PcmFormat): boolean {
   return f.channels === 1 && f.sampleFormat !== "S32_LE";

@@ -6,16 +6,11 @@
  * used synchronously.
  */
 import { create, ConverterType } from "@alexanderolsen/libsamplerate-js";
-import { clamp16, fromInt16, int16 } from "./convert";
+import { clamp16, fromInt16, int16 } from "./pcm16";
 import { PolyphaseResampler, ratio } from "./polyphase";
+import type { Resampler } from "./resampler-interface";
 
-export interface Resampler {
-  readonly inRate: number;
-  readonly outRate: number;
-  /** Feeds PCM in; returns what the filter has ready (its delay holds a few ms back). */
-  process(pcm: Buffer): Buffer;
-  close(): void;
-}
+export type { Resampler } from "./resampler-interface";
 
 const identity = (rate: number): Resampler => ({ inRate: rate, outRate: rate, process: (b) => b, close: () => {} });
 

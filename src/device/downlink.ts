@@ -1,11 +1,11 @@
 /** Wire → speaker: decoded payloads → the device rate → the device's sample layout. */
-import type { AudioFormat } from "../agent/events";
+import type { AudioFormat } from "../core/media";
 import { OPUS_RATES } from "../codec/opus";
 import { createDecoder, type Decoder } from "../codec/registry";
 import type { Logger } from "../log/logger";
-import { fromMonoS16 } from "./convert";
-import type { PcmFormat } from "./pcm";
-import { createResampler, type Resampler } from "./resampler";
+import { fromMonoS16 } from "../codec/pcm16";
+import type { PcmFormat } from "../core/pcm";
+import { createResampler, type Resampler } from "../codec/resampler";
 
 export class Downlink {
   private constructor(

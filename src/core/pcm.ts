@@ -2,6 +2,9 @@
  * Interleaved little-endian PCM as the audio drivers see it. `sampleFormat` is
  * S16_LE unless a board's device insists on S32_LE.
  */
+/** Rates a sound card may run at, in Hz (the rates of the PCM wire codec too). */
+export const DEVICE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
+
 export type SampleFormat = "S16_LE" | "S32_LE";
 
 export interface PcmFormat {

@@ -1,0 +1,165 @@
+/**
+ * The layers of src/, one way (README, "Architecture"): every import between two folders
+ * must be an edge of ALLOWED. The table itself must have no cycle, so no cycle between
+ * folders can get in. Imports are read with the TypeScript parser (static, dynamic and
+ * require), from the sources, not the build.
+ *
+ * KNOWN lists the edges that break the layers today and are being taken out (issue 13). It
+ * only shrinks: an entry whose edge no longer exists fails the test until it is removed,
+ * and nothing may be added to it.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+
+const SRC = path.resolve(__dirname, "../../../src");
+
+/** A layer may import itself and what is listed. `agent` alone means its ports (backend.ts, events.ts, registry.ts); `agent/*` anything in it. */
+const ALLOWED: Record<string, readonly string[]> = {
+  // Shared vocabulary: clock, media and PCM types, the codec table, back-off.
+  core: [],
+  // Ambient declarations for untyped packages.
+  types: [],
+  log: ["core"],
+  // Drivers.
+  codec: ["core", "log"],
+  audio: ["core", "log"],
+  hardware: ["core", "log"],
+  input: ["core", "log"],
+  system: ["core", "log"],
+  state: ["core", "log"],
+  control: ["core", "log"],
+  vad: ["core", "log", "codec"],
+  // Protocols: a backend knows no device, no GPIO, no config file.
+  agent: ["core", "log"],
+  tools: ["core", "log", "agent"],
+  config: ["core", "log", "agent", "hardware"],
+  // The conversation.
+  device: ["core", "log", "agent", "audio", "codec", "vad", "tools"],
+  // The emulator serves the protocols; the daemon loads it only for `agent.url: emulator`.
+  emulator: ["core", "log", "agent/*", "codec", "vad", "audio"],
+  // Composition roots and commands: the only places that know everything.
+  doctor: ["*"],
+  cli: ["*"],
+  daemon: ["*"],
+  app: ["*"],
+};
+
+const AGENT_PORTS = new Set(["agent/backend.ts", "agent/events.ts", "agent/registry.ts"]);
+
+/** Edges outside the layers today, each "from → to" at folder level. Only ever shrinks. */
+const KNOWN = new Set([
+  "agent → config", // the registry's factory context takes the whole config (backend descriptors take it out)
+  "agent → state", // conversation ids persisted through the state store (a port in core)
+  "agent → tools", // the tool spec type (moves to core)
+  "config → agent/*", // config/schema.ts reads the Realtime backend's format rules (descriptors)
+  "hardware → config", // the board profile type (presenters move to app/)
+  "hardware → device", // state → LED / panel presenters (move to app/)
+  "tools → audio", // device tools that reach drivers (move to app/)
+  "tools → config",
+  "tools → hardware",
+  "tools → state",
+]);
+
+interface Edge {
+  from: string;
+  to: string;
+  /** The importing file and the specifier, for the failure message. */
+  where: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(p);
+    return e.name.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** The layer of a file: its first folder under src/ (src/daemon.ts is `daemon`, src/cli.ts joins `cli`). */
+function layerOf(rel: string): string {
+  const first = rel.split("/")[0]!;
+  return first.replace(/\.ts$/, "");
+}
+
+function resolveLocal(fromFile: string, spec: string): string | null {
+  if (!spec.startsWith(".")) return null;
+  const base = path.resolve(path.dirname(fromFile), spec.replace(/\.js$/, ""));
+  for (const candidate of [`${base}.ts`, `${base}.d.ts`, path.join(base, "index.ts"), base]) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  }
+  return `${base}.ts`;
+}
+
+function edgesOf(files: string[]): Edge[] {
+  const edges: Edge[] = [];
+  for (const file of files) {
+    const rel = path.relative(SRC, file);
+    const info = ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true);
+    for (const imported of info.importedFiles) {
+      const target = resolveLocal(file, imported.fileName);
+      if (!target) continue;
+      const targetRel = path.relative(SRC, target).split(path.sep).join("/");
+      if (targetRel.startsWith("..")) {
+        edges.push({ from: layerOf(rel), to: `outside src (${targetRel})`, where: `${rel}: ${imported.fileName}` });
+        continue;
+      }
+      const from = layerOf(rel);
+      const to = layerOf(targetRel);
+      if (from === to) continue;
+      edges.push({ from, to: to === "agent" && !AGENT_PORTS.has(targetRel) ? "agent/*" : to, where: `${rel}: ${imported.fileName}` });
+    }
+  }
+  return edges;
+}
+
+function allowed(e: Edge): boolean {
+  const rule = ALLOWED[e.from];
+  if (!rule) return false;
+  if (rule.includes("*")) return true;
+  if (e.to === "agent/*") return rule.includes("agent/*");
+  return rule.includes(e.to) || (e.to === "agent" && rule.includes("agent/*"));
+}
+
+const key = (e: Edge): string => `${e.from} → ${e.to}`;
+
+describe("layers", () => {
+  const edges = edgesOf(sourceFiles(SRC));
+
+  test("every folder of src/ has a layer", () => {
+    const layers = new Set(sourceFiles(SRC).map((f) => layerOf(path.relative(SRC, f))));
+    const missing = [...layers].filter((l) => !(l in ALLOWED));
+    assert.deepEqual(missing, [], `folders with no entry in ALLOWED (add one, with what they may import): ${missing.join(", ")}`);
+  });
+
+  test("the table of layers has no cycle", () => {
+    // Depth-first search over the listed edges, ignoring the composition roots ("*").
+    const targets = (l: string): string[] => (ALLOWED[l] ?? []).filter((t) => t !== "*").map((t) => t.replace("/*", ""));
+    const state = new Map<string, "open" | "done">();
+    const visit = (l: string, trail: string[]): void => {
+      if (state.get(l) === "done") return;
+      assert.notEqual(state.get(l), "open", `cycle in ALLOWED: ${[...trail, l].join(" → ")}`);
+      state.set(l, "open");
+      for (const t of targets(l)) visit(t, [...trail, l]);
+      state.set(l, "done");
+    };
+    for (const l of Object.keys(ALLOWED)) visit(l, []);
+  });
+
+  test("no import goes against the layers", () => {
+    const bad = edges.filter((e) => !allowed(e) && !KNOWN.has(key(e)));
+    assert.deepEqual(
+      bad.map((e) => `${key(e)}  (${e.where})`),
+      [],
+      "imports outside the layers (README, Architecture): depend on a port in core/ or move the code to the layer that may know both",
+    );
+  });
+
+  test("every known exception still exists (remove the ones fixed)", () => {
+    const present = new Set(edges.filter((e) => !allowed(e)).map(key));
+    const gone = [...KNOWN].filter((k) => !present.has(k));
+    assert.deepEqual(gone, [], "these KNOWN edges are gone: take them out of the list so they cannot come back");
+  });
+});
