@@ -6,8 +6,8 @@ import type { AgentBackend } from "./backend";
 import type { LinkSettings } from "./link/ws-link";
 import { CozeBackend } from "./coze/client";
 import { RealtimeBackend } from "./realtime/client";
-import type { ToolSpec } from "../tools/spec";
-import type { StateStore } from "../state/store";
+import type { ToolSpec } from "../core/tool-spec";
+import type { StateStore } from "../core/state-store";
 
 export interface BackendContext {
   config: Config;

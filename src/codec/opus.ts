@@ -18,7 +18,7 @@ export const OPUS_RATES = CODEC_TABLE.opus.rates;
 /** A frame libopus accepts: one of its durations (2.5 ms … 120 ms) at one of its rates. */
 export function isLegalOpusFrame(samples: number, rate: number): boolean {
   if (!(OPUS_RATES as readonly number[]).includes(rate)) return false;
-  return CODEC_TABLE.opus.frameMs.some((ms) => (rate * ms * 10) / 10000 === samples);
+  return CODEC_TABLE.opus.frameMs.some((ms) => (rate * ms) / 1000 === samples);
 }
 
 let warned = false;

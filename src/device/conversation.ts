@@ -17,7 +17,7 @@ import type { Clock } from "../core/clock";
 import { EchoGate, type EchoMode } from "./echo-gate";
 import { DeviceStateMachine, type ConversationMode, type DeviceState, type Effect, type StateChange } from "./state-machine";
 import { TurnStats } from "./turn-stats";
-import type { ToolExecutor } from "../tools/spec";
+import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { ClockTimer } from "../core/clock";
 import type { CapturePeriods } from "./capture-periods";

@@ -7,14 +7,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { StateStore, StateValue } from "../core/state-store";
 import type { Logger } from "../log/logger";
-
-export type StateValue = string | number | boolean | null;
-
-export interface StateStore {
-  get(key: string): StateValue | undefined;
-  set(key: string, value: StateValue | undefined): void;
-}
 
 const FILE = "state.json";
 

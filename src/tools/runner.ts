@@ -9,7 +9,7 @@ import { z } from "zod";
 import { parseBoundedJson, TOOL_ARGUMENT_BOUNDS } from "../core/bounded-json";
 import { realClock, type Clock } from "../core/clock";
 import type { Logger } from "../log/logger";
-import type { ToolSpec } from "./spec";
+import type { ToolSpec } from "../core/tool-spec";
 
 export interface Tool<A = unknown> {
   name: string;

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { gainToDb, percentToGain } from "../audio/playback/gain";
 import type { Config } from "../config/schema";
 import type { Logger } from "../log/logger";
-import type { StateStore } from "../state/store";
+import type { StateStore } from "../core/state-store";
 import { defineTool, type Tool } from "./runner";
 
 export const VOLUME_KEY = "volume.percent";

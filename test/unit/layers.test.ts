@@ -52,15 +52,12 @@ const AGENT_PORTS = new Set(["agent/backend.ts", "agent/events.ts", "agent/regis
 /** Edges outside the layers today, each "from → to" at folder level. Only ever shrinks. */
 const KNOWN = new Set([
   "agent → config", // the registry's factory context takes the whole config (backend descriptors take it out)
-  "agent → state", // conversation ids persisted through the state store (a port in core)
-  "agent → tools", // the tool spec type (moves to core)
   "config → agent/*", // config/schema.ts reads the Realtime backend's format rules (descriptors)
   "hardware → config", // the board profile type (presenters move to app/)
   "hardware → device", // state → LED / panel presenters (move to app/)
   "tools → audio", // device tools that reach drivers (move to app/)
   "tools → config",
   "tools → hardware",
-  "tools → state",
 ]);
 
 interface Edge {

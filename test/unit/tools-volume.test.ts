@@ -9,7 +9,8 @@ import pino from "pino";
 import { percentToGain } from "../../src/audio/playback/gain";
 import type { Config } from "../../src/config/schema";
 import { silentLogger, type Logger } from "../../src/log/logger";
-import { FileStateStore, MemoryStateStore, type StateStore } from "../../src/state/store";
+import type { StateStore } from "../../src/core/state-store";
+import { FileStateStore, MemoryStateStore } from "../../src/state/store";
 import { ToolRunner } from "../../src/tools/runner";
 import { Volume, VOLUME_KEY, volumeTools } from "../../src/tools/volume";
 

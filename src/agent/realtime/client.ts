@@ -11,7 +11,7 @@ import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../core/clock";
 import { ConfigError } from "../../config/errors";
-import type { StateStore } from "../../state/store";
+import type { StateStore } from "../../core/state-store";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd, type LinkFailure, type LinkSettings } from "../link/ws-link";

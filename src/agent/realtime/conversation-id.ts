@@ -5,7 +5,7 @@
  * Coze bot there is nothing to keep.
  */
 import type { Logger } from "../../log/logger";
-import type { StateStore } from "../../state/store";
+import type { StateStore } from "../../core/state-store";
 
 export class SavedConversation {
   /** The id the current link was opened with. */

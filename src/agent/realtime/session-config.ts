@@ -4,7 +4,7 @@
  */
 import { jsonType } from "../wire/fields";
 import type { AudioFormat } from "../../core/media";
-import type { ToolSpec } from "../../tools/spec";
+import type { ToolSpec } from "../../core/tool-spec";
 import { obj, PCM16_RATE, str, WIRE_AUDIO_FORMATS, type RealtimeFlavour, type WireAudioFormat } from "./protocol";
 
 export type TurnMode = "push-to-talk" | "free";
