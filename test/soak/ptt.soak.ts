@@ -4,7 +4,7 @@
  * the faults a real cloud or network produces, in turn: a drop mid-upload, a link that
  * stalls when the turn ends (TCP open, nothing moves), an error in place of the reply, the
  * whole reply at once.
- * Prints turns ok / failed / hung, and the daemon's RSS, fds and threads at the start,
+ * Prints turns ok / failed / hung, and the daemon's RSS (by kind, and both V8 heaps), fds and threads at the start,
  * every SOAK_SAMPLE_EVERY turns (default 100) and at the end; exits 1 when a turn hung,
  * fds grew, or RSS grew by more than SOAK_RSS_MAX_MIB (default 5) from turn 100 to the end.
  *
