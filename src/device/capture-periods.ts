@@ -1,4 +1,4 @@
-import type { ConversationMode } from "./state-machine";
+import type { ConversationMode } from "../core/device-state";
 
 export type CapturePeriods = Record<ConversationMode, number>;
 

@@ -14,11 +14,8 @@
  */
 import type { LinkProblem } from "../agent/events";
 import type { Clock, ClockTimer } from "../core/clock";
+import type { ConversationMode, DeviceState } from "../core/device-state";
 
-export const DEVICE_STATES = ["idle", "connecting", "listening", "thinking", "speaking", "error", "offline", "muted"] as const;
-export type DeviceState = (typeof DEVICE_STATES)[number];
-
-export type ConversationMode = "push-to-talk" | "free";
 
 export type DeviceInput =
   | { type: "link.connecting" }

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEVICE_STATES } from "../../src/device/state-machine";
+import { DEVICE_STATES } from "../../src/core/device-state";
 import { issueLines, plainEnglish } from "../../src/config/errors";
 import {
   DEFAULT_LED_PATTERNS,

@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { helloLine, ledLine, parsePanelLine } from "../../src/hardware/serial/panel-protocol";
-import { DEVICE_STATES } from "../../src/device/state-machine";
+import { DEVICE_STATES } from "../../src/core/device-state";
 
 describe("panel protocol", () => {
   test("BTN lines, any case, any run of spaces or tabs", () => {

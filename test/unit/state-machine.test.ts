@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DeviceStateMachine, type ConversationMode, type DeviceInput, type Effect } from "../../src/device/state-machine";
+import type { ConversationMode } from "../../src/core/device-state";
+import { DeviceStateMachine, type DeviceInput, type Effect } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
 
 function machine(opts: { replyTimeoutMs?: number; errorHoldMs?: number; maxTurnMs?: number; mode?: ConversationMode } = {}) {

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type { Clock, ClockTimer } from "../../core/clock";
-import type { DeviceState } from "../../device/state-machine";
+import type { DeviceState } from "../../core/device-state";
 import type { Logger } from "../../log/logger";
 import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";
 import { GpioLed } from "./gpio-led";

@@ -19,7 +19,7 @@
  * error blinks fast, thinking (pulse → blink of half the period each) medium, offline slow.
  */
 import { z } from "zod";
-import { DEVICE_STATES, type DeviceState } from "../../device/state-machine";
+import { DEVICE_STATES, type DeviceState } from "../../core/device-state";
 import { APA102_OFF, type Apa102Pixel } from "./apa102";
 
 export type Rgb = readonly [r: number, g: number, b: number];

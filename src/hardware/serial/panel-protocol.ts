@@ -2,7 +2,7 @@
  * The button/LED panel line protocol (firmware/panel/PROTOCOL.md): parsing the
  * panel's lines and formatting the device's. No I/O here.
  */
-import type { DeviceState } from "../../device/state-machine";
+import type { DeviceState } from "../../core/device-state";
 
 /** Longest line either side may send, in bytes, without the terminator. */
 export const PANEL_MAX_LINE = 128;

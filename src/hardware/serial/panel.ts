@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
-import type { DeviceState } from "../../device/state-machine";
+import type { DeviceState } from "../../core/device-state";
 import { BadLineLog } from "./bad-line-log";
 import { helloLine, ledLine, PANEL_MAX_LINE, parsePanelLine, PING_LINE } from "./panel-protocol";
 import { ReconnectingPort } from "./reconnecting-port";
