@@ -5,10 +5,9 @@ import { PCM16_RATE } from "../agent/realtime/protocol";
 import { checkFormats } from "../agent/realtime/session-config";
 
 export const EMULATOR_URL = "emulator";
-export const SAMPLE_RATES = DEVICE_RATES;
 
 /** Widened to number: consumers compute with rates, and the allowed set is enforced here. */
-export const sampleRate: z.ZodType<number> = z.literal(SAMPLE_RATES);
+export const sampleRate: z.ZodType<number> = z.literal(DEVICE_RATES);
 
 export const boardName = z.string().min(1).default("sim");
 

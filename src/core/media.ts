@@ -1,8 +1,10 @@
 /**
  * Media vocabulary shared by every layer: the wire codecs and what each allows. This table
- * is the one place a codec's rates and frame rules are written; the config schemas, the
- * codec registry and the backends derive from it.
+ * is the one place a codec's rates and frame rules are written; the config schema, the board
+ * profile, the codec registry, Opus and the emulator read them from here. (Each backend's wire
+ * names for codecs are its protocol's, and stay in its folder.)
  */
+import { DEVICE_RATES } from "./pcm";
 
 interface CodecRules {
   /** Rates the codec may run at on the wire, in Hz. */
@@ -11,15 +13,13 @@ interface CodecRules {
   readonly frameMs: readonly number[] | null;
   /** Whether a frame shorter than the rest may be sent (at the end of a turn). */
   readonly acceptsPartialFrames: boolean;
-  /** Whether decoding depends on earlier packets (a reply's end resets it). */
-  readonly stateful: boolean;
 }
 
 export const CODEC_TABLE = {
-  pcm: { rates: [8000, 16000, 22050, 24000, 32000, 44100, 48000], frameMs: null, acceptsPartialFrames: true, stateful: false },
-  opus: { rates: [8000, 12000, 16000, 24000, 48000], frameMs: [2.5, 5, 10, 20, 40, 60, 80, 100, 120], acceptsPartialFrames: false, stateful: true },
-  g711a: { rates: [8000], frameMs: null, acceptsPartialFrames: true, stateful: false },
-  g711u: { rates: [8000], frameMs: null, acceptsPartialFrames: true, stateful: false },
+  pcm: { rates: DEVICE_RATES, frameMs: null, acceptsPartialFrames: true },
+  opus: { rates: [8000, 12000, 16000, 24000, 48000], frameMs: [2.5, 5, 10, 20, 40, 60, 80, 100, 120], acceptsPartialFrames: false },
+  g711a: { rates: [8000], frameMs: null, acceptsPartialFrames: true },
+  g711u: { rates: [8000], frameMs: null, acceptsPartialFrames: true },
 } as const satisfies Record<string, CodecRules>;
 
 export type AudioCodec = keyof typeof CODEC_TABLE;
