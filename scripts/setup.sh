@@ -31,8 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci only when the lock file or a patch to a package (scripts/patches) changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+  || [ -n "$(find scripts/patches -newer node_modules/.package-lock.json -print -quit)" ]; then
   say "installing npm packages (scripts/deps.sh: npm ci --ignore-scripts, then the native builds)"
   bash scripts/deps.sh
 fi

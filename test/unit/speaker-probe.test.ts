@@ -5,7 +5,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { createHook } from "node:async_hooks";
 import { probeSpeaker } from "../../src/audio/playback/speaker-probe";
+import { loadSpeaker, SpeakerSink } from "../../src/audio/playback/speaker-sink";
+import { silentLogger } from "../../src/log/logger";
 import { startRig, type Rig } from "../rig/rig";
 
 const format = { sampleRate: 16000, channels: 1 };
@@ -41,5 +44,35 @@ describe("speaker probe", { timeout: 60_000 }, () => {
     const r = await probeSpeaker(rig.spkDevice, format, { module: ABORTS });
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.reason : "", /crashed the process that loaded it \(SIGABRT: .*Assertion/);
+  });
+
+  test("every write's native work item is released (speaker 0.5.5 leaked one per write: scripts/patches)", async () => {
+    // Each write is a Node-API async work item, an async resource: init when it is created,
+    // destroy only when napi_delete_async_work frees it. Unpatched, none is ever destroyed:
+    // a native object, a JS object and a global handle per period written, forever.
+    const live = new Set<number>();
+    let created = 0;
+    const hook = createHook({
+      init(id, type) {
+        if (type !== "speaker:write") return;
+        live.add(id);
+        created++;
+      },
+      destroy(id) {
+        live.delete(id);
+      },
+    }).enable();
+    try {
+      const sink = new SpeakerSink(rig.spkDevice, format, loadSpeaker(), silentLogger());
+      const period = Buffer.alloc(640); // 20 ms
+      for (let i = 0; i < 50; i++) await new Promise<void>((resolve, reject) => sink.write(period, (err) => (err ? reject(err) : resolve())));
+      await sink.close();
+      // Destroy hooks are queued and emitted on the loop's next turns.
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    } finally {
+      hook.disable();
+    }
+    assert.ok(created >= 50, `${created} writes seen`);
+    assert.equal(live.size, 0, `${live.size} of ${created} write work items never freed`);
   });
 });

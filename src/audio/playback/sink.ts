@@ -2,7 +2,8 @@ import type { PcmFormat } from "../../core/pcm";
 
 /**
  * Where decoded PCM goes: an ALSA device or a stand-in. `write` calls back when the
- * device has taken the chunk (so the caller never queues more than it chose to).
+ * device has taken the chunk (so the caller never queues more than it chose to); until
+ * then the sink may still read it, after that never (the playback thread reuses it).
  */
 export interface PcmSink {
   readonly format: PcmFormat;
