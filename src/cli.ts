@@ -92,8 +92,13 @@ async function run(argv: string[]): Promise<number> {
       return talkCommand({ socket: socketFrom(values), seconds, ...(values.name ? { name: values.name } : {}) });
     }
     case "status": {
-      const values = parse(command, rest, { json: { type: "boolean" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
-      return statusCommand({ socket: socketFrom(values), json: values.json ?? false });
+      const values = parse(command, rest, {
+        json: { type: "boolean" },
+        follow: { type: "boolean", short: "f" },
+        socket: { type: "string" },
+        config: { type: "string", short: "c" },
+      });
+      return statusCommand({ socket: socketFrom(values), json: values.json ?? false, follow: values.follow ?? false });
     }
     case "volume": {
       // The value comes first: "-10" must not be read as an option.

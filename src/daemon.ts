@@ -17,6 +17,8 @@ import type { LoadedConfig } from "./config/load";
 import type { BoardProfile } from "./config/board-profile";
 import { EMULATOR_URL } from "./config/schema";
 import { startControlServer, type ControlServer } from "./control/server";
+import { StateStream } from "./control/state-stream";
+import type { DeviceActivity } from "./core/activity";
 import type { ControlCommand } from "./control/commands";
 import { realClock, type Clock } from "./core/clock";
 import { Conversation } from "./device/conversation";
@@ -161,11 +163,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const conv = conversation;
 
+    const controlLog = log.child({ component: "control" });
+    // A server's refusal can quote the token back; replies and stream frames get the logs' scrubbing too.
+    const scrub = <T,>(value: T): T => scrubStrings(value, scrubber(loaded.secrets));
+    const stream = new StateStream({
+      snapshot: () => ({ ...conv.status(), Volume: volume.percent }),
+      log: controlLog,
+      scrub,
+    });
+    conv.on("activity", (a: DeviceActivity) => stream.publish(a));
+    volume.onChange((percent) => stream.publish({ kind: "volume", percent }));
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
-      log: log.child({ component: "control" }),
-      // A server's refusal can quote the token back; replies get the logs' scrubbing too.
-      handler: async (cmd) => scrubStrings(await handleControl(cmd, conv, board.buttons, volume, playback), scrubber(loaded.secrets)),
+      log: controlLog,
+      handler: async (cmd) => scrub(await handleControl(cmd, conv, board.buttons, volume, playback, stream)),
+      stream,
     });
     cleanups.push(() => control.close());
 
@@ -261,6 +273,7 @@ async function handleControl(
   buttons: BoardProfile["buttons"],
   volume: Volume,
   playback: PlaybackEngine,
+  stream: StateStream,
 ): Promise<Record<string, unknown>> {
   switch (cmd.Command) {
     case "Button": {
@@ -273,7 +286,9 @@ async function handleControl(
       return { State: conversation.state };
     }
     case "Status":
-      return { ...conversation.status(), Volume: volume.percent, Memory: memory(playback) };
+      return { ...conversation.status(), Volume: volume.percent, Subscribers: stream.count, Memory: memory(playback) };
+    case "Subscribe":
+      throw new Error("Subscribe is served by the control socket itself");
     case "Volume": {
       // A failed change throws with the fix (e.g. a missing mixer control); the level stays.
       if (cmd.Percent !== undefined) await volume.set(cmd.Percent);

@@ -52,11 +52,17 @@ const COMMANDS: readonly CommandHelp[] = [
   {
     name: "status",
     summary: "show the daemon's state, link and last turn's timings",
-    usage: "talkbox status [--json] [--socket PATH | --config FILE]",
-    options: [["--json", "the daemon's reply as one JSON object"], SOCKET_OPTION, CONFIG_OPTION],
+    usage: "talkbox status [--follow] [--json] [--socket PATH | --config FILE]",
+    options: [
+      ["--follow, -f", "keep watching: a line per state change, transcript, reply, error and volume change, until Ctrl-C"],
+      ["--json", "the daemon's reply as one JSON object (with --follow: one per line)"],
+      SOCKET_OPTION,
+      CONFIG_OPTION,
+    ],
     examples: [
       ["talkbox status", "one 'key: value' per line"],
       ["talkbox status --json | jq .Link", "the agent link only"],
+      ["talkbox status --follow", "what the device does, as it does it"],
     ],
     exits: [0, 1, 2],
   },

@@ -1,5 +1,5 @@
-/** `talkbox status`: asks the running daemon how it is doing. */
-import { sendCommand, type ControlReply } from "../control/client";
+/** `talkbox status`: asks the running daemon how it is doing; `--follow` keeps watching. */
+import { openControlConnection, sendCommand, type ControlConnection, type ControlReply } from "../control/client";
 
 export interface StatusOptions {
   socket: string;
@@ -8,11 +8,15 @@ export interface StatusOptions {
   /** Where failures go; defaults to `out` when that is given, else stderr. */
   err?: (line: string) => void;
   timeoutMs?: number;
+  /** Print the state stream after the snapshot until the daemon goes or `stop` is aborted (Ctrl-C). */
+  follow?: boolean;
+  stop?: AbortSignal;
 }
 
 export async function statusCommand(opts: StatusOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = opts.err ?? opts.out ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (opts.follow) return follow(opts, out, err);
   let reply: ControlReply;
   try {
     reply = await sendCommand(opts.socket, { Command: "Status" }, { timeoutMs: opts.timeoutMs });
@@ -68,4 +72,80 @@ function formatScalar(v: unknown): string {
   if (v === undefined) return "";
   // Empty objects and arrays, null, numbers and booleans read fine as JSON.
   return JSON.stringify(v);
+}
+
+/** Subscribe, print the snapshot, then one line per frame; 0 when stopped, 1 when the daemon went. */
+async function follow(opts: StatusOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  let conn: ControlConnection;
+  let reply: ControlReply;
+  try {
+    conn = await openControlConnection(opts.socket, { timeoutMs: opts.timeoutMs });
+    reply = await conn.request({ Command: "Subscribe" });
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  if (reply["Ok"] !== true) {
+    if (opts.json) out(JSON.stringify(reply));
+    else err(`error: ${replyError(reply)}`);
+    await conn.close();
+    return 1;
+  }
+  if (opts.json) out(JSON.stringify(reply));
+  else {
+    const snapshot = reply["Snapshot"];
+    if (typeof snapshot === "object" && snapshot !== null) for (const line of formatFields(snapshot as Record<string, unknown>)) out(line);
+    out("--- following the daemon (Ctrl-C stops)");
+  }
+  conn.onEvent((frame) => out(opts.json ? JSON.stringify(frame) : describeFrame(frame)));
+  const stop = opts.stop ?? sigint();
+  return new Promise<number>((resolve) => {
+    const stopped = (): void => {
+      void conn.close().then(() => resolve(0));
+    };
+    if (stop.aborted) return stopped();
+    stop.addEventListener("abort", stopped, { once: true });
+    conn.onClose(() => {
+      if (stop.aborted) return;
+      stop.removeEventListener("abort", stopped);
+      err("error: the daemon ended the stream (it stopped, or dropped this client for not reading); run talkbox status --follow again");
+      resolve(1);
+    });
+  });
+}
+
+function sigint(): AbortSignal {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  return ac.signal;
+}
+
+/** One state-stream frame as a line for people: `12:03:04 state listening (idle → listening: button.down)`. */
+export function describeFrame(f: ControlReply): string {
+  const at = typeof f["At"] === "string" ? new Date(f["At"]) : new Date();
+  const time = Number.isNaN(at.getTime()) ? "--:--:--" : at.toTimeString().slice(0, 8);
+  const s = (k: string): string => formatScalar(f[k]);
+  switch (f["Event"]) {
+    case "State":
+      return `${time} state ${s("State")} (${s("From")} → ${s("State")}: ${s("Cause")}; ${s("Mode")})`;
+    case "Link": {
+      const retry = typeof f["RetryInMs"] === "number" ? `; retrying in ${(f["RetryInMs"] / 1000).toFixed(1)} s` : "";
+      return `${time} link ${s("State")}${f["Message"] !== undefined ? `: ${s("Message")}` : ""}${retry}`;
+    }
+    case "Transcript":
+      return `${time} user: ${s("Text")}`;
+    case "Reply":
+      return `${time} agent: ${s("Text")}`;
+    case "Error":
+      return `${time} error: ${s("Message")}`;
+    case "Notice":
+      return `${time} ${s("Level")}: ${s("Message")}`;
+    case "Volume":
+      return `${time} volume ${s("Volume")} %`;
+    default: {
+      // A frame this CLI does not know yet (a newer daemon): shown whole.
+      const { At: _at, ...rest } = f;
+      return `${time} ${JSON.stringify(rest)}`;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Client side of the control socket, for the CLI and scripts. Replies come back
- * in request order, so requests on one connection are matched FIFO.
+ * in request order, so requests on one connection are matched FIFO; after Subscribe,
+ * frames with an `Event` are the state stream's and go to `onEvent` instead.
  */
 import net from "node:net";
 import fs from "node:fs";
@@ -16,6 +17,10 @@ export interface ControlClientOptions {
 
 export interface ControlConnection {
   request(command: ControlCommand | Record<string, unknown>): Promise<ControlReply>;
+  /** State-stream frames (after a Subscribe request). */
+  onEvent(listener: (frame: ControlReply) => void): void;
+  /** The connection ended (the daemon closed it, dropped a slow subscriber, or went away). */
+  onClose(listener: (why: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export async function openControlConnection(socketPath: string, opts: ControlCli
   const decoder = new FrameDecoder();
   const pending: Pending[] = [];
   let broken: Error | null = null;
+  const eventListeners: Array<(frame: ControlReply) => void> = [];
+  const closeListeners: Array<(why: Error) => void> = [];
 
   const breakWith = (err: Error): void => {
     broken ??= err;
@@ -41,6 +48,7 @@ export async function openControlConnection(socketPath: string, opts: ControlCli
       p.reject(broken);
     }
     socket.destroy();
+    for (const l of closeListeners.splice(0)) l(broken);
   };
 
   socket.on("data", (chunk: Buffer) => {
@@ -48,6 +56,11 @@ export async function openControlConnection(socketPath: string, opts: ControlCli
       if (!result.ok) {
         breakWith(new Error(`talkbox daemon at ${socketPath} sent a malformed reply: ${result.error}`));
         return;
+      }
+      const v = result.value;
+      if (typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as ControlReply)["Event"] === "string") {
+        for (const l of eventListeners) l(v as ControlReply);
+        continue;
       }
       const p = pending.shift();
       if (!p) continue;
@@ -76,6 +89,13 @@ export async function openControlConnection(socketPath: string, opts: ControlCli
         pending.push({ resolve, reject, timer });
         socket.write(frame);
       });
+    },
+    onEvent(listener) {
+      eventListeners.push(listener);
+    },
+    onClose(listener) {
+      if (broken) listener(broken);
+      else closeListeners.push(listener);
     },
     close() {
       return new Promise<void>((resolve) => {

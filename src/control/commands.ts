@@ -17,6 +17,11 @@ const StatusCommand = z.object({
   Command: z.literal("Status"),
 });
 
+/** The state stream: a snapshot, then a frame per change until the client disconnects (state-stream.ts). */
+const SubscribeCommand = z.object({
+  Command: z.literal("Subscribe"),
+});
+
 /** Without Percent or Delta: the current volume. */
 const VolumeCommand = z
   .object({
@@ -26,7 +31,7 @@ const VolumeCommand = z
   })
   .refine((c) => c.Percent === undefined || c.Delta === undefined, { error: "give Percent or Delta, not both" });
 
-const commandSchemas = [ButtonCommand, StatusCommand, VolumeCommand] as const;
+const commandSchemas = [ButtonCommand, StatusCommand, SubscribeCommand, VolumeCommand] as const;
 
 export const ControlCommandSchema = z.discriminatedUnion("Command", commandSchemas);
 export type ControlCommand = z.infer<typeof ControlCommandSchema>;

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Logger } from "../log/logger";
 import { parseCommand, type ControlCommand } from "./commands";
 import { encodeFrame, FrameDecoder } from "./framing";
+import type { StateStream } from "./state-stream";
 
 export type ControlHandler = (cmd: ControlCommand) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
@@ -21,6 +22,8 @@ export interface ControlServerOptions {
   mode?: number;
   maxConnections?: number;
   deadlines?: { normal: ConnectionDeadlines; reserve: ConnectionDeadlines };
+  /** Serves `Subscribe`; without it the command is refused. */
+  stream?: StateStream;
 }
 
 export interface ControlServer {
@@ -80,7 +83,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     const conn: Served = { socket, idleSince: performance.now(), busy: () => false, evicted: false };
     connections.add(conn);
     socket.on("close", () => connections.delete(conn));
-    serveConnection(conn, opts.handler, log, reserve ? deadlines.reserve : deadlines.normal);
+    serveConnection(conn, opts, reserve ? deadlines.reserve : deadlines.normal);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -170,7 +173,8 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   await fs.rm(socketPath, { force: true });
 }
 
-function serveConnection(conn: Served, handler: ControlHandler, log: Logger, deadlines: ConnectionDeadlines): void {
+function serveConnection(conn: Served, opts: ControlServerOptions, deadlines: ConnectionDeadlines): void {
+  const { handler, log, stream } = opts;
   const socket = conn.socket;
   const decoder = new FrameDecoder();
   let queue: Promise<void> = Promise.resolve();
@@ -179,6 +183,8 @@ function serveConnection(conn: Served, handler: ControlHandler, log: Logger, dea
   let reportedTruncation = false;
   let requests = 0;
   let deadline: NodeJS.Timeout | undefined;
+  /** A subscriber holds its connection for as long as it wants the stream: no deadlines, never evicted. */
+  let subscribed = false;
 
   const reportTruncation = (): void => {
     if (reportedTruncation || decoder.pending === 0) return;
@@ -192,7 +198,7 @@ function serveConnection(conn: Served, handler: ControlHandler, log: Logger, dea
    */
   const rearm = (): void => {
     clearTimeout(deadline);
-    if (poisoned || socket.destroyed) return;
+    if (poisoned || socket.destroyed || subscribed) return;
     const waiting = decoder.pending > 0 || (requests === 0 && deadlines.idleMs !== null);
     const ms = waiting ? deadlines.requestMs : deadlines.idleMs;
     if (ms === null) return;
@@ -206,7 +212,7 @@ function serveConnection(conn: Served, handler: ControlHandler, log: Logger, dea
   };
   rearm();
   socket.on("close", () => clearTimeout(deadline));
-  conn.busy = () => queued > 0 || decoder.pending > 0;
+  conn.busy = () => subscribed || queued > 0 || decoder.pending > 0;
 
   /** Reading resumes once the client has read its replies and the queue has room. */
   const mayRead = (): boolean => !poisoned && queued < MAX_QUEUED_PER_CONNECTION && socket.writableLength < MAX_UNREAD_REPLY_BYTES;
@@ -216,17 +222,38 @@ function serveConnection(conn: Served, handler: ControlHandler, log: Logger, dea
 
   // Each request is answered in turn so replies keep request order and the
   // handler never sees a button's up before its down has been handled.
-  const enqueue = (reply: () => Promise<Record<string, unknown>>): void => {
+  // `after` runs right after the reply is written, before anything else can be: a subscriber's
+  // first frame is its snapshot.
+  const enqueue = (reply: () => Promise<Record<string, unknown>>, after?: () => void): void => {
     queued++;
     if (queued >= MAX_QUEUED_PER_CONNECTION) socket.pause();
     queue = queue.then(async () => {
       const frame = encodeReply(await reply(), log);
       queued--;
       conn.idleSince = performance.now();
-      if (!socket.destroyed && socket.writable) socket.write(frame);
+      if (!socket.destroyed && socket.writable) {
+        socket.write(frame);
+        after?.();
+      }
       if (mayRead()) socket.resume();
       else socket.pause();
     });
+  };
+
+  const subscribe = (): void => {
+    let refusal: string | null = null;
+    enqueue(
+      async () => {
+        refusal = !stream ? "this daemon has no state stream" : subscribed ? "already subscribed on this connection" : stream.refusal();
+        return refusal ? { Ok: false, Error: refusal } : { Ok: true, ...stream!.snapshot() };
+      },
+      () => {
+        if (refusal || !stream) return;
+        subscribed = true;
+        clearTimeout(deadline);
+        stream.add(socket);
+      },
+    );
   };
 
   socket.on("data", (chunk: Buffer) => {
@@ -240,6 +267,8 @@ function serveConnection(conn: Served, handler: ControlHandler, log: Logger, dea
         if (!parsed.ok) {
           log.warn({ error: parsed.error }, "control command rejected");
           enqueue(async () => ({ Ok: false, Error: parsed.error }));
+        } else if (parsed.command.Command === "Subscribe") {
+          subscribe();
         } else {
           const command = parsed.command;
           enqueue(() => runHandler(handler, command, log));

@@ -22,6 +22,7 @@ import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { ClockTimer } from "../core/clock";
 import type { CapturePeriods } from "./capture-periods";
+import type { DeviceActivity } from "../core/activity";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -132,6 +133,7 @@ export class Conversation extends EventEmitter {
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */
   toggleMode(): boolean {
     const next = this.machine.mode === "free" ? "push-to-talk" : "free";
+    const before = this.machine.state;
     if (!this.machine.setMode(next)) {
       this.o.log.info("not switching modes while the agent thinks or speaks; press to interrupt it first");
       return false;
@@ -139,6 +141,8 @@ export class Conversation extends EventEmitter {
     this.o.backend.setTurnDetection(next);
     if (this.o.capturePeriods) this.o.capture.setPeriod(this.o.capturePeriods[next]);
     this.o.log.info(`switched to ${next === "free" ? "free conversation" : "push-to-talk"}`);
+    // The state stream learns of the mode with the state; a switch that kept the state (offline) says it alone.
+    if (this.machine.state === before) this.report({ kind: "state", state: before, from: before, cause: "mode", mode: next });
     return true;
   }
 
@@ -156,6 +160,12 @@ export class Conversation extends EventEmitter {
   private onStateChange(c: StateChange): void {
     this.o.log.info({ from: c.from, to: c.to, cause: c.cause }, `state ${c.to}`);
     this.emit("state", c);
+    this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode });
+  }
+
+  /** What the device does, for the outside (the control socket's state stream): `on("activity")`. */
+  private report(a: DeviceActivity): void {
+    this.emit("activity", a);
   }
 
   private onFrame(frame: UplinkFrame): void {
@@ -318,6 +328,7 @@ export class Conversation extends EventEmitter {
         return;
       case "notice":
         log[e.level](e.message);
+        this.report({ kind: "notice", level: e.level, message: e.message });
         return;
     }
   }
@@ -378,6 +389,7 @@ export class Conversation extends EventEmitter {
         if (e.final) {
           log.info({ transcript: e.text }, `user: ${e.text}`);
           this.stats.transcript(e.text);
+          this.report({ kind: "transcript", text: e.text });
         }
         return;
       case "reply.started":
@@ -398,6 +410,7 @@ export class Conversation extends EventEmitter {
         if (e.final && !this.stale.has(e.replyId)) {
           log.info(`agent: ${e.text}`);
           this.stats.replyText(e.text);
+          this.report({ kind: "reply", text: e.text });
         }
         return;
       case "reply.done":
@@ -503,6 +516,8 @@ export class Conversation extends EventEmitter {
 
   private setLink(l: Omit<LinkStatus, "since">): void {
     this.link = { ...l, since: new Date().toISOString() };
+    const { state, problem, message, retryInMs } = l;
+    this.report({ kind: "link", state, ...(problem ? { problem } : {}), ...(message ? { message } : {}), ...(retryInMs !== undefined ? { retryInMs } : {}) });
   }
 }
 

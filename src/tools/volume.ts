@@ -84,6 +84,7 @@ export interface VolumeOptions {
 
 export class Volume {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners: Array<(percent: number) => void> = [];
 
   private constructor(
     private level: number,
@@ -119,6 +120,11 @@ export class Volume {
     return this.driver.description;
   }
 
+  /** Called after each change that was applied, whoever made it (the agent, the control socket, a button). */
+  onChange(listener: (percent: number) => void): void {
+    this.listeners.push(listener);
+  }
+
   /**
    * Sets the level (rounded, clamped to 0–100) and saves it. Rejects with the
    * driver's advice when the level could not be applied; the old level stays.
@@ -142,6 +148,7 @@ export class Volume {
       this.level = next;
       this.store.set(VOLUME_KEY, next);
       this.log.info(`volume set to ${next} %`);
+      for (const l of this.listeners) l(next);
       return next;
     });
     this.queue = done.catch(() => undefined);

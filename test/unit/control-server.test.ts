@@ -201,7 +201,7 @@ describe("control server", () => {
       assert.deepEqual(await a.next(), { Ok: false, Error: 'invalid Button command: Action must be "down" or "up"' });
 
       a.write(encodeFrame({ Command: "Dance" }));
-      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Volume' });
+      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Subscribe, Volume' });
 
       a.write(encodeFrame({ Command: "Status" }));
       assert.deepEqual(await a.next(), { Ok: true, State: "idle" });

@@ -1,0 +1,17 @@
+/**
+ * What the device does, as the outside sees it: the conversation reports it, the control
+ * socket's state stream (`Subscribe`) carries it to head units, displays and bridges.
+ * Plain data, no wire format: the stream turns each into a frame.
+ */
+import type { ConversationMode, DeviceState } from "./device-state";
+
+export type DeviceActivity =
+  | { kind: "state"; state: DeviceState; from: DeviceState; cause: string; mode: ConversationMode }
+  | { kind: "link"; state: "connecting" | "ready" | "down"; problem?: string; message?: string; retryInMs?: number | null }
+  /** What the agent heard the user say (final transcripts only). */
+  | { kind: "transcript"; text: string }
+  /** The agent's reply as text (final only; a reply cut off by barge-in is not reported). */
+  | { kind: "reply"; text: string }
+  /** What the device tells its user: level error for failures, warn and info for the rest. */
+  | { kind: "notice"; level: "info" | "warn" | "error"; message: string }
+  | { kind: "volume"; percent: number };
