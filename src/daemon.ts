@@ -14,7 +14,6 @@ import type { PcmFormat } from "./core/pcm";
 import { Uplink } from "./device/uplink";
 import { Downlink } from "./device/downlink";
 import type { LoadedConfig } from "./config/load";
-import type { BoardProfile } from "./config/board-profile";
 import { EMULATOR_URL } from "./config/schema";
 import { startControlServer, type ControlServer } from "./control/server";
 import { StateStream } from "./control/state-stream";
@@ -30,6 +29,7 @@ import { ToolRunner } from "./tools/runner";
 import { startEmulator, type Emulator } from "./emulator/server";
 import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
 import { attachHardware, type Hardware } from "./hardware/attach";
+import { InputRouter } from "./app/input-router";
 import { scrubber, type Logger } from "./log/logger";
 import { scrubStrings } from "./config/secrets";
 
@@ -162,6 +162,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       capturePeriods,
     });
     const conv = conversation;
+    // Every source of button edges goes through one router: the same gestures everywhere.
+    const inputs = new InputRouter({
+      buttons: board.buttons,
+      actions: {
+        press: (userId) => conv.press(userId),
+        release: () => conv.release(),
+        toggleMode: () => conv.toggleMode(),
+        newConversation: () => backend.resetConversation(),
+        holdingIsTalking: () => conv.machine.mode === "push-to-talk",
+      },
+      log,
+      clock,
+      maxHoldMs: config.conversation.max_turn_ms,
+    });
+    cleanups.push(() => inputs.close());
 
     const controlLog = log.child({ component: "control" });
     // A server's refusal can quote the token back; replies and stream frames get the logs' scrubbing too.
@@ -176,7 +191,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: controlLog,
-      handler: async (cmd) => scrub(await handleControl(cmd, conv, board.buttons, volume, playback, stream)),
+      handler: async (cmd) => scrub(await handleControl(cmd, conv, inputs, volume, playback, stream)),
       stream,
     });
     cleanups.push(() => control.close());
@@ -191,17 +206,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       conversation: conv,
       log,
       clock,
-      maxHoldMs: config.conversation.max_turn_ms,
-      newConversation: () => backend.resetConversation(),
+      inputs,
     });
     const hw = hardware;
     cleanups.push(() => hw.close());
     const keyButton = board.buttons.find((b) => b.driver === "keyboard");
     let keyboard: KeyboardButton | null = null;
     if (keyButton?.key) {
+      const key = inputs.attach(keyButton, "keyboard");
       keyboard = attachKeyboard(opts.stdin ?? process.stdin, keyButton.key, {
-        down: () => conv.press(),
-        up: () => conv.release(),
+        down: () => key.edge(1),
+        up: () => key.edge(0),
         quit: () => opts.onQuit?.(),
       }, config.conversation.mode === "push-to-talk");
       if (keyboard) {
@@ -270,19 +285,17 @@ async function choosePlaybackDriver(device: string, format: PcmFormat, log: Logg
 async function handleControl(
   cmd: ControlCommand,
   conversation: Conversation,
-  buttons: BoardProfile["buttons"],
+  inputs: InputRouter,
   volume: Volume,
   playback: PlaybackEngine,
   stream: StateStream,
 ): Promise<Record<string, unknown>> {
   switch (cmd.Command) {
     case "Button": {
-      const button = buttons.find((b) => b.name === cmd.Name);
-      if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${[...new Set(buttons.map((b) => b.name))].join(", ")}`);
-      // The first of the board's buttons with that name that speaks as a particular user.
-      const userId = buttons.find((b) => b.name === cmd.Name && b.user_id)?.user_id;
-      if (cmd.Action === "down") conversation.press(userId);
-      else conversation.release();
+      const button = inputs.named(cmd.Name, "control");
+      if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${inputs.names.join(", ")}`);
+      // Gestures as on any other button: a double press switches modes, a long one starts a new conversation.
+      button.edge(cmd.Action === "down" ? 1 : 0);
       return { State: conversation.state };
     }
     case "Status":

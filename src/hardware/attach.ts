@@ -1,6 +1,6 @@
 /**
  * Brings up the board's hardware from its profile: talk buttons (GPIO, serial panel)
- * feed the conversation; the device state drives the LEDs and the panel's LED; a
+ * feed their edges to the input router; the device state drives the LEDs and the panel's LED; a
  * serial GPS provides the position. A part that fails to open is logged with its
  * fix and left out: the daemon keeps running (the control socket still works).
  */
@@ -9,10 +9,10 @@ import type { Clock } from "../core/clock";
 import type { Conversation } from "../device/conversation";
 import type { StateChange } from "../device/state-machine";
 import type { Logger } from "../log/logger";
-import { Button, type ButtonEvent } from "./buttons/button";
+import type { ButtonEdges } from "./buttons/button";
 import { watchButton } from "./buttons/gpio-button";
 import { openGpio } from "./gpio/open";
-import type { GpioOutput } from "./gpio/types";
+import type { GpioOutput, Level } from "./gpio/types";
 import { LedController, openLedDriver, type LedHardware } from "./leds/driver";
 import { resolveLedPatterns } from "./leds/patterns";
 import { GpsReader } from "./serial/gps";
@@ -23,10 +23,8 @@ export interface HardwareOptions {
   conversation: Conversation;
   log: Logger;
   clock: Clock;
-  /** A press held longer is taken as released. */
-  maxHoldMs: number;
-  /** Start a new conversation (forget the agent's context). */
-  newConversation: () => void;
+  /** Where the buttons' edges go: one gesture recogniser per button and source (app/input-router.ts). */
+  inputs: { attach(b: ButtonProfile, source: "gpio" | "panel", initialLevel?: Level): ButtonEdges };
 }
 
 export interface Hardware {
@@ -42,45 +40,11 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
   const openOutput = async (pin: number, initial: 0 | 1): Promise<GpioOutput> =>
     openGpio({ direction: "out", pin, initial, chipLabels, logger: log, onError: (err) => log.error(err.message) });
 
-  const act = (action: ButtonProfile["double_press_action"], what: string): void => {
-    if (action === "new-conversation") {
-      log.info(`${what}: starting a new conversation`);
-      o.newConversation();
-    } else if (action === "toggle-mode") {
-      log.info(`${what}: switching between push-to-talk and free conversation`);
-      conversation.toggleMode();
-    }
-  };
-  const onButton = (b: ButtonProfile) => (e: ButtonEvent): void => {
-    switch (e.type) {
-      case "down":
-        conversation.press(b.user_id);
-        return;
-      case "up":
-        if (e.stuck) log.warn(`button '${b.name}' held for ${Math.round(e.heldMs / 1000)} s: taken as released (is it stuck?)`);
-        conversation.release();
-        return;
-      case "long":
-        return act(b.long_press_action, `long press on '${b.name}'`);
-      case "double":
-        return act(b.double_press_action, `double press on '${b.name}'`);
-    }
-  };
-  const timing = (b: ButtonProfile) => ({
-    name: b.name,
-    ...(b.user_id ? { userId: b.user_id } : {}),
-    clock,
-    debounceMs: b.debounce_ms,
-    longPressMs: b.long_press_ms,
-    doublePressMs: b.double_press_ms,
-    maxHoldMs: o.maxHoldMs,
-  });
-
   for (const b of board.buttons) {
     if (b.driver !== "gpio") continue;
     try {
       const input = await openGpio({ direction: "in", pin: b.pin, activeLow: b.active_low, pull: b.pull, chipLabels, logger: log, onError: (err) => log.error(err.message) });
-      const button = watchButton(input, timing(b), onButton(b));
+      const button = watchButton(input, (initialLevel) => o.inputs.attach(b, "gpio", initialLevel));
       closers.push(() => {
         button.close();
         input.close();
@@ -100,7 +64,7 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
       logger: log.child({ component: "panel" }),
       clock,
     });
-    const buttons = new Map(serialButtons.map((b) => [(b.key ?? b.name).toLowerCase(), new Button(timing(b), onButton(b))]));
+    const buttons = new Map(serialButtons.map((b) => [(b.key ?? b.name).toLowerCase(), o.inputs.attach(b, "panel")]));
     panel.on("down", (name: string) => buttons.get(name)?.edge(1));
     panel.on("up", (name: string) => buttons.get(name)?.edge(0));
     conversation.on("state", (c: StateChange) => panel.setState(c.to));

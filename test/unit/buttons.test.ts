@@ -206,7 +206,7 @@ describe("button on a GPIO input", () => {
     const clock = new FakeClock();
     const events: ButtonEvent[] = [];
     const input = new WireInput(0);
-    watchButton(input, { name: "talk", clock }, (e) => events.push(e));
+    watchButton(input, (initialLevel) => new Button({ name: "talk", clock, initialLevel }, (e) => events.push(e)));
     clock.advance(1000);
     // Press at 700 and release at 900, both delivered at 1000 (the daemon was busy).
     input.drive(1, 700);
@@ -222,7 +222,7 @@ describe("button on a GPIO input", () => {
     const clock = new FakeClock();
     const events: ButtonEvent[] = [];
     const input = new WireInput(1);
-    watchButton(input, { name: "talk", clock }, (e) => events.push(e));
+    watchButton(input, (initialLevel) => new Button({ name: "talk", clock, initialLevel }, (e) => events.push(e)));
     input.drive(0, clock.now());
     assert.deepEqual(events, []);
   });

@@ -40,9 +40,15 @@ export type ButtonEvent =
   | (Who & { type: "long"; atMs: number; heldMs: number })
   | (Who & { type: "double"; atMs: number; intervalMs: number });
 
+/** A button's raw levels in (1 pressed), with the time they happened: what a source feeds. */
+export interface ButtonEdges {
+  edge(level: Level, atMs?: number): void;
+  close(): void;
+}
+
 export const BUTTON_DEFAULTS = { debounceMs: 30, longPressMs: 2000, doublePressMs: 400, maxHoldMs: 60_000 } as const;
 
-export class Button {
+export class Button implements ButtonEdges {
   private readonly clock: Clock;
   private readonly who: Who;
   private readonly debounceMs: number;

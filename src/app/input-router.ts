@@ -1,0 +1,121 @@
+/**
+ * One meaning for a button, whatever carries it. GPIO, the serial panel, the terminal's
+ * key and the control socket each report raw edges of one of the board's buttons; the
+ * router gives each (button, source) a gesture recogniser (hardware/buttons/button.ts:
+ * debounce, long press, double press, stuck) and maps its gestures to the device's
+ * actions, so a double press switches modes and a long press starts a new conversation
+ * from a head unit exactly as from a GPIO button. In push-to-talk a long hold is a long
+ * question: the long-press action applies in free conversation only (where a press mutes
+ * or interrupts, and holding is a gesture).
+ */
+import { Button, type ButtonEdges, type ButtonEvent } from "../hardware/buttons/button";
+import type { Level } from "../hardware/gpio/types";
+import type { ButtonProfile } from "../config/board-profile";
+import type { Clock } from "../core/clock";
+import type { Logger } from "../log/logger";
+
+export type InputSource = "gpio" | "panel" | "keyboard" | "control";
+
+/** What the buttons do to the device. */
+export interface ButtonActions {
+  press(userId?: string): void;
+  release(): void;
+  toggleMode(): void;
+  newConversation(): void;
+  /** Push-to-talk: holding the button is talking, so a long hold is a long question, not a gesture. */
+  holdingIsTalking(): boolean;
+}
+
+export interface InputRouterOptions {
+  buttons: readonly ButtonProfile[];
+  actions: ButtonActions;
+  log: Logger;
+  clock: Clock;
+  /** A press held longer is taken as released (conversation.max_turn_ms). */
+  maxHoldMs: number;
+}
+
+/** Contacts bounce; a key in a terminal or a command on a socket does not (no debounce delay for them). */
+const BOUNCES: Record<InputSource, boolean> = { gpio: true, panel: true, keyboard: false, control: false };
+
+export class InputRouter {
+  private readonly attached: Button[] = [];
+  private readonly byName = new Map<string, ButtonEdges>();
+
+  constructor(private readonly o: InputRouterOptions) {}
+
+  /** The board's button names, for messages. */
+  get names(): string[] {
+    return [...new Set(this.o.buttons.map((b) => b.name))];
+  }
+
+  /** A recogniser for `b` fed by `source`; `initialLevel` 1 (held at start) is ignored until released. */
+  attach(b: ButtonProfile, source: InputSource, initialLevel: Level = 0): ButtonEdges {
+    const button = new Button(
+      {
+        name: b.name,
+        ...(b.user_id ? { userId: b.user_id } : {}),
+        clock: this.o.clock,
+        debounceMs: BOUNCES[source] ? b.debounce_ms : 0,
+        longPressMs: b.long_press_ms,
+        doublePressMs: b.double_press_ms,
+        maxHoldMs: this.o.maxHoldMs,
+        initialLevel,
+      },
+      (e) => this.onGesture(b, e),
+    );
+    this.attached.push(button);
+    return button;
+  }
+
+  /**
+   * A button by name from a source that names it (the control socket): the board's entry
+   * for that source if it has one, else its first entry of that name; null if none.
+   */
+  named(name: string, source: InputSource): ButtonEdges | null {
+    const key = `${source}\u0000${name}`;
+    const known = this.byName.get(key);
+    if (known) return known;
+    const entries = this.o.buttons.filter((b) => b.name === name);
+    const entry = entries.find((b) => b.driver === source) ?? entries[0];
+    if (!entry) return null;
+    // A button given a user on any of its entries speaks as that user from every source.
+    const userId = entry.user_id ?? entries.find((b) => b.user_id)?.user_id;
+    const input = this.attach(userId ? { ...entry, user_id: userId } : entry, source);
+    this.byName.set(key, input);
+    return input;
+  }
+
+  close(): void {
+    for (const b of this.attached) b.close();
+  }
+
+  private onGesture(b: ButtonProfile, e: ButtonEvent): void {
+    const { actions, log } = this.o;
+    switch (e.type) {
+      case "down":
+        actions.press(b.user_id);
+        return;
+      case "up":
+        if (e.stuck) log.warn(`button '${b.name}' held for ${Math.round(e.heldMs / 1000)} s: taken as released (is it stuck?)`);
+        actions.release();
+        return;
+      case "long":
+        // A question may take longer than long_press_ms; it must not wipe the context it asks in.
+        if (actions.holdingIsTalking()) return;
+        return this.act(b.long_press_action, `long press on '${b.name}'`);
+      case "double":
+        return this.act(b.double_press_action, `double press on '${b.name}'`);
+    }
+  }
+
+  private act(action: ButtonProfile["double_press_action"], what: string): void {
+    if (action === "new-conversation") {
+      this.o.log.info(`${what}: starting a new conversation`);
+      this.o.actions.newConversation();
+    } else if (action === "toggle-mode") {
+      this.o.log.info(`${what}: switching between push-to-talk and free conversation`);
+      this.o.actions.toggleMode();
+    }
+  }
+}
