@@ -294,8 +294,9 @@ async function handleControl(
     case "Button": {
       const button = inputs.named(cmd.Name, "control");
       if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${inputs.names.join(", ")}`);
-      // Gestures as on any other button: a double press switches modes, a long one starts a new conversation.
-      button.edge(cmd.Action === "down" ? 1 : 0);
+      // Edges as they come; gestures by name, with the same actions as on any other button.
+      if (cmd.Action === "double" || cmd.Action === "long") inputs.gesture(cmd.Name, cmd.Action);
+      else button.edge(cmd.Action === "down" ? 1 : 0);
       return { State: conversation.state };
     }
     case "Status":

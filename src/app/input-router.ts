@@ -1,12 +1,17 @@
 /**
  * One meaning for a button, whatever carries it. GPIO, the serial panel, the terminal's
  * key and the control socket each report raw edges of one of the board's buttons; the
- * router gives each (button, source) a gesture recogniser (hardware/buttons/button.ts:
- * debounce, long press, double press, stuck) and maps its gestures to the device's
- * actions, so a double press switches modes and a long press starts a new conversation
- * from a head unit exactly as from a GPIO button. In push-to-talk a long hold is a long
- * question: the long-press action applies in free conversation only (where a press mutes
- * or interrupts, and holding is a gesture).
+ * router gives each (button, source) a recogniser (hardware/buttons/button.ts: debounce,
+ * long press, double press, stuck) and maps what it recognises to the device's actions,
+ * one mapping for all: a double press switches modes, a long press starts a new
+ * conversation, from whichever source.
+ *
+ * Two rules keep a gesture from eating a question:
+ * - in push-to-talk a long hold is a long question: the long-press action applies in free
+ *   conversation only (where a press mutes or interrupts, and holding is a gesture);
+ * - the control socket's down/up are taken as they come, never read as gestures (a script or
+ *   a test presses again within 400 ms as a matter of course); a head unit that recognises
+ *   a double or long press sends it as such (`gesture`).
  */
 import { Button, type ButtonEdges, type ButtonEvent } from "../hardware/buttons/button";
 import type { Level } from "../hardware/gpio/types";
@@ -37,6 +42,8 @@ export interface InputRouterOptions {
 
 /** Contacts bounce; a key in a terminal or a command on a socket does not (no debounce delay for them). */
 const BOUNCES: Record<InputSource, boolean> = { gpio: true, panel: true, keyboard: false, control: false };
+/** Whose edges are a person's hand, to be read for double and long presses. */
+const GESTURES_FROM_EDGES: Record<InputSource, boolean> = { gpio: true, panel: true, keyboard: true, control: false };
 
 export class InputRouter {
   private readonly attached: Button[] = [];
@@ -57,8 +64,8 @@ export class InputRouter {
         ...(b.user_id ? { userId: b.user_id } : {}),
         clock: this.o.clock,
         debounceMs: BOUNCES[source] ? b.debounce_ms : 0,
-        longPressMs: b.long_press_ms,
-        doublePressMs: b.double_press_ms,
+        longPressMs: GESTURES_FROM_EDGES[source] ? b.long_press_ms : Infinity,
+        doublePressMs: GESTURES_FROM_EDGES[source] ? b.double_press_ms : 0,
         maxHoldMs: this.o.maxHoldMs,
         initialLevel,
       },
@@ -84,6 +91,18 @@ export class InputRouter {
     const input = this.attach(userId ? { ...entry, user_id: userId } : entry, source);
     this.byName.set(key, input);
     return input;
+  }
+
+  /**
+   * A gesture the source recognised itself (a head unit's double or long press): the button's
+   * action for it. Unambiguous, so a long press acts in push-to-talk too. False: no such button.
+   */
+  gesture(name: string, kind: "double" | "long"): boolean {
+    const b = this.o.buttons.find((x) => x.name === name);
+    if (!b) return false;
+    if (kind === "double") this.act(b.double_press_action, `double press on '${name}'`);
+    else this.act(b.long_press_action, `long press on '${name}'`);
+    return true;
   }
 
   close(): void {

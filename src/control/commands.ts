@@ -10,7 +10,9 @@ const ButtonCommand = z.object({
     .string({ error: 'Name must be a string naming the button, e.g. "talk"' })
     .min(1, { error: 'Name must not be empty; use the button\'s name, e.g. "talk"' })
     .max(64, { error: "Name must be at most 64 characters" }),
-  Action: z.enum(["down", "up"], { error: 'Action must be "down" or "up"' }),
+  // down/up: the push-to-talk edges, as they come (a script's quick presses are never read as
+  // gestures); double/long: the button's gestures, which a head unit recognises itself.
+  Action: z.enum(["down", "up", "double", "long"], { error: 'Action must be "down", "up", "double" or "long"' }),
 });
 
 const StatusCommand = z.object({

@@ -1,7 +1,8 @@
 /**
- * One input router for every source of button edges: a GPIO line, the serial panel, the
- * terminal's key and the control socket give the same gestures (press, release, double,
- * long, stuck) and the same actions. GPIO is the one mocked part (an in-memory line
+ * One input router for every source of button edges: a GPIO line, the serial panel and the
+ * terminal's key give the same gestures (press, release, double, long, stuck) and the same
+ * actions; the control socket gives press, release and stuck from its edges and the same
+ * actions for the gestures a head unit names. GPIO is the one mocked part (an in-memory line
  * behind the GpioInput interface the drivers implement); the keyboard is the real
  * attachKeyboard on a stand-in terminal stream.
  */
@@ -90,6 +91,8 @@ function sources(r: ReturnType<typeof rig>): Record<InputSource, (level: Level) 
 }
 
 const ALL: InputSource[] = ["gpio", "panel", "keyboard", "control"];
+/** The sources whose edges are a hand on a button, read for gestures. */
+const HANDS: InputSource[] = ["gpio", "panel", "keyboard"];
 
 /** Steps of [ms after the previous step, level]. */
 function drive(r: ReturnType<typeof rig>, edge: (l: Level) => void, ...steps: Array<[number, Level]>): void {
@@ -100,7 +103,7 @@ function drive(r: ReturnType<typeof rig>, edge: (l: Level) => void, ...steps: Ar
 }
 
 describe("input router: the same gestures from every source", () => {
-  for (const source of ALL) {
+  for (const source of HANDS) {
     test(`${source}: press and release; a double press switches modes`, () => {
       const r = rig();
       const edge = sources(r)[source];
@@ -118,7 +121,25 @@ describe("input router: the same gestures from every source", () => {
         assert.deepEqual(r.actions, mode === "free" ? ["press", "new-conversation", "release"] : ["press", "release"], mode);
       }
     });
+  }
 
+  test("control: quick presses are turns, never gestures; a named double or long press runs the button's action", () => {
+    const r = rig("free");
+    const edge = sources(r).control;
+    // Two turns 250 ms apart and a 2.5 s hold: what a script or a test does.
+    drive(r, edge, [0, 1], [100, 0], [150, 1], [100, 0], [100, 1], [2500, 0]);
+    assert.deepEqual(r.actions, ["press", "release", "press", "release", "press", "release"]);
+    assert.equal(r.router.gesture("talk", "double"), true);
+    assert.equal(r.router.gesture("talk", "long"), true);
+    assert.equal(r.router.gesture("nobody", "long"), false);
+    assert.deepEqual(r.actions.slice(6), ["toggle-mode", "new-conversation"]);
+    // Named, a long press is unambiguous: it acts in push-to-talk too.
+    const ptt = rig("push-to-talk");
+    ptt.router.gesture("talk", "long");
+    assert.deepEqual(ptt.actions, ["new-conversation"]);
+  });
+
+  for (const source of ALL) {
     test(`${source}: a press held past the limit is taken as released, the real release then ignored`, () => {
       const r = rig();
       const edge = sources(r)[source];
