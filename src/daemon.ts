@@ -20,6 +20,7 @@ import { StateStream } from "./control/state-stream";
 import type { DeviceActivity } from "./core/activity";
 import type { ControlCommand } from "./control/commands";
 import { realClock, type Clock } from "./core/clock";
+import { DisposerStack } from "./core/disposers";
 import { Conversation } from "./device/conversation";
 import { capturePeriodsFor } from "./device/capture-periods";
 import { LocalTurnDetector } from "./device/local-turns";
@@ -53,16 +54,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { loaded, log } = opts;
   const { config, board } = loaded;
   const clock = opts.clock ?? realClock;
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const stop = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        log.debug({ err: (err as Error).message }, "error during shutdown");
-      }
-    }
-  };
+  const cleanups = new DisposerStack((err) => log.debug({ err: err.message }, "error during shutdown"));
+  const stop = (): Promise<void> => cleanups.disposeAll();
 
   try {
     log.info({ board: board.name, config: loaded.file ?? "(defaults)" }, "talkbox starting");
@@ -115,7 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           log: toolLog,
           device: () => {
             const s = conversation?.status();
-            return { state: String(s?.State ?? "starting"), mode: String(s?.Mode ?? config.conversation.mode), link: String((s?.Link as { state?: string } | undefined)?.state ?? "connecting") };
+            return { state: s?.State ?? "starting", mode: s?.Mode ?? config.conversation.mode, link: s?.Link.state ?? "connecting" };
           },
         })
       : null;

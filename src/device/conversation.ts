@@ -17,7 +17,7 @@ import type { Clock } from "../core/clock";
 import { EchoGate, type EchoMode } from "./echo-gate";
 import { DeviceStateMachine, type Effect, type StateChange } from "./state-machine";
 import { type ConversationMode, type DeviceState } from "../core/device-state";
-import { TurnStats } from "./turn-stats";
+import { TurnStats, type TurnTimings } from "./turn-stats";
 import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { ClockTimer } from "../core/clock";
@@ -57,6 +57,16 @@ export interface LinkStatus {
   retryInMs?: number | null;
   input?: AudioFormat;
   output?: AudioFormat;
+}
+
+/** What `talkbox status` and the state stream's snapshot say of the conversation. */
+export interface DeviceStatus {
+  State: DeviceState;
+  Mode: ConversationMode;
+  Link: LinkStatus;
+  Playing: boolean;
+  Underruns: number;
+  LastTurn: TurnTimings | null;
 }
 
 export class Conversation extends EventEmitter {
@@ -146,7 +156,7 @@ export class Conversation extends EventEmitter {
     return true;
   }
 
-  status(): Record<string, unknown> {
+  status(): DeviceStatus {
     return {
       State: this.machine.state,
       Mode: this.machine.mode,

@@ -6,6 +6,7 @@
  */
 import type { BoardProfile, ButtonProfile, LedProfile } from "../config/board-profile";
 import type { Clock } from "../core/clock";
+import { DisposerStack } from "../core/disposers";
 import type { Conversation } from "../device/conversation";
 import type { StateChange } from "../device/state-machine";
 import type { Logger } from "../log/logger";
@@ -35,7 +36,7 @@ export interface Hardware {
 
 export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
   const { board, conversation, log, clock } = o;
-  const closers: Array<() => void | Promise<void>> = [];
+  const closers = new DisposerStack((err) => log.debug({ err: err.message }, "closing hardware"));
   const chipLabels = board.gpio_chip_labels;
   const openOutput = async (pin: number, initial: 0 | 1): Promise<GpioOutput> =>
     openGpio({ direction: "out", pin, initial, chipLabels, logger: log, onError: (err) => log.error(err.message) });
@@ -109,15 +110,7 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
 
   return {
     location: () => gps?.location() ?? null,
-    async close() {
-      for (const c of closers.reverse()) {
-        try {
-          await c();
-        } catch (err) {
-          log.debug({ err: (err as Error).message }, "closing hardware");
-        }
-      }
-    },
+    close: () => closers.disposeAll(),
   };
 }
 
