@@ -6,7 +6,8 @@
  * whole reply at once.
  * Prints turns ok / failed / hung, and the daemon's RSS (by kind, and both V8 heaps), fds and threads at the start,
  * every SOAK_SAMPLE_EVERY turns (default 100) and at the end; exits 1 when a turn hung,
- * fds grew, or RSS grew by more than SOAK_RSS_MAX_MIB (default 5) from turn 100 to the end.
+ * fds grew, RSS grew by more than SOAK_RSS_MAX_MIB (default 5) from turn 100 to turn 1000, or, in a
+ * run of 4000 turns or more, RSS did not level off (its second half grew more than half its first).
  *
  * The daemon runs with the systemd unit's Environment= lines, as on the device.
  *
@@ -203,6 +204,23 @@ function residentByKind(pid: number): { brkMiB: number; anonMiB: number } {
   return { brkMiB: brk / 1024, anonMiB: anon / 1024 };
 }
 
+/**
+ * A long run (4000 turns or more) must level off: what RSS still grows in the second half is
+ * at most half what it grew in the first (a leak grows the same in both), or under 1 MiB.
+ */
+function levelsOff(base: Sample, last: Sample, samples: Sample[]): Array<{ name: string; ok: boolean }> {
+  if (last.turn < 4000) return [];
+  const mid = samples.reduce((best, s) => (Math.abs(s.turn - last.turn / 2) < Math.abs(best.turn - last.turn / 2) ? s : best));
+  const first = mid.rssMiB - base.rssMiB;
+  const second = last.rssMiB - mid.rssMiB;
+  return [
+    {
+      name: `RSS levels off: +${first.toFixed(1)} MiB from turn ${base.turn} to ${mid.turn}, +${second.toFixed(1)} MiB from ${mid.turn} to ${last.turn} (at most half the first, or 1 MiB)`,
+      ok: second <= Math.max(1, first / 2),
+    },
+  ];
+}
+
 function report(samples: Sample[], tally: Record<string, number>, byFault: Map<string, { n: number; asExpected: number }>, seconds: number): void {
   const out: string[] = [];
   out.push(`\n## soak: ${TURNS} push-to-talk turns, a fault every ${FAULT_EVERY} (${FAULTS.join(", ")}), ${seconds.toFixed(0)} s\n`);
@@ -225,9 +243,11 @@ function report(samples: Sample[], tally: Record<string, number>, byFault: Map<s
   const last = samples.at(-1)!;
   // Steady state: by turn 100 every lazily opened part (speaker stream, worker, thread pool) is open.
   const base = samples.find((s) => s.turn >= Math.min(100, TURNS)) ?? samples[0]!;
-  const growth = last.rssMiB - base.rssMiB;
+  const at1000 = samples.find((s) => s.turn >= 1000) ?? last;
+  const growth = at1000.rssMiB - base.rssMiB;
   const checks = [
-    { name: `RSS growth from turn ${base.turn} to ${last.turn}: ${growth.toFixed(1)} MiB (at most ${RSS_MAX_MIB})`, ok: growth <= RSS_MAX_MIB },
+    { name: `RSS growth from turn ${base.turn} to ${at1000.turn}: ${growth.toFixed(1)} MiB (at most ${RSS_MAX_MIB})`, ok: growth <= RSS_MAX_MIB },
+    ...levelsOff(base, last, samples),
     { name: `fds from turn ${base.turn} to ${last.turn}: ${base.fds} → ${last.fds}`, ok: last.fds <= base.fds },
     { name: `threads from turn ${base.turn} to ${last.turn}: ${base.threads} → ${last.threads}`, ok: last.threads <= base.threads },
     { name: `hung turns: ${tally.hung}`, ok: tally.hung === 0 },
