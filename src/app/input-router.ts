@@ -83,9 +83,9 @@ export class InputRouter {
     const key = `${source}\u0000${name}`;
     const known = this.byName.get(key);
     if (known) return known;
-    const entries = this.o.buttons.filter((b) => b.name === name);
-    const entry = entries.find((b) => b.driver === source) ?? entries[0];
+    const entry = this.entryFor(name, source);
     if (!entry) return null;
+    const entries = this.o.buttons.filter((b) => b.name === name);
     // A button given a user on any of its entries speaks as that user from every source.
     const userId = entry.user_id ?? entries.find((b) => b.user_id)?.user_id;
     const input = this.attach(userId ? { ...entry, user_id: userId } : entry, source);
@@ -98,7 +98,7 @@ export class InputRouter {
    * action for it. Unambiguous, so a long press acts in push-to-talk too. False: no such button.
    */
   gesture(name: string, kind: "double" | "long"): boolean {
-    const b = this.o.buttons.find((x) => x.name === name);
+    const b = this.entryFor(name, "control");
     if (!b) return false;
     if (kind === "double") this.act(b.double_press_action, `double press on '${name}'`);
     else this.act(b.long_press_action, `long press on '${name}'`);
@@ -107,6 +107,12 @@ export class InputRouter {
 
   close(): void {
     for (const b of this.attached) b.close();
+  }
+
+  /** The board's entry for a button named by a source: the one for that source if any, else the first. */
+  private entryFor(name: string, source: InputSource): ButtonProfile | undefined {
+    const entries = this.o.buttons.filter((b) => b.name === name);
+    return entries.find((b) => b.driver === source) ?? entries[0];
   }
 
   private onGesture(b: ButtonProfile, e: ButtonEvent): void {
