@@ -15,7 +15,7 @@ Usage: sudo scripts/install.sh [options]
                       to the service as a systemd credential. Visible in `ps` while this runs:
                       prefer --token-file, or the prompt
   --token-file FILE   read the token from FILE (- = stdin)
-  --bot-id ID         agent.bot_id for a new talkbox.yaml
+  --bot-id ID         agent.coze.bot_id for a new talkbox.yaml
   --backend NAME      agent.backend for a new talkbox.yaml: coze (default) or realtime
   --apply-overlays    append the board's boot.config_txt lines to /boot/firmware/config.txt
                       (or /boot/config.txt) when missing; reboot afterwards
@@ -135,7 +135,7 @@ if ! [[ "$BOARD" =~ ^[A-Za-z0-9_-]+$ ]] || [ ! -f "$SRC/boards/$BOARD.yaml" ]; t
 fi
 
 if [ ! -f "$CONFIG" ] && [ -z "$BOT_ID" ] && [ "$INTERACTIVE" -eq 1 ]; then
-  read -r -p "agent bot id (empty: set agent.bot_id in $CONFIG later): " BOT_ID
+  read -r -p "agent bot id (empty: set agent.coze.bot_id in $CONFIG later): " BOT_ID
   [ -z "$BOT_ID" ] || [[ "$BOT_ID" =~ ^[A-Za-z0-9._-]+$ ]] || die "the bot id may hold letters, digits, '.', '_' and '-' only"
 fi
 
@@ -332,7 +332,8 @@ render_config() {
   if [ -n "$BOT_ID" ]; then
     args+=(-e "s/@BOT_ID@/$BOT_ID/")
   else
-    args+=(-e 's/^  bot_id: "@BOT_ID@"$/  # bot_id: "7351234567890123456"   # set this: the bot id/')
+    # With no bot the coze: section is commented too: a key whose children are all comments is an empty value.
+    args+=(-e 's/^    bot_id: "@BOT_ID@"$/  #   bot_id: "7351234567890123456"   # set this: the bot id/' -e 's/^  coze:$/  # coze:/')
   fi
   # Boards with an ALSA file get its shared devices; the others keep the profile's.
   if [ -f "$SRC/firmware/alsa/$BOARD.conf" ]; then
@@ -446,8 +447,8 @@ else
   skip "systemctl daemon-reload, enable --now talkbox; udevadm reload"
 fi
 
-if ! grep -q '^  bot_id:' "$CONFIG"; then
-  say "agent.bot_id is not set yet: edit $CONFIG"
+if ! grep -q '^    bot_id:' "$CONFIG" && ! grep -q '^  bot_id:' "$CONFIG" && grep -q '^  backend: coze' "$CONFIG"; then
+  say "agent.coze.bot_id is not set yet: edit $CONFIG"
 fi
 if [ ! -f "$TOKEN_PATH" ] && ! grep -q '^  token:' "$CONFIG"; then
   say "no agent token yet: sudo $PREFIX/scripts/install.sh --token-file FILE (or TOKEN on stdin with --token-file -)"

@@ -3,7 +3,7 @@
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
 import { FileStateStore } from "./state/store";
-import { createBackend } from "./agent/registry";
+import { openAgent } from "./app/agent";
 import type { AgentBackend } from "./agent/backend";
 import type { CaptureSource } from "./audio/capture/source";
 import { alsaPcm, openCapture, playbackDriver } from "./audio/drivers";
@@ -14,22 +14,22 @@ import type { PcmFormat } from "./core/pcm";
 import { Uplink } from "./device/uplink";
 import { Downlink } from "./device/downlink";
 import type { LoadedConfig } from "./config/load";
-import { EMULATOR_URL } from "./config/schema";
+import { sectionOf } from "./config/schema";
+import type { BackendDescriptor } from "./agent/descriptor";
 import { startControlServer, type ControlServer } from "./control/server";
 import { StateStream } from "./control/state-stream";
 import type { DeviceActivity } from "./core/activity";
-import type { ControlCommand } from "./control/commands";
+import { controlCommands, controlHandler } from "./app/commands";
 import { realClock, type Clock } from "./core/clock";
 import { DisposerStack } from "./core/disposers";
 import { Conversation } from "./device/conversation";
 import { capturePeriodsFor } from "./device/capture-periods";
 import { LocalTurnDetector } from "./device/local-turns";
-import { Volume } from "./tools/volume";
-import { openDeviceTools } from "./tools/builtins";
+import { Volume } from "./app/tools/volume";
+import { openDeviceTools } from "./app/tools/builtins";
 import { ToolRunner } from "./tools/runner";
-import { startEmulator, type Emulator } from "./emulator/server";
 import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
-import { attachHardware, type Hardware } from "./hardware/attach";
+import { attachHardware, type Hardware } from "./app/hardware";
 import { InputRouter } from "./app/input-router";
 import { scrubber, type Logger } from "./log/logger";
 import { scrubStrings } from "./config/secrets";
@@ -59,16 +59,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   try {
     log.info({ board: board.name, config: loaded.file ?? "(defaults)" }, "talkbox starting");
-
-    let url = config.agent.url;
-    let token = config.agent.token ?? "";
-    if (url === EMULATOR_URL) {
-      const emulator: Emulator = await startEmulator({ log: log.child({ component: "emulator" }) });
-      cleanups.push(() => emulator.close());
-      url = config.agent.backend === "realtime" ? emulator.realtimeUrl : emulator.url;
-      token = "emulator";
-      log.info({ url }, "using the built-in emulator (echo agent)");
-    }
 
     const a = config.audio;
     const micFormat: PcmFormat = { sampleRate: a.input.sample_rate, channels: a.input.channels, sampleFormat: a.input.format };
@@ -116,16 +106,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // With tools off the runner is empty: a call still gets an answer (an error), so a chat never waits forever.
     const tools = new ToolRunner(deviceTools?.tools ?? [], { log: toolLog });
     let hardware: Hardware | null = null;
-    const backend: AgentBackend = createBackend({
-      config,
-      url,
-      token,
+    const agent = await openAgent(config, {
       log,
       clock,
       extraParams: () => hardware?.location() ?? null,
       tools: tools.specs(),
       state,
     });
+    const emulator = agent.emulator;
+    if (emulator) cleanups.push(() => emulator.close());
+    const backend: AgentBackend = agent.backend;
     // Free conversation needs someone to hear the end of a turn: the server, or the device.
     const localTurns = backend.capabilities.serverVad
       ? null
@@ -181,10 +171,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     conv.on("activity", (a: DeviceActivity) => stream.publish(a));
     volume.onChange((percent) => stream.publish({ kind: "volume", percent }));
+    const run = controlHandler({ conversation: conv, inputs, volume, playback, stream });
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: controlLog,
-      handler: async (cmd) => scrub(await handleControl(cmd, conv, inputs, volume, playback, stream)),
+      commands: controlCommands,
+      handler: async (cmd) => scrub(await run(cmd)),
       stream,
     });
     cleanups.push(() => control.close());
@@ -224,11 +216,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
 
     const reload = (next: LoadedConfig): void => {
-      const changed = changedBeyondCredentials(loaded.config, next.config);
+      const changed = changedBeyondCredentials(loaded.config, next.config, agent.descriptor);
       if (changed.length > 0) log.warn(`reload: ${changed.join(", ")} changed; those take effect at a restart (systemctl restart talkbox)`);
-      const nextToken = next.config.agent.url === EMULATOR_URL ? token : next.config.agent.token;
-      if (nextToken === undefined) return;
-      backend.updateCredentials({ token: nextToken, botId: next.config.agent.bot_id });
+      const credentials = agent.credentials(next.config);
+      if (!credentials) return;
+      backend.updateCredentials(credentials);
       log.info("reload: reconnecting to the agent with the credentials now in the config");
     };
     return { conversation: conv, reload, stop };
@@ -275,56 +267,14 @@ async function choosePlaybackDriver(device: string, format: PcmFormat, log: Logg
   return `aplay:${target}`;
 }
 
-async function handleControl(
-  cmd: ControlCommand,
-  conversation: Conversation,
-  inputs: InputRouter,
-  volume: Volume,
-  playback: PlaybackEngine,
-  stream: StateStream,
-): Promise<Record<string, unknown>> {
-  switch (cmd.Command) {
-    case "Button": {
-      const button = inputs.named(cmd.Name, "control");
-      if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${inputs.names.join(", ")}`);
-      // Edges as they come; gestures by name, with the same actions as on any other button.
-      if (cmd.Action === "double" || cmd.Action === "long") inputs.gesture(cmd.Name, cmd.Action);
-      else button.edge(cmd.Action === "down" ? 1 : 0);
-      return { State: conversation.state };
-    }
-    case "Status":
-      return { ...conversation.status(), Volume: volume.percent, Subscribers: stream.count, Memory: memory(playback) };
-    case "Subscribe":
-      throw new Error("Subscribe is served by the control socket itself");
-    case "Volume": {
-      // A failed change throws with the fix (e.g. a missing mixer control); the level stays.
-      if (cmd.Percent !== undefined) await volume.set(cmd.Percent);
-      else if (cmd.Delta !== undefined) await volume.change(cmd.Delta);
-      return { Volume: volume.percent };
-    }
-  }
-}
-
 /** Top-level config sections (and agent keys) that differ, apart from the credentials a reload applies. */
-function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["config"]): string[] {
-  const strip = (c: LoadedConfig["config"]) => ({ ...c, agent: { ...c.agent, token: undefined, bot_id: undefined } });
+function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["config"], descriptor: BackendDescriptor<unknown>): string[] {
+  const strip = (c: LoadedConfig["config"]) => {
+    const section = { ...(sectionOf(c.agent, descriptor.name) as Record<string, unknown>) };
+    for (const key of descriptor.credentialKeys) delete section[key];
+    return { ...c, agent: { ...c.agent, token: undefined, [descriptor.name]: section } };
+  };
   const x = strip(a) as Record<string, unknown>;
   const y = strip(b) as Record<string, unknown>;
   return Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
-}
-
-/** The process's memory, MiB: a fleet (or the soak) can tell a leak from V8 taking its time to collect. */
-function memory(playback: PlaybackEngine): Record<string, number> {
-  const m = process.memoryUsage();
-  const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
-  return {
-    RssMiB: mib(m.rss),
-    HeapUsedMiB: mib(m.heapUsed),
-    HeapTotalMiB: mib(m.heapTotal),
-    ExternalMiB: mib(m.external),
-    ArrayBuffersMiB: mib(m.arrayBuffers),
-    // The playback thread is a second V8 isolate: its heap is in RSS but not in the numbers above.
-    PlaybackHeapUsedMiB: mib(playback.threadHeap.used),
-    PlaybackHeapTotalMiB: mib(playback.threadHeap.total),
-  };
 }

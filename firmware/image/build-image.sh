@@ -20,7 +20,7 @@ Usage: firmware/image/build-image.sh INPUT.img OUTPUT.img --board NAME [options]
   --board NAME        board profile (boards/NAME.yaml)
   --token-file FILE   the agent token, stored as /etc/talkbox/token (mode 0640)
   --config FILE       your talkbox.yaml (default: one made from the template)
-  --bot-id ID         agent.bot_id for a config made from the template
+  --bot-id ID         agent.coze.bot_id for a config made from the template
   --backend NAME      agent.backend for a config made from the template
   --node-tarball FILE an official Node.js 20+ tarball for the Pi's CPU (node-v20.*-linux-arm64
                       .tar.xz for 64-bit Raspberry Pi OS, linux-armv7l for 32-bit), unpacked into

@@ -67,6 +67,6 @@ export interface AgentBackend {
 
 export interface Credentials {
   token: string;
-  /** Coze: the bot (agent.bot_id). */
-  botId: string;
+  /** Coze: the bot (agent.coze.bot_id); backends without one ignore it. */
+  botId?: string;
 }

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CODECS } from "../core/media";
 import { DEVICE_RATES } from "../core/pcm";
 import { ledPatternsSchema as ledPatterns } from "../hardware/leds/patterns";
+import { ledSchema } from "../hardware/leds/schema";
 
 const CODEC = z.enum(CODECS);
 const sampleRate: z.ZodType<number> = z.literal(DEVICE_RATES);
@@ -52,24 +53,8 @@ const button = z.discriminatedUnion("driver", [
   z.strictObject({ name: z.string().min(1), driver: z.literal("serial"), key: z.string().min(1).optional(), ...buttonTiming }),
 ], { error: 'expected driver "keyboard", "control", "gpio" or "serial"' });
 
-const powerPin = z.strictObject({ pin, active_low: z.boolean().default(false) });
-
-const led = z.discriminatedUnion("driver", [
-  z.strictObject({ driver: z.literal("gpio"), pin, active_low: z.boolean().default(false), patterns: ledPatterns.optional() }),
-  z.strictObject({ driver: z.literal("pwm-gpio"), pin, active_low: z.boolean().default(false), pwm_hz: z.int().min(10).max(1000).default(100), patterns: ledPatterns.optional() }),
-  z.strictObject({
-    driver: z.literal("apa102"),
-    count: z.int().min(1).max(256),
-    // Either an SPI device (a plain write per frame) or two GPIOs bit-banged.
-    spi: z.string().regex(/^\/dev\/spidev\d+\.\d+$/, "expected an SPI device like /dev/spidev0.0").optional(),
-    data_pin: pin.optional(),
-    clock_pin: pin.optional(),
-    power: powerPin.optional(),
-    patterns: ledPatterns.optional(),
-  }).refine((l) => (l.spi !== undefined) !== (l.data_pin !== undefined && l.clock_pin !== undefined), {
-    message: "set either spi (e.g. /dev/spidev0.0) or both data_pin and clock_pin for bit-banging",
-  }),
-], { error: 'expected driver "gpio", "pwm-gpio" or "apa102"' });
+// The LED hardware's own schema, with the state → pattern table of this board.
+const led = ledSchema({ patterns: ledPatterns.optional() });
 
 export const boardProfileSchema = z.strictObject({
   name: z.string().min(1),

@@ -1,23 +1,6 @@
 import type { z } from "zod";
 
-/** sysexits(3) EX_CONFIG: lets systemd and scripts tell a bad config apart from a crash. */
-export const EX_CONFIG = 78;
-
-/**
- * A config or board-profile problem the user must fix. `source` names the file (or what was
- * searched); each issue names a key path and what is expected. Messages never quote input
- * values, so a token can't leak through them.
- */
-export class ConfigError extends Error {
-  readonly exitCode = EX_CONFIG;
-  readonly issues: string[];
-
-  constructor(source: string, issues: string[]) {
-    super(issues.length === 1 ? `${source}: ${issues[0]}` : `${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
-    this.name = "ConfigError";
-    this.issues = issues;
-  }
-}
+export { ConfigError, EX_CONFIG } from "../core/config-error";
 
 const TYPE_NAMES: Record<string, string> = {
   string: "text",
@@ -80,15 +63,27 @@ function keyName(key: string): string {
 
 /**
  * One line per problem: `key.path: message`. An unknown key gets its own full path, so a typo
- * like `agent.boot_id` is named as written. `fromEnv` maps key paths to the variable that set them.
+ * like `agent.boot_id` is named as written. `fromEnv` maps key paths to the variable that set
+ * them; `renamed` maps key paths to the older spelling the file used (agent-aliases.ts).
  */
-export function issueLines(error: z.ZodError, fromEnv: ReadonlyMap<string, string> = new Map()): string[] {
+export function issueLines(
+  error: z.ZodError,
+  fromEnv: ReadonlyMap<string, string> = new Map(),
+  renamed: ReadonlyMap<string, string> = new Map(),
+): string[] {
   return error.issues.flatMap((iss) => {
     const paths = iss.code === "unrecognized_keys" ? iss.keys.map((k) => [...iss.path, k]) : [iss.path];
     return paths.map((p) => {
       const key = dotted(p);
       const env = fromEnv.get(key);
-      return `${key || "(whole file)"}: ${iss.message}${env ? ` (value from ${env})` : ""}`;
+      return `${asWritten(key, renamed) || "(whole file)"}: ${iss.message}${env ? ` (value from ${env})` : ""}`;
     });
   });
+}
+
+function asWritten(key: string, renamed: ReadonlyMap<string, string>): string {
+  for (const [now, old] of renamed) {
+    if (key === now || key.startsWith(`${now}.`) || key.startsWith(`${now}[`)) return old + key.slice(now.length);
+  }
+  return key;
 }

@@ -5,6 +5,8 @@ import { loadBoard } from "./board-load.js";
 import type { BoardProfile } from "./board-profile.js";
 import { ConfigError, issueLines, plainEnglish } from "./errors.js";
 import { boardName, configSchema, type Config } from "./schema.js";
+import { moveFlatAgentKeys } from "./agent-aliases.js";
+import { backends } from "../agent/registry.js";
 import { describeSource, permissionWarnings, readCredential, TOKEN_CREDENTIAL, type SecretSource } from "./secrets.js";
 import { readYaml } from "./yaml.js";
 
@@ -36,7 +38,7 @@ const SYSTEM_CONFIG = "/etc/talkbox/talkbox.yaml";
 
 const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["TALKBOX_TOKEN", ["agent", "token"]],
-  ["TALKBOX_BOT_ID", ["agent", "bot_id"]],
+  ["TALKBOX_BOT_ID", ["agent", "coze", "bot_id"]],
   ["TALKBOX_AGENT_URL", ["agent", "url"]],
   ["TALKBOX_BOARD", ["board"]],
   ["TALKBOX_CONTROL_SOCKET", ["control", "socket"]],
@@ -95,7 +97,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const tokenInFile = fileHasToken(raw);
   const credential = readCredential(env, TOKEN_CREDENTIAL);
+  // Older flat agent keys move into their backend's section before the environment applies.
+  const moved = moveFlatAgentKeys(raw, backends()[0]!.name);
   const fromEnv = applyEnv(raw, env);
+  for (const key of fromEnv.keys()) moved.renamed.delete(key);
   // agent.token precedence: TALKBOX_TOKEN, then the systemd credential, then the config file.
   let tokenSource: SecretSource | null = null;
   if (fromEnv.has("agent.token")) tokenSource = { kind: "env", variable: "TALKBOX_TOKEN" };
@@ -107,7 +112,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     const hint = file === null
       ? [`create ${searched[0]} or ${SYSTEM_CONFIG} setting agent.bot_id and agent.token, or set TALKBOX_AGENT_URL=emulator to try the built-in emulator`]
       : [];
-    throw new ConfigError(source, [...issueLines(error, fromEnv), ...hint]);
+    throw new ConfigError(source, [...withMoveIssues(issueLines(error, fromEnv, moved.renamed), moved.issues), ...hint]);
   };
 
   // The board supplies audio defaults, so it is read before the rest is validated.
@@ -126,6 +131,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     codecs: board.audio.codecs,
   }).safeParse(raw, { error: plainEnglish });
   if (!parsed.success) return fail(parsed.error);
+  if (moved.issues.length > 0) throw new ConfigError(source, moved.issues);
   const config = parsed.data;
 
   // A relative socket path means "next to the config file"; from the environment or defaults, the cwd.
@@ -138,8 +144,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     board,
     secrets: config.agent.token === undefined ? [] : [config.agent.token],
     secretSources: tokenSource && config.agent.token !== undefined ? { "agent.token": tokenSource } : {},
-    warnings: file === null ? [] : permissionWarnings(file, tokenInFile),
+    warnings: [...moved.warnings, ...(file === null ? [] : permissionWarnings(file, tokenInFile))],
   };
+}
+
+/** The issues of moving old keys that validation has not already reported for the same key. */
+function withMoveIssues(lines: string[], moveIssues: string[]): string[] {
+  const keyOf = (line: string): string => line.slice(0, line.indexOf(": "));
+  const reported = new Set(lines.map(keyOf));
+  return [...lines, ...moveIssues.filter((i) => !reported.has(keyOf(i)))];
 }
 
 /** A copy safe to print. */

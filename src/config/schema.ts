@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { CODECS, allowedRates } from "../core/media";
 import { DEVICE_RATES } from "../core/pcm";
-import { PCM16_RATE } from "../agent/realtime/protocol";
-import { checkFormats } from "../agent/realtime/session-config";
+import type { BackendDescriptor } from "../agent/descriptor";
+import { BUILT_IN, backendNamed, backends } from "../agent/registry";
 
 export const EMULATOR_URL = "emulator";
 
@@ -63,110 +63,71 @@ function wireRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallba
   return effective;
 }
 
-/** Where each backend lives unless agent.url says otherwise. */
-export const DEFAULT_AGENT_URLS = {
-  coze: "wss://ws.coze.cn/v1/chat",
-  volcengine: "wss://ai-gateway.vei.volces.com/v1/realtime?model=AG-voice-chat-agent",
-  openai: "wss://api.openai.com/v1/realtime?model=gpt-4o-realtime-preview",
-} as const;
+const agentUrl = z.union([z.literal(EMULATOR_URL), z.url({ protocol: /^wss?$/, error: AGENT_URL })], { error: AGENT_URL }).optional();
+const agentToken = z.string().min(1).optional();
 
-const agentSchema = z
-  .strictObject({
-    // coze: Coze realtime voice chat (/v1/chat). realtime: OpenAI-Realtime-compatible (Volcengine AI gateway, OpenAI).
-    backend: z.enum(["coze", "realtime"]).default("coze"),
-    // realtime only: which server speaks the protocol.
-    flavour: z.enum(["volcengine", "openai"]).default("volcengine"),
-    url: z.union([z.literal(EMULATOR_URL), z.url({ protocol: /^wss?$/, error: AGENT_URL })], { error: AGENT_URL }).optional(),
-    bot_id: z.string().min(1).optional(),
-    token: z.string().min(1).optional(),
-    device_id: z
-      .string({ error: 'expected digits in quotes, e.g. device_id: "7351234567890" (unquoted, large numbers lose precision)' })
-      .regex(/^\d+$/, "expected digits only (an int64 written as a string)")
-      .optional(),
-    voice_id: z.string().min(1).optional(),
-    speech_rate: z.int().min(-50).max(100).default(0),
-    // coze: how fast the server may send a reply, as a multiple of real time (limit_config:
-    // frames per second); a little above 1 keeps the speaker fed without queueing the whole
-    // reply ahead of it. 0: no limit (Coze sends as fast as it synthesises). Default 1.1.
-    reply_pace: z.number().min(0).max(10).refine((v) => v === 0 || v >= 1, "expected 0 (no limit) or 1 to 10 (times real time)").optional(),
-    // coze, audio.downlink_codec opus: the server's Opus encoder (opus_config.bitrate, use_cbr).
-    opus_bitrate: z.int().min(6000).max(510_000).optional(),
-    opus_cbr: z.boolean().optional(),
-    // realtime: the system prompt, the voice, sampling temperature, and transcripts of the user's speech.
-    instructions: z.string().min(1).optional(),
-    voice: z.string().min(1).optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    // realtime/openai: the model cleans the mic before it hears it; near_field for a mic a
-    // hand's width from the mouth (a car, a headset), far_field across a room (a smart speaker).
-    noise_reduction: z.enum(["near_field", "far_field"]).optional(),
-    transcription: z.boolean().default(false),
-    transcription_model: z.string().min(1).default("whisper-1"),
-    // realtime/volcengine: a model behind the gateway (ag-custom-model), or a Coze bot (ag-coze-bot-id).
-    custom_model: z.string().min(1).optional(),
-    coze_bot_id: z.string().min(1).optional(),
-    // realtime: a harmless client message after this long without one, so the gateway's
-    // 120 s idle close never drops the session (0: let it close and reconnect at once).
-    keepalive_ms: z.int().min(0).max(110_000).default(100_000),
-    connect_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
-    // Between turns: a ping this often, and the link is dead if its pong takes longer than the timeout.
-    ping_interval_ms: duration(100, 10 * MINUTE).default(15_000),
-    ping_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
-    // While a reply is expected (after the end of a turn, until the reply is over): a dead link is
-    // noticed within interval + timeout, not 25 s. Raise both on a slow cellular link, where a
-    // pong can take seconds; anything heard from the agent also counts as alive.
-    reply_ping_interval_ms: duration(100, 10 * MINUTE).default(1500),
-    reply_ping_timeout_ms: duration(100, 2 * MINUTE).default(2500),
-    reconnect: z
-      .strictObject({
-        initial_ms: duration(10, HOUR).default(500),
-        max_ms: duration(100, HOUR).default(30_000),
-        // After the server rejected the credentials or the account's quota is used up.
-        auth_failure_ms: duration(1000, 24 * HOUR).default(300_000),
-      })
-      .prefault({}),
-  })
-  .superRefine((agent, ctx) => {
-    if (agent.backend === "realtime" && agent.flavour === "openai") {
-      // OpenAI's beta Realtime API takes 0.6–1.2 and refuses the session otherwise: say so now, not at connect.
-      if (agent.temperature !== undefined && (agent.temperature < 0.6 || agent.temperature > 1.2)) {
-        ctx.addIssue({ code: "custom", path: ["temperature"], message: `OpenAI's Realtime API takes 0.6 to 1.2 (0.8 is its default); got ${agent.temperature}` });
-      }
-    } else if (agent.noise_reduction !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["noise_reduction"], message: "only the OpenAI Realtime API has it (agent.backend: realtime, agent.flavour: openai); remove the key" });
-    }
-    if (agent.backend !== "coze") {
-      for (const key of ["reply_pace", "opus_bitrate", "opus_cbr"] as const) {
-        if (agent[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only Coze takes it (agent.backend: coze); remove the key" });
-      }
-    }
-    if (agent.url === EMULATOR_URL) return;
-    if (agent.backend === "coze" && agent.bot_id === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["bot_id"],
-        message: "required for a real agent URL: set agent.bot_id in the config file or the TALKBOX_BOT_ID environment variable",
-      });
-    }
-    if (agent.token === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["token"],
-        message: "required for a real agent URL: set agent.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token",
-      });
-    }
-  })
-  .transform(({ bot_id, url, ...agent }) => ({
-    ...agent,
-    url: url ?? (agent.backend === "coze" ? DEFAULT_AGENT_URLS.coze : DEFAULT_AGENT_URLS[agent.flavour]),
-    bot_id: bot_id ?? "emulator-bot",
-  }));
+/** The link's patience: the same keys for every backend. */
+const linkKeys = {
+  connect_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
+  // Between turns: a ping this often, and the link is dead if its pong takes longer than the timeout.
+  ping_interval_ms: duration(100, 10 * MINUTE).default(15_000),
+  ping_timeout_ms: duration(100, 2 * MINUTE).default(10_000),
+  // While a reply is expected (after the end of a turn, until the reply is over): a dead link is
+  // noticed within interval + timeout, not 25 s. Raise both on a slow cellular link, where a
+  // pong can take seconds; anything heard from the agent also counts as alive.
+  reply_ping_interval_ms: duration(100, 10 * MINUTE).default(1500),
+  reply_ping_timeout_ms: duration(100, 2 * MINUTE).default(2500),
+  reconnect: z
+    .strictObject({
+      initial_ms: duration(10, HOUR).default(500),
+      max_ms: duration(100, HOUR).default(30_000),
+      // After the server rejected the credentials or the account's quota is used up.
+      auth_failure_ms: duration(1000, 24 * HOUR).default(300_000),
+    })
+    .prefault({}),
+};
+
+/** The keys of `agent` that are not a backend's section. */
+const SHARED_AGENT_KEYS: readonly string[] = ["backend", "url", "token", ...Object.keys(linkKeys)];
+
+/** Each built-in backend's section, as the effective config types it. */
+type BuiltInSections = { [D in (typeof BUILT_IN)[number] as D["name"]]: D extends BackendDescriptor<infer S> ? S : never };
+
+/** The effective agent section: the shared keys (url filled in) and one section per backend. */
+export type AgentConfig = {
+  /** A registered backend's name. */
+  backend: string;
+  url: string;
+  token?: string;
+} & z.output<z.ZodObject<typeof linkKeys>> &
+  BuiltInSections;
+
+/** `agent`: the shared keys and a section per registered backend (built per call: a test may register one). */
+function agentSchema() {
+  const all = backends();
+  const names = all.map((d) => d.name) as [string, ...string[]];
+  for (const name of names) if (SHARED_AGENT_KEYS.includes(name)) throw new Error(`a backend may not be named ${name}: agent.${name} is a shared key`);
+  return z.strictObject({
+    // Which protocol: coze (Coze realtime voice chat, /v1/chat) or realtime (OpenAI-Realtime-compatible).
+    backend: z.enum(names).default(names[0]),
+    url: agentUrl,
+    token: agentToken,
+    ...Object.fromEntries(all.map((d) => [d.name, d.settings.prefault({})])),
+    ...linkKeys,
+  });
+}
+
+/** A backend's section of the agent config, as the config holds it. */
+export function sectionOf(agent: AgentConfig, name: string): unknown {
+  return (agent as unknown as Record<string, unknown>)[name];
+}
 
 export function configSchema(audio: AudioDefaults) {
   return z.strictObject({
     board: boardName,
     // Any board-profile key, merged over the profile (mappings merge, lists replace); validated with it.
     board_overrides: z.record(z.string(), z.unknown()).optional(),
-    agent: agentSchema.prefault({}),
+    agent: agentSchema().prefault({}),
     conversation: z
       .strictObject({
         // push-to-talk: the device ends the turn at key release; free: the server's VAD decides.
@@ -231,33 +192,39 @@ export function configSchema(audio: AudioDefaults) {
       })
       .prefault({}),
   }).transform((c, ctx) => {
-    // The wire rates default to what the chosen backend takes.
-    const coze = c.agent.backend === "coze";
-    const defaults = coze ? { up: 16000, down: 24000 } : { up: PCM16_RATE[c.agent.flavour], down: PCM16_RATE[c.agent.flavour] };
-    // The board's codecs are the defaults on Coze; Realtime servers take pcm (or G.711) only.
-    const uplink_codec = c.audio.uplink_codec ?? (coze ? audio.codecs?.uplink : undefined) ?? "pcm";
-    const downlink_codec = c.audio.downlink_codec ?? (coze ? audio.codecs?.downlink : undefined) ?? "pcm";
+    const d = backendNamed(c.agent.backend)!;
+    const emulator = c.agent.url === EMULATOR_URL;
+    if (!emulator && c.agent.token === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["agent", "token"],
+        message: "required for a real agent URL: set agent.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token",
+      });
+    }
+    const raw = sectionOf(c.agent as AgentConfig, d.name);
+    // The wire rates default to what the chosen backend takes; the board's codecs apply where it takes them.
+    const wire = d.wireDefaults(raw);
+    const uplink_codec = c.audio.uplink_codec ?? (wire.boardCodecs ? audio.codecs?.uplink : undefined) ?? "pcm";
+    const downlink_codec = c.audio.downlink_codec ?? (wire.boardCodecs ? audio.codecs?.downlink : undefined) ?? "pcm";
     const a = {
       ...c.audio,
       uplink_codec,
       downlink_codec,
-      uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, defaults.up, "uplink_rate", ctx),
-      downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, defaults.down, "downlink_rate", ctx),
+      uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, wire.uplinkRate, "uplink_rate", ctx),
+      downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, wire.downlinkRate, "downlink_rate", ctx),
     };
-    if (a.downlink_codec !== "opus") {
-      for (const key of ["opus_bitrate", "opus_cbr"] as const) {
-        if (c.agent[key] !== undefined) ctx.addIssue({ code: "custom", path: ["agent", key], message: `applies to Opus replies only, and audio.downlink_codec is ${a.downlink_codec}; set audio.downlink_codec: opus or remove the key` });
-      }
+    const settings = d.complete(raw, {
+      emulator,
+      uplinkCodec: a.uplink_codec,
+      downlinkCodec: a.downlink_codec,
+      issue: (key, message) => ctx.addIssue({ code: "custom", path: ["agent", d.name, key], message }),
+    });
+    const format = (codec: typeof uplink_codec, sampleRate: number) => ({ codec, sampleRate, channels: 1 as const });
+    for (const message of d.checkFormats(settings, format(a.uplink_codec, a.uplink_rate), format(a.downlink_codec, a.downlink_rate))) {
+      ctx.addIssue({ code: "custom", path: ["audio"], message });
     }
-    if (c.agent.backend === "realtime") {
-      const issues = checkFormats(
-        c.agent.flavour,
-        { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 },
-        { codec: a.downlink_codec, sampleRate: a.downlink_rate, channels: 1 },
-      );
-      for (const message of issues) ctx.addIssue({ code: "custom", path: ["audio"], message });
-    }
-    return { ...c, audio: a };
+    const agent = { ...c.agent, [d.name]: settings, url: c.agent.url ?? d.defaultUrl(settings) } as AgentConfig;
+    return { ...c, agent, audio: a };
   });
 }
 

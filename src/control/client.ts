@@ -5,7 +5,6 @@
  */
 import net from "node:net";
 import fs from "node:fs";
-import type { ControlCommand } from "./commands";
 import { encodeFrame, FrameDecoder } from "./framing";
 
 export type ControlReply = Record<string, unknown>;
@@ -16,7 +15,7 @@ export interface ControlClientOptions {
 }
 
 export interface ControlConnection {
-  request(command: ControlCommand | Record<string, unknown>): Promise<ControlReply>;
+  request(command: Record<string, unknown>): Promise<ControlReply>;
   /** State-stream frames (after a Subscribe request). */
   onEvent(listener: (frame: ControlReply) => void): void;
   /** The connection ended (the daemon closed it, dropped a slow subscriber, or went away). */
@@ -110,7 +109,7 @@ export async function openControlConnection(socketPath: string, opts: ControlCli
 /** One request on its own connection. Resolves with the reply, Ok:false included. */
 export async function sendCommand(
   socketPath: string,
-  command: ControlCommand | Record<string, unknown>,
+  command: Record<string, unknown>,
   opts: ControlClientOptions = {},
 ): Promise<ControlReply> {
   const conn = await openControlConnection(socketPath, opts);

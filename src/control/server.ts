@@ -7,16 +7,21 @@ import net from "node:net";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log/logger";
-import { parseCommand, type ControlCommand } from "./commands";
+import type { CommandParser } from "./commands";
 import { encodeFrame, FrameDecoder } from "./framing";
 import type { StateStream } from "./state-stream";
 
-export type ControlHandler = (cmd: ControlCommand) => Promise<Record<string, unknown>> | Record<string, unknown>;
+/** A command as the socket hands it over: parsed by the parser the server was given. */
+type AnyCommand = { Command: string };
 
-export interface ControlServerOptions {
+export type ControlHandler<C extends AnyCommand = AnyCommand> = (cmd: C) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+export interface ControlServerOptions<C extends AnyCommand = AnyCommand> {
   path: string;
+  /** The commands served (app/commands): names, schemas and their errors. */
+  commands: CommandParser<C>;
   /** Throw to fail a command: the message goes back to the client as `Error`. */
-  handler: ControlHandler;
+  handler: ControlHandler<C>;
   log: Logger;
   /** Socket file mode; group members may talk to the daemon. */
   mode?: number;
@@ -59,7 +64,7 @@ export const DEADLINES: ConnectionDeadlines = { requestMs: 5000, idleMs: null };
 /** In the reserve, the CLI's one request comes at once. */
 export const RESERVE_DEADLINES: ConnectionDeadlines = { requestMs: 1000, idleMs: 1000 };
 
-export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
+export async function startControlServer<C extends AnyCommand>(opts: ControlServerOptions<C>): Promise<ControlServer> {
   const socketPath = opts.path;
   const log = opts.log;
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -173,8 +178,8 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   await fs.rm(socketPath, { force: true });
 }
 
-function serveConnection(conn: Served, opts: ControlServerOptions, deadlines: ConnectionDeadlines): void {
-  const { handler, log, stream } = opts;
+function serveConnection<C extends AnyCommand>(conn: Served, opts: ControlServerOptions<C>, deadlines: ConnectionDeadlines): void {
+  const { commands, handler, log, stream } = opts;
   const socket = conn.socket;
   const decoder = new FrameDecoder();
   let queue: Promise<void> = Promise.resolve();
@@ -263,7 +268,7 @@ function serveConnection(conn: Served, opts: ControlServerOptions, deadlines: Co
     rearm();
     for (const result of results) {
       if (result.ok) {
-        const parsed = parseCommand(result.value);
+        const parsed = commands.parse(result.value);
         if (!parsed.ok) {
           log.warn({ error: parsed.error }, "control command rejected");
           enqueue(async () => ({ Ok: false, Error: parsed.error }));
@@ -303,7 +308,7 @@ function hangUp(socket: net.Socket, last?: Buffer): void {
   else socket.end();
 }
 
-async function runHandler(handler: ControlHandler, command: ControlCommand, log: Logger): Promise<Record<string, unknown>> {
+async function runHandler<C extends AnyCommand>(handler: ControlHandler<C>, command: C, log: Logger): Promise<Record<string, unknown>> {
   try {
     const result = await handler(command);
     // Ok leads the reply and a handler can't flip it: failure is signalled by throwing.

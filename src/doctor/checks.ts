@@ -6,14 +6,13 @@ import { MemoryStateStore } from "../state/store";
 import fs from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
-import { createBackend } from "../agent/registry";
+import { openAgent } from "../app/agent";
 import type { AgentEvent } from "../agent/events";
 import { probeAlsa } from "../audio/probe";
 import { alsaPcm } from "../audio/drivers";
 import type { LoadedConfig } from "../config/load";
 import { EMULATOR_URL } from "../config/schema";
 import { realClock } from "../core/clock";
-import { startEmulator } from "../emulator/server";
 import { silentLogger } from "../log/logger";
 
 export interface CheckResult {
@@ -143,16 +142,9 @@ function deviceFile(name: string, path: string, group: string, fixMissing: strin
 export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Promise<CheckResult> {
   const { config } = loaded;
   const name = `agent ${config.agent.url === EMULATOR_URL ? "(built-in emulator)" : new URL(config.agent.url).host}`;
-  const emulator = config.agent.url === EMULATOR_URL ? await startEmulator() : null;
-  const backend = createBackend({
-    config: { ...config, agent: { ...config.agent, reconnect: { ...config.agent.reconnect, initial_ms: 3_600_000, max_ms: 3_600_000 } } },
-    url: (config.agent.backend === "realtime" ? emulator?.realtimeUrl : emulator?.url) ?? config.agent.url,
-    token: emulator ? "emulator" : (config.agent.token ?? ""),
-    log: silentLogger(),
-    clock: realClock,
-    tools: [],
-    state: new MemoryStateStore(),
-  });
+  // One attempt: no reconnect within the check.
+  const reconnect = { initialMs: 3_600_000, maxMs: 3_600_000, authFailureMs: config.agent.reconnect.auth_failure_ms };
+  const { backend, emulator } = await openAgent(config, { log: silentLogger(), clock: realClock, tools: [], state: new MemoryStateStore() }, { reconnect });
   try {
     const first = await new Promise<AgentEvent | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -168,7 +160,7 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
     if (first?.type === "link.down") {
       const fix =
         first.problem === "auth"
-          ? "fix agent.token (or TALKBOX_TOKEN) and agent.bot_id; the bot must be published as an API service"
+          ? `fix agent.token (or TALKBOX_TOKEN), or the key of agent.${config.agent.backend} the message names (a Coze bot must be published as an API service)`
           : first.problem === "quota"
             ? "the account's quota is used up: check the billing page of the agent's platform"
             : first.problem === "network"

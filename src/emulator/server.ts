@@ -11,7 +11,11 @@ import type { AddressInfo, Socket } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import type WebSocket from "ws";
 import type { ChatUpdateData } from "../agent/coze/protocol";
+import { cozeBackend } from "../agent/coze/descriptor";
+import type { BackendDescriptor } from "../agent/descriptor";
+import { realtimeBackend } from "../agent/realtime/descriptor";
 import { silentLogger, type Logger } from "../log/logger";
 import type { ClientEventRecord, ScriptedToolCall, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
 import type { Flavour, RealtimeResponseRecord, RealtimeSessionView } from "./realtime/records";
@@ -56,6 +60,8 @@ export interface EmulatorOptions {
   realtimePacing?: RealtimePacing;
   /** Realtime, Volcengine flavour: `error` and close after this long without a client message. Default 120000. */
   idleCloseMs?: number;
+  /** Further protocols to serve: every descriptor that brings its own stand-in (`emulator.serve`), at its path. */
+  backends?: readonly BackendDescriptor<any>[];
 }
 
 export interface EmulatorSessionView {
@@ -70,6 +76,8 @@ export interface EmulatorSessionView {
 }
 
 export interface Emulator {
+  /** ws://HOST:PORT: a descriptor's emulator.url() makes its endpoint's URL from it. */
+  base: string;
   /** ws://HOST:PORT/v1/chat */
   url: string;
   /** ws://HOST:PORT/v1/realtime?model=AG-voice-chat-agent (send `OpenAI-Beta: realtime=v1` for OpenAI's behaviour). */
@@ -109,8 +117,8 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-const PATH = "/v1/chat";
-const REALTIME_PATH = "/v1/realtime";
+const PATH = cozeBackend.emulator.path;
+const REALTIME_PATH = realtimeBackend.emulator.path;
 const REALTIME_MODEL = "AG-voice-chat-agent";
 const DEFAULT_IDLE_CLOSE_MS = 120_000;
 /** How long close() waits for clients to answer the close handshake before cutting them off. */
@@ -135,6 +143,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const sockets = new Set<Socket>();
   const sessionSockets: Duplex[] = [];
   const realtimeSockets: Duplex[] = [];
+  /** Connections to the stand-ins descriptors bring: the emulator only drops, freezes and closes them. */
+  const served = new Map<WebSocket, Duplex>();
+  const extra = new Map<string, NonNullable<BackendDescriptor<any>["emulator"]["serve"]>>();
+  for (const d of opts.backends ?? []) {
+    const serve = d.emulator.serve;
+    if (!serve || d.emulator.path === PATH || d.emulator.path === REALTIME_PATH) continue;
+    extra.set(d.emulator.path, serve.bind(d.emulator));
+  }
+  const paths = [`${PATH}?bot_id=<id>`, `${REALTIME_PATH}?model=${REALTIME_MODEL}`, ...extra.keys()];
   let accepting = true;
 
   const wss = new WebSocketServer({ noServer: true });
@@ -154,14 +171,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       log.info({ status, path: url.pathname, reason: body }, "emulator: refused connection");
       rejectUpgrade(socket, status, body);
     };
-    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH) {
-      return refuse(404, `no endpoint ${url.pathname}: connect to ${PATH}?bot_id=<id> or ${REALTIME_PATH}?model=${REALTIME_MODEL}`);
+    const serve = extra.get(url.pathname);
+    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH && !serve) {
+      return refuse(404, `no endpoint ${url.pathname}: connect to ${paths.join(" or ")}`);
     }
     if (!accepting) return refuse(503, "the emulator is not accepting connections (simulated outage)");
     if (token && !headerMatches(req.headers.authorization, token)) {
       return refuse(401, "missing or wrong token: send the header Authorization: Bearer <token> with the emulator's token");
     }
     if (url.pathname === REALTIME_PATH) return upgradeRealtime(req, socket, head, url, refuse);
+    if (serve) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        served.set(ws, socket);
+        ws.once("close", () => served.delete(ws));
+        log.info({ path: url.pathname }, "emulator: client connected");
+        serve(ws, { query: Object.fromEntries(url.searchParams), headers: req.headers, log });
+      });
+      return;
+    }
     const botId = url.searchParams.get("bot_id");
     if (!botId) return refuse(400, `missing query parameter bot_id: connect to ${PATH}?bot_id=<id>`);
     if (botId === "forbidden") return refuse(403, 'no permission for this bot (the emulator refuses bot_id "forbidden" so clients can test HTTP 403)');
@@ -252,9 +279,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   };
   const all = (): Array<EmulatorSession | RealtimeSession> => [...sessions, ...realtimeSessions];
 
+  const base = `ws://${urlHost}:${port}`;
   return {
-    url: `ws://${urlHost}:${port}${PATH}`,
-    realtimeUrl: `ws://${urlHost}:${port}${REALTIME_PATH}?model=${REALTIME_MODEL}`,
+    base,
+    url: cozeBackend.emulator.url(base),
+    realtimeUrl: realtimeBackend.emulator.url(base),
     port,
     events,
     sessions: () =>
@@ -295,6 +324,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     injectRealtime: (index, data, injectOpts) => openRealtime(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     dropAll: () => {
       for (const s of all()) if (s.open) s.terminate();
+      for (const ws of served.keys()) ws.terminate();
     },
     freezeAll: () => {
       // Stop reading: pings go unanswered, as on a link that died without a FIN.
@@ -304,6 +334,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       realtimeSessions.forEach((s, i) => {
         if (s.open) realtimeSockets[i]?.pause();
       });
+      for (const socket of served.values()) socket.pause();
     },
     setAcceptConnections: (accept) => {
       accepting = accept;
@@ -322,6 +353,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       clearTimeout(grace);
       for (const s of open) if (s.open) s.terminate();
       await Promise.all(open.map((s) => s.closed));
+      for (const ws of served.keys()) ws.terminate();
       wss.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => http.close(() => resolve()));

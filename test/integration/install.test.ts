@@ -141,7 +141,7 @@ describe("scripts/install.sh and uninstall.sh into a throwaway root", { timeout:
       env: { CREDENTIALS_DIRECTORY: at("etc/talkbox") },
     });
     assert.equal(loaded.board.name, "respeaker-2mic");
-    assert.equal(loaded.config.agent.bot_id, "7351234567890123456");
+    assert.equal(loaded.config.agent.coze.bot_id, "7351234567890123456");
     assert.equal(loaded.config.agent.token, TOKEN);
     assert.equal(loaded.config.audio.input.device, "talkbox_capture");
     assert.equal(loaded.config.audio.output.device, "talkbox_playback");

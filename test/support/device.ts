@@ -68,8 +68,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     board: o.board ?? "sim",
     agent: {
       url: proxy ? proxy.url(emulatorUrl) : emulatorUrl,
-      ...(o.realtime ? { backend: "realtime", flavour: o.realtime.flavour } : {}),
-      bot_id: "7000000000000000001",
+      ...(o.realtime ? { backend: "realtime", realtime: { flavour: o.realtime.flavour } } : { coze: { bot_id: "7000000000000000001" } }),
       token: "test-token-1234",
       reconnect: { initial_ms: 100, max_ms: 1000 },
       ...o.config?.agent,

@@ -117,7 +117,7 @@ test("talkbox version: the package's version, Node's and the platform", async ()
 });
 
 describe("talkbox config check", () => {
-  const VALID = `board: sim\nagent:\n  bot_id: "7350000000000000001"\n  token: ${CANARY}\nconversation:\n  mode: free\n`;
+  const VALID = `board: sim\nagent:\n  coze:\n    bot_id: "7350000000000000001"\n  token: ${CANARY}\nconversation:\n  mode: free\n`;
 
   test("a valid file: exit 0, the effective config as YAML with the token masked, the board and the token's source", async () => {
     const file = writeConfig(VALID);
@@ -139,7 +139,7 @@ describe("talkbox config check", () => {
     expected.state.dir = stateDir;
     assert.deepEqual(printed, expected);
     assert.equal(printed.agent.token, "********");
-    assert.equal(printed.agent.bot_id, "7350000000000000002", "the environment is applied");
+    assert.equal(printed.agent.coze.bot_id, "7350000000000000002", "the environment is applied");
     assert.equal(printed.conversation.mode, "free");
     assert.equal(printed.state.dir, stateDir, "state.dir follows $STATE_DIRECTORY");
   });

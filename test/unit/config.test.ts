@@ -58,20 +58,24 @@ describe("loadConfig: valid files", () => {
       agent: {
         backend: "coze",
         url: "wss://ws.coze.com/v1/chat",
-        bot_id: "7350000000000000001",
         token: CANARY,
-        device_id: "7351234567890123456",
-        voice_id: "7426720361733046281",
-        speech_rate: -20,
-        flavour: "openai",
-        instructions: "Answer briefly.",
-        voice: "alloy",
-        temperature: 0.7,
-        transcription: true,
-        transcription_model: "whisper-1",
-        custom_model: "doubao-pro-32k-functioncall",
-        coze_bot_id: "7350000000000000002",
-        keepalive_ms: 90000,
+        coze: {
+          bot_id: "7350000000000000001",
+          device_id: "7351234567890123456",
+          voice_id: "7426720361733046281",
+          speech_rate: -20,
+        },
+        realtime: {
+          flavour: "openai",
+          instructions: "Answer briefly.",
+          voice: "alloy",
+          temperature: 0.7,
+          transcription: true,
+          transcription_model: "whisper-1",
+          custom_model: "doubao-pro-32k-functioncall",
+          coze_bot_id: "7350000000000000002",
+          keepalive_ms: 90000,
+        },
         connect_timeout_ms: 5000,
         ping_interval_ms: 20000,
         ping_timeout_ms: 8000,
@@ -121,13 +125,9 @@ describe("loadConfig: valid files", () => {
       agent: {
         backend: "coze",
         url: "wss://ws.coze.cn/v1/chat",
-        bot_id: "7350000000000000001",
         token: CANARY,
-        speech_rate: 0,
-        flavour: "volcengine",
-        transcription: false,
-        transcription_model: "whisper-1",
-        keepalive_ms: 100000,
+        coze: { bot_id: "7350000000000000001", speech_rate: 0 },
+        realtime: { flavour: "volcengine", transcription: false, transcription_model: "whisper-1", keepalive_ms: 100000 },
         connect_timeout_ms: 10000,
         ping_interval_ms: 15000,
         ping_timeout_ms: 10000,
@@ -171,6 +171,26 @@ describe("loadConfig: valid files", () => {
     assert.deepEqual([oa.audio.uplink_rate, oa.audio.downlink_rate], [24000, 8000]);
   });
 
+  test("each backend's keys live in its section; the flat keys of older files still work, with one warning per section", () => {
+    const nested = load(writeConfig({ agent: { token: CANARY, coze: { bot_id: "7", speech_rate: 20 }, realtime: { flavour: "openai", voice: "alloy" } } }).file);
+    const deprecations = (w: string[]) => w.filter((line) => line.startsWith("deprecated:"));
+    assert.deepEqual(deprecations(nested.warnings), []);
+    const flat = load(writeConfig({ agent: { token: CANARY, bot_id: "7", speech_rate: 20, flavour: "openai", voice: "alloy" } }).file);
+    assert.deepEqual(flat.config, nested.config);
+    assert.deepEqual(deprecations(flat.warnings), [
+      "deprecated: agent.bot_id is now agent.coze.bot_id, agent.speech_rate is now agent.coze.speech_rate (the old names still work; move them into agent.coze: when you next edit the file)",
+      "deprecated: agent.flavour is now agent.realtime.flavour, agent.voice is now agent.realtime.voice (the old names still work; move them into agent.realtime: when you next edit the file)",
+    ]);
+    // A realtime file that still names a Coze bot keeps loading, as before.
+    const rt = load(writeConfig({ agent: { backend: "realtime", token: CANARY, bot_id: "7" } }).file).config;
+    assert.equal(rt.agent.realtime.flavour, "volcengine");
+  });
+
+  test("a key both flat and in its section is refused, naming both", () => {
+    const err = configError(() => load(writeConfig({ agent: { token: CANARY, bot_id: "7", coze: { bot_id: "8" } } }).file));
+    assert.match(issueFor(err, "agent.bot_id"), /also set as agent\.coze\.bot_id; keep only agent\.coze\.bot_id/);
+  });
+
   test("the board's codecs are the defaults on Coze, and pcm on Realtime; the config wins", () => {
     const coze = load(writeConfig({ board: "respeaker-2mic", agent: { bot_id: "1", token: CANARY } }).file).config;
     assert.deepEqual([coze.audio.uplink_codec, coze.audio.downlink_codec], ["opus", "opus"]);
@@ -184,7 +204,7 @@ describe("loadConfig: valid files", () => {
     const { file } = writeConfig("# nothing yet\n");
     const { config, secrets } = load(file, { TALKBOX_AGENT_URL: "emulator" });
     assert.equal(config.agent.url, "emulator");
-    assert.equal(config.agent.bot_id, "emulator-bot");
+    assert.equal(config.agent.coze.bot_id, "emulator-bot");
     assert.equal(config.agent.token, undefined);
     assert.deepEqual(secrets, []);
   });
@@ -202,7 +222,7 @@ describe("loadConfig: valid files", () => {
     () => {
       const loaded = loadConfig({ cwd: freshDir(), env: { TALKBOX_AGENT_URL: "emulator" } });
       assert.equal(loaded.file, null);
-      assert.equal(loaded.config.agent.bot_id, "emulator-bot");
+      assert.equal(loaded.config.agent.coze.bot_id, "emulator-bot");
     },
   );
 
@@ -248,7 +268,7 @@ describe("loadConfig: environment", () => {
     });
     assert.equal(config.agent.token, CANARY);
     assert.deepEqual(secrets, [CANARY]);
-    assert.equal(config.agent.bot_id, "42");
+    assert.equal(config.agent.coze.bot_id, "42");
     assert.equal(config.agent.url, "ws://127.0.0.1:9000/v1/chat");
     assert.equal(config.board, "other");
     assert.equal(board.name, "other");
@@ -304,7 +324,8 @@ describe("loadConfig: bad files", () => {
     ["a reply timeout of an hour", (c) => (c.conversation = { reply_timeout_ms: 3_600_000 }), "conversation.reply_timeout_ms", /at most 600000/],
     ["a reply buffer below 5 s", (c) => (c.audio = { reply_buffer_ms: 1000 }), "audio.reply_buffer_ms", /at least 5000/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
-    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, flavour, url, bot_id, token/],
+    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, connect_timeout_ms/],
+    ["a typo in a backend's section", (c) => (c.agent.coze = { boot_id: "1" }), "agent.coze.boot_id", /unknown key; allowed keys here: bot_id, device_id/],
     ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, control, state, tools, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
     ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
@@ -312,7 +333,7 @@ describe("loadConfig: bad files", () => {
     ["an unquoted device_id", (c) => (c.agent.device_id = 7351234567890), "agent.device_id", /in quotes/],
     ["an empty token", (c) => (c.agent.token = ""), "agent.token", /must not be empty/],
     ["a missing token", (c) => delete c.agent.token, "agent.token", /agent\.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token/],
-    ["a missing bot_id", (c) => delete c.agent.bot_id, "agent.bot_id", /TALKBOX_BOT_ID/],
+    ["a missing bot_id", (c) => delete c.agent.bot_id, "agent.coze.bot_id", /TALKBOX_BOT_ID/],
     ["an unknown board", (c) => (c.board = "nosuch"), "board", /unknown board "nosuch"; available boards: .*sim/],
     ["Opus on the Volcengine gateway", (c) => ((c.agent.backend = "realtime"), (c.audio = { uplink_codec: "opus" })), "audio", /the Volcengine gateway takes only pcm at 16000 Hz .*set uplink_codec: pcm/],
     ["pcm at 16 kHz on OpenAI Realtime", (c) => ((c.agent = { backend: "realtime", flavour: "openai", token: "k" }), (c.audio = { downlink_rate: 16000 })), "audio", /OpenAI Realtime takes pcm at 24000 Hz or g711u/],

@@ -1,6 +1,9 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { KNOWN_COMMANDS, parseCommand } from "../../src/control/commands";
+import { controlCommands } from "../../src/app/commands";
+
+const KNOWN_COMMANDS = controlCommands.names;
+const parseCommand = (value: unknown) => controlCommands.parse(value);
 
 function errorOf(value: unknown): string {
   const r = parseCommand(value);

@@ -10,7 +10,7 @@ import { createLogger, silentLogger, type Logger } from "../../src/log/logger";
 import { encodeFrame, FrameDecoder } from "../../src/control/framing";
 import { startControlServer, type ConnectionDeadlines, type ControlServer, type ControlHandler } from "../../src/control/server";
 import { openControlConnection, sendCommand } from "../../src/control/client";
-import type { ControlCommand } from "../../src/control/commands";
+import { controlCommands, type ControlCommand } from "../../src/app/commands";
 import { talkCommand } from "../../src/cli/talk";
 import { statusCommand } from "../../src/cli/status";
 
@@ -112,7 +112,7 @@ interface Rig {
 }
 
 async function startRig(
-  handler?: ControlHandler,
+  handler?: ControlHandler<ControlCommand>,
   opts: { log?: Logger; maxConnections?: number; path?: string; deadlines?: { normal: ConnectionDeadlines; reserve: ConnectionDeadlines } } = {},
 ): Promise<Rig> {
   const calls: ControlCommand[] = [];
@@ -121,6 +121,7 @@ async function startRig(
     log: opts.log ?? silentLogger(),
     maxConnections: opts.maxConnections,
     ...(opts.deadlines ? { deadlines: opts.deadlines } : {}),
+    commands: controlCommands,
     handler: (cmd) => {
       calls.push(cmd);
       return handler ? handler(cmd) : cmd.Command === "Status" ? { State: "idle" } : {};
@@ -420,7 +421,7 @@ describe("control server", () => {
   test("refuses to start on a socket another daemon is listening on", GUARD, async () => {
     const { server } = await startRig();
     try {
-      const error = await startControlServer({ path: server.path, handler: () => ({}), log: silentLogger() }).then(
+      const error = await startControlServer({ path: server.path, commands: controlCommands, handler: () => ({}), log: silentLogger() }).then(
         (second) => second.close().then(() => new Error("a second server started")),
         (e: Error) => e,
       );
@@ -435,7 +436,7 @@ describe("control server", () => {
     const p = socketPath();
     fs.writeFileSync(p, "precious");
     await assert.rejects(
-      startControlServer({ path: p, handler: () => ({}), log: silentLogger() }),
+      startControlServer({ path: p, commands: controlCommands, handler: () => ({}), log: silentLogger() }),
       /exists and is not a socket/,
     );
     assert.equal(fs.readFileSync(p, "utf8"), "precious");

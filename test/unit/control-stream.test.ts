@@ -3,6 +3,7 @@
  * order to every subscriber, and a subscriber that stops reading dropped without holding
  * the others back.
  */
+import { controlCommands } from "../../src/app/commands";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -35,7 +36,7 @@ async function serve(o: { limits?: StreamLimits; scrub?: (f: Record<string, unkn
   const socket = path.join(dir, `s${++n}.sock`);
   const stream = new StateStream({ snapshot: () => ({ State: "idle", Mode: "push-to-talk", Volume: 70 }), log: silentLogger(), ...o });
   const deadlines = o.idleMs ? { normal: { requestMs: o.idleMs, idleMs: o.idleMs }, reserve: { requestMs: o.idleMs, idleMs: o.idleMs } } : undefined;
-  const server = await startControlServer({ path: socket, handler: () => ({}), log: silentLogger(), stream, ...(deadlines ? { deadlines } : {}) });
+  const server = await startControlServer({ path: socket, commands: controlCommands, handler: () => ({}), log: silentLogger(), stream, ...(deadlines ? { deadlines } : {}) });
   return { server, stream, socket };
 }
 

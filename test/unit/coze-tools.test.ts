@@ -16,7 +16,7 @@ import { silentLogger } from "../../src/log/logger";
 import { cozeLinkOptions } from "../support/coze-link";
 import { MemoryStateStore } from "../../src/state/store";
 import { ToolRunner } from "../../src/tools/runner";
-import { Volume, volumeTools } from "../../src/tools/volume";
+import { Volume, volumeTools } from "../../src/app/tools/volume";
 
 type Received = WireEvent<Record<string, unknown>>;
 

@@ -2,11 +2,7 @@
  * The layers of src/, one way (README, "Architecture"): every import between two folders
  * must be an edge of ALLOWED. The table itself must have no cycle, so no cycle between
  * folders can get in. Imports are read with the TypeScript parser (static, dynamic and
- * require), from the sources, not the build.
- *
- * KNOWN lists the edges that break the layers today and are being taken out (issue 13). It
- * only shrinks: an entry whose edge no longer exists fails the test until it is removed,
- * and nothing may be added to it.
+ * require), from the sources, not the build. There are no exceptions.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +12,7 @@ import ts from "typescript";
 
 const SRC = path.resolve(__dirname, "../../../src");
 
-/** A layer may import itself and what is listed. `agent` alone means its ports (backend.ts, events.ts, registry.ts); `agent/*` anything in it. */
+/** A layer may import itself and what is listed. `agent` alone means its ports (backend.ts, descriptor.ts, events.ts, registry.ts); `agent/*` anything in it. */
 const ALLOWED: Record<string, readonly string[]> = {
   // Shared vocabulary: clock, media and PCM types, the codec table, back-off.
   core: [],
@@ -47,18 +43,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   app: ["*"],
 };
 
-const AGENT_PORTS = new Set(["agent/backend.ts", "agent/events.ts", "agent/registry.ts"]);
-
-/** Edges outside the layers today, each "from → to" at folder level. Only ever shrinks. */
-const KNOWN = new Set([
-  "agent → config", // the registry's factory context takes the whole config (backend descriptors take it out)
-  "config → agent/*", // config/schema.ts reads the Realtime backend's format rules (descriptors)
-  "hardware → config", // the board profile type (presenters move to app/)
-  "hardware → device", // state → LED / panel presenters (move to app/)
-  "tools → audio", // device tools that reach drivers (move to app/)
-  "tools → config",
-  "tools → hardware",
-]);
+const AGENT_PORTS = new Set(["agent/backend.ts", "agent/descriptor.ts", "agent/events.ts", "agent/registry.ts"]);
 
 interface Edge {
   from: string;
@@ -146,17 +131,11 @@ describe("layers", () => {
   });
 
   test("no import goes against the layers", () => {
-    const bad = edges.filter((e) => !allowed(e) && !KNOWN.has(key(e)));
+    const bad = edges.filter((e) => !allowed(e));
     assert.deepEqual(
       bad.map((e) => `${key(e)}  (${e.where})`),
       [],
       "imports outside the layers (README, Architecture): depend on a port in core/ or move the code to the layer that may know both",
     );
-  });
-
-  test("every known exception still exists (remove the ones fixed)", () => {
-    const present = new Set(edges.filter((e) => !allowed(e)).map(key));
-    const gone = [...KNOWN].filter((k) => !present.has(k));
-    assert.deepEqual(gone, [], "these KNOWN edges are gone: take them out of the list so they cannot come back");
   });
 });

@@ -66,7 +66,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
   test("ReSpeaker 2-Mics: LED power (GPIO12, active low) on at open, one frame per state change, no timer for solid states", async () => {
     const { clock, events, open, control } = rig();
     const { device, frames } = spiFile();
-    const leds = control(await open({ driver: "apa102-spi", count: 3, device, power: { pin: 12, active_low: true } }));
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device, power: { pin: 12, active_low: true } }));
     assert.deepEqual(
       events.map((e) => [e.op, "initial" in e ? e.initial : "level" in e ? e.level : undefined]),
       [["open", 1], ["write", 0]],
@@ -93,7 +93,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
   test("blink writes only its edges although it ticks; the timer stops with a solid state", async () => {
     const { clock, open, control } = rig();
     const { device, frames } = spiFile();
-    const leds = control(await open({ driver: "apa102-spi", count: 3, device }));
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device }));
     leds.setState("connecting");
     assert.equal(clock.pending, 1);
     clock.advance(2000);
@@ -110,7 +110,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
   test("pulse animates every tick while thinking", async () => {
     const { clock, open, control } = rig();
     const { device, frames } = spiFile();
-    const leds = control(await open({ driver: "apa102-spi", count: 3, device }));
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device }));
     leds.setState("thinking");
     clock.advance(1200);
     const f = frames().slice(1);
@@ -132,7 +132,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
         offline: { color: [0, 0, 255], brightness: 8, effect: { type: "blink", on_ms: 200, off_ms: 800 } },
       }),
     );
-    const leds = control(await open({ driver: "apa102-spi", count: 3, device }), patterns);
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device }), patterns);
     leds.setState("listening");
     assert.deepEqual(frames().at(-1), frame3(255, 0, 0, 31));
     leds.setState("connecting");
@@ -145,7 +145,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
 
   test("opening fails with the SPI hint and releases the power pin", async () => {
     const { events, open } = rig();
-    await assert.rejects(open({ driver: "apa102-spi", count: 3, device: path.join(dir, "spidev7.7"), power: { pin: 12, active_low: true } }), /SPI not enabled/);
+    await assert.rejects(open({ driver: "apa102", count: 3, spi: path.join(dir, "spidev7.7"), power: { pin: 12, active_low: true } }), /SPI not enabled/);
     assert.deepEqual(events.map((e) => e.op), ["open", "close"]);
   });
 
@@ -153,7 +153,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
     const { open } = rig();
     const fds = () => fs.readdirSync("/proc/self/fd").length;
     const before = fds();
-    await assert.rejects(open({ driver: "apa102-spi", count: 3, device: "/dev/full" }), /writing LED frame to \/dev\/full failed: ENOSPC/);
+    await assert.rejects(open({ driver: "apa102", count: 3, spi: "/dev/full" }), /writing LED frame to \/dev\/full failed: ENOSPC/);
     assert.equal(fds(), before, "the spidev fd is closed again");
   });
 });
@@ -161,7 +161,7 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
 describe("LED controller on bit-banged APA102 (Adafruit Voice Bonnet)", () => {
   test("pins opened low, clock idles low, one frame per change", async () => {
     const { clock, events, open, control } = rig();
-    const leds = control(await open({ driver: "apa102-bitbang", count: 3, data_pin: 5, clock_pin: 6 }));
+    const leds = control(await open({ driver: "apa102", count: 3, data_pin: 5, clock_pin: 6 }));
     assert.deepEqual(events.filter((e) => e.op === "open").map((e) => [e.pin, e.op === "open" && e.initial]), [[5, 0], [6, 0]]);
     const rises = () => events.filter((e) => e.pin === 6 && e.op === "write" && e.level === 1).length;
     assert.equal(rises(), off3.length * 8);
@@ -176,7 +176,7 @@ describe("LED controller on bit-banged APA102 (Adafruit Voice Bonnet)", () => {
 
   test("a pin that can't be opened releases the ones already open", async () => {
     const { events, open } = rig({ unavailablePin: 6 });
-    await assert.rejects(open({ driver: "apa102-bitbang", count: 3, data_pin: 5, clock_pin: 6 }), /GPIO6 is busy/);
+    await assert.rejects(open({ driver: "apa102", count: 3, data_pin: 5, clock_pin: 6 }), /GPIO6 is busy/);
     assert.deepEqual(events.map((e) => `${e.op} ${e.pin}`), ["open 5", "close 5"]);
   });
 
@@ -184,7 +184,7 @@ describe("LED controller on bit-banged APA102 (Adafruit Voice Bonnet)", () => {
     const bits = off3.length * 8;
     // Enough writes for the frame at open, then fail inside the first animated frame.
     const { clock, logged, open, control } = rig({ failWritesAfter: 3 * bits });
-    const leds = control(await open({ driver: "apa102-bitbang", count: 3, data_pin: 5, clock_pin: 6 }));
+    const leds = control(await open({ driver: "apa102", count: 3, data_pin: 5, clock_pin: 6 }));
     leds.setState("thinking");
     clock.advance(1000);
     leds.setState("listening");
@@ -230,15 +230,14 @@ describe("LED controller on a mono GPIO LED", () => {
 });
 
 describe("LED hardware in a board profile", () => {
-  test("defaults and the 'none' driver", async () => {
-    const hw = ledHardwareSchema.parse({ driver: "apa102-spi", count: 3, power: { pin: 12, active_low: true } });
-    assert.deepEqual(hw, { driver: "apa102-spi", count: 3, device: "/dev/spidev0.0", power: { pin: 12, active_low: true } });
+  test("defaults, and the profile's entry is what the driver opens", async () => {
+    const hw = ledHardwareSchema.parse({ driver: "apa102", count: 3, spi: "/dev/spidev0.0", power: { pin: 12 } });
+    assert.deepEqual(hw, { driver: "apa102", count: 3, spi: "/dev/spidev0.0", power: { pin: 12, active_low: false } });
     assert.deepEqual(ledHardwareSchema.parse({ driver: "pwm-gpio", pin: 25 }), { driver: "pwm-gpio", pin: 25, active_low: false, pwm_hz: 100 });
-    const { clock, open, control } = rig();
-    const leds = control(await open(ledHardwareSchema.parse({ driver: "none" })));
-    leds.setState("thinking");
-    assert.equal(clock.pending, 0);
-    leds.close();
+    const { open } = rig();
+    const driver = await open(ledHardwareSchema.parse({ driver: "apa102", count: 3, data_pin: 5, clock_pin: 6 }));
+    assert.deepEqual([driver.kind, driver.name], ["pixels", "apa102-bitbang"]);
+    driver.close();
   });
 
   test("errors name the key", () => {
@@ -247,9 +246,11 @@ describe("LED hardware in a board profile", () => {
       assert.equal(r.success, false);
       return issueLines(r.error!);
     };
-    assert.deepEqual(lines({ driver: "neopixel" }), ["driver: expected driver: one of apa102-spi, apa102-bitbang, gpio, pwm-gpio, none"]);
-    assert.match(lines({ driver: "apa102-bitbang", count: 3, data_pin: 5 })[0]!, /^clock_pin: /);
-    assert.match(lines({ driver: "gpio", pin: 60 })[0]!, /^pin: /);
-    assert.match(lines({ driver: "apa102-spi", count: 0 })[0]!, /^count: /);
+    assert.deepEqual(lines({ driver: "neopixel" }), ["driver: expected driver: one of gpio, pwm-gpio, apa102"]);
+    assert.deepEqual(lines({ driver: "none" }), ["driver: expected driver: one of gpio, pwm-gpio, apa102"]);
+    assert.match(lines({ driver: "apa102", count: 3, data_pin: 5 })[0]!, /^clock_pin: required for bit-banging/);
+    assert.match(lines({ driver: "apa102", count: 3, spi: "/dev/spidev0.0", clock_pin: 6 })[0]!, /^spi: set either spi or data_pin and clock_pin, not both/);
+    assert.match(lines({ driver: "gpio", pin: 64 })[0]!, /^pin: expected at most 63/);
+    assert.match(lines({ driver: "apa102", count: 0, spi: "/dev/spidev0.0" })[0]!, /^count: /);
   });
 });

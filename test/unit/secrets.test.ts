@@ -32,7 +32,7 @@ function credentials(token: string): string {
   return dir;
 }
 
-const REAL_AGENT = 'agent:\n  bot_id: "7350000000000000001"\n';
+const REAL_AGENT = 'agent:\n  coze:\n    bot_id: "7350000000000000001"\n';
 const withToken = `${REAL_AGENT}  token: ${FILE_TOKEN}\n`;
 
 describe("agent.token sources", () => {

@@ -12,11 +12,11 @@ import { boardProfileSchema, type BoardProfile } from "../../src/config/board-pr
 import type { GpioInput, GpioOutput, Level } from "../../src/hardware/gpio/types";
 import { silentLogger } from "../../src/log/logger";
 import { MemoryStateStore } from "../../src/state/store";
-import { openDeviceTools } from "../../src/tools/builtins";
-import { deviceStatus, ipv4Interfaces } from "../../src/tools/device-status";
-import type { PinOpener } from "../../src/tools/pins";
+import { openDeviceTools } from "../../src/app/tools/builtins";
+import { deviceStatus, ipv4Interfaces } from "../../src/app/tools/device-status";
+import type { PinOpener } from "../../src/app/tools/pins";
 import { ToolRunner } from "../../src/tools/runner";
-import { Volume } from "../../src/tools/volume";
+import { Volume } from "../../src/app/tools/volume";
 
 function board(extra: Record<string, unknown> = {}): BoardProfile {
   return boardProfileSchema.parse({

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from "../../src/log/logger";
 import type { StateStore } from "../../src/core/state-store";
 import { FileStateStore, MemoryStateStore } from "../../src/state/store";
 import { ToolRunner } from "../../src/tools/runner";
-import { Volume, VOLUME_KEY, volumeTools } from "../../src/tools/volume";
+import { Volume, VOLUME_KEY, volumeTools } from "../../src/app/tools/volume";
 
 type VolumeConfig = Config["audio"]["volume"];
 const SOFTWARE: VolumeConfig = { driver: "software", mixer_control: "PCM", initial_percent: 80 };

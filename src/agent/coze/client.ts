@@ -59,7 +59,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
         // The next link sends no conversation_id: that is a new conversation too.
         if (this.clearTimer !== undefined) this.conversationCleared("started a new conversation (on the next link)");
       },
-      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.bot_id, then run: sudo systemctl reload talkbox",
+      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.coze.bot_id, then run: sudo systemctl reload talkbox",
       maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
       emit: (e) => this.emit(e),
     };
@@ -138,7 +138,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
 
   updateCredentials(c: Credentials): void {
     this.opts.token = c.token;
-    this.opts.botId = c.botId;
+    if (c.botId !== undefined) this.opts.botId = c.botId;
     this.link.reconnectNow("reconnecting with the new credentials");
   }
 

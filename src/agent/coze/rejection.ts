@@ -10,7 +10,7 @@ export function classifyRejection(status: number, body: string): LinkFailure {
     const hint =
       status === 401
         ? "check agent.token / TALKBOX_TOKEN: create a new personal access token with chat permission"
-        : "check that the token may use this bot (agent.bot_id) and that the account is enabled for voice chat";
+        : "check that the token may use this bot (agent.coze.bot_id) and that the account is enabled for voice chat";
     return { problem: "auth", message: `${status === 401 ? "the token was rejected (HTTP 401)" : `access denied (HTTP ${status})`}${why}; ${hint}` };
   }
   const hint = detail ? errorHint(detail.code) : undefined;

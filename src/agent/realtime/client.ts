@@ -10,7 +10,7 @@
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../core/clock";
-import { ConfigError } from "../../config/errors";
+import { ConfigError } from "../../core/config-error";
 import type { StateStore } from "../../core/state-store";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
@@ -94,10 +94,10 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   ) {
     super();
     const issues = checkFormats(opts.flavour, opts.session.input, opts.session.output);
-    if (issues.length > 0) throw new ConfigError(`agent.backend realtime, agent.flavour ${opts.flavour}`, issues);
+    if (issues.length > 0) throw new ConfigError(`agent.backend realtime, agent.realtime.flavour ${opts.flavour}`, issues);
     if (opts.flavour !== "volcengine") {
-      if (opts.cozeBotId) log.warn("agent.coze_bot_id only applies to agent.flavour volcengine; ignoring it");
-      if (opts.customModel) log.warn("agent.custom_model only applies to agent.flavour volcengine; ignoring it (pick OpenAI's model in agent.url)");
+      if (opts.cozeBotId) log.warn("agent.realtime.coze_bot_id only applies to agent.realtime.flavour volcengine; ignoring it");
+      if (opts.customModel) log.warn("agent.realtime.custom_model only applies to agent.realtime.flavour volcengine; ignoring it (pick OpenAI's model in agent.url)");
     }
     this.cozeBotId = opts.flavour === "volcengine" ? opts.cozeBotId : undefined;
     // A Coze bot behind the gateway uses its own plugins; the gateway ignores session tools there (seed 001).
@@ -383,7 +383,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
 
   private onSetupTimeout(): LinkFailure | undefined {
     if (!this.setupError) return undefined;
-    const message = `the agent did not accept the session within ${this.opts.connectTimeoutMs} ms: ${this.setupError}; check agent.voice, agent.instructions, agent.temperature, agent.flavour and audio.*`;
+    const message = `the agent did not accept the session within ${this.opts.connectTimeoutMs} ms: ${this.setupError}; check agent.realtime.voice, instructions, temperature and flavour, and audio.*`;
     this.conversation.forgetIfResumed("the gateway did not continue the saved conversation");
     return { problem: "server", message };
   }

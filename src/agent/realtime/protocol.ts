@@ -135,6 +135,6 @@ export function errorHint(e: WireError): string | undefined {
   }
   if (code === "insufficient_quota" || /quota|balance|billing/i.test(e.message)) return "the account's quota is used up: check its billing page";
   if (e.type === "server_error") return "the service had a problem on its side; try again";
-  if (code === "invalid_value" && e.param?.includes("voice")) return "agent.voice is not a voice this server offers";
+  if (code === "invalid_value" && e.param?.includes("voice")) return "agent.realtime.voice is not a voice this server offers";
   return undefined;
 }

@@ -5,7 +5,7 @@ import { obj, str, type RealtimeFlavour } from "./protocol";
 export function authHint(flavour: RealtimeFlavour, cozeBot: boolean): string {
   if (flavour === "openai") return "check agent.token / TALKBOX_TOKEN: an OpenAI API key whose project may use the Realtime model named in agent.url";
   return cozeBot
-    ? "check agent.token / TALKBOX_TOKEN: the API key of a gateway access key bound to the voice chat agent (语音对话智能体) and to the Coze bot in agent.coze_bot_id"
+    ? "check agent.token / TALKBOX_TOKEN: the API key of a gateway access key bound to the voice chat agent (语音对话智能体) and to the Coze bot in agent.realtime.coze_bot_id"
     : "check agent.token / TALKBOX_TOKEN: the API key of a gateway access key bound to the voice chat agent (语音对话智能体)";
 }
 
@@ -18,12 +18,12 @@ export function classifyRejection(status: number, body: string, flavour: Realtim
     const hint =
       flavour === "openai"
         ? "the key's project may not use this model: check agent.token and the model in agent.url"
-        : `the gateway access key is not bound to ${cozeBot ? "the voice chat agent and the Coze bot in agent.coze_bot_id" : "the voice chat agent (语音对话智能体)"}: edit the key's model selection, or check agent.token`;
+        : `the gateway access key is not bound to ${cozeBot ? "the voice chat agent and the Coze bot in agent.realtime.coze_bot_id" : "the voice chat agent (语音对话智能体)"}: edit the key's model selection, or check agent.token`;
     return { problem: "auth", message: `access denied (HTTP 403)${why}; ${hint}` };
   }
-  if (status === 404) return { problem: "server", message: `nothing answers at agent.url (HTTP 404)${why}; check its path (/v1/realtime) and agent.flavour (${flavour})` };
+  if (status === 404) return { problem: "server", message: `nothing answers at agent.url (HTTP 404)${why}; check its path (/v1/realtime) and agent.realtime.flavour (${flavour})` };
   if (status === 400) {
-    const hint = flavour === "openai" ? "check the model in agent.url" : "check the model in agent.url, agent.custom_model and agent.coze_bot_id";
+    const hint = flavour === "openai" ? "check the model in agent.url" : "check the model in agent.url, agent.realtime.custom_model and agent.realtime.coze_bot_id";
     return { problem: "server", message: `the agent refused the request (HTTP 400)${why}; ${hint}` };
   }
   if (status === 429) return { problem: "server", message: `too many requests or no quota left (HTTP 429)${why}; wait, or check the account's limits and billing` };

@@ -111,7 +111,7 @@ export function checkSessionUpdated(ev: Record<string, unknown>, asked: Realtime
       continue;
     }
     const f = typeof wire === "string" ? formatFromWire(asked.flavour, wire) : null;
-    if (!f) return { ok: false, message: `the server set ${key} to ${typeof wire === "string" ? JSON.stringify(wire) : `a JSON ${jsonType(wire)}`}, which talkbox cannot use; check agent.flavour` };
+    if (!f) return { ok: false, message: `the server set ${key} to ${typeof wire === "string" ? JSON.stringify(wire) : `a JSON ${jsonType(wire)}`}, which talkbox cannot use; check agent.realtime.flavour` };
     formats.push(f);
   }
   const warnings: string[] = [];

@@ -88,7 +88,7 @@ const SPIDEV_BUFSIZ = 4096;
  * device's default speed (SPI mode 0, which is what APA102 wants). The node is opened once
  * and the fd kept. Node can't issue the ioctl that sets the speed, and Raspberry Pi's
  * device tree gives spidev 125 MHz, well above what APA102 is rated for (unverified on a
- * HAT): if the LEDs show garbage, use apa102-bitbang on the same pins with SPI disabled.
+ * HAT): if the LEDs show garbage, bit-bang the same pins instead (data_pin: 10, clock_pin: 11 in place of spi) with SPI disabled.
  */
 export function openSpiTransport(path: string): Apa102Transport {
   let fd: number | undefined;

@@ -6,17 +6,14 @@
  * Pixel LEDs (APA102) are animated by one timer that runs only while the pattern moves; a
  * mono LED animates itself (blink and PWM in GpioLed). Nothing is written unless it changed.
  */
-import { z } from "zod";
 import type { Clock, ClockTimer } from "../../core/clock";
 import type { DeviceState } from "../../core/device-state";
 import type { Logger } from "../../log/logger";
+import type { LedHardware } from "./schema";
 import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";
 import { GpioLed } from "./gpio-led";
 import type { OpenOutput, OutputPin } from "./output";
 import { DEFAULT_LED_PATTERNS, isAnimated, monoPattern, renderPixels, type LedPattern, type LedPatternTable, type MonoPattern } from "./patterns";
-
-export const LED_DRIVER_NAMES = ["apa102-spi", "apa102-bitbang", "gpio", "pwm-gpio", "none"] as const;
-export type LedDriverName = (typeof LED_DRIVER_NAMES)[number];
 
 export type LedDriver =
   | {
@@ -34,42 +31,9 @@ export type LedDriver =
       readonly dimmable: boolean;
       show(pattern: MonoPattern): void;
       close(): void;
-    }
-  | { readonly kind: "none"; readonly name: "none"; close(): void };
+    };
 
-// ---- board profile ----
-
-const bcmPin = z.int({ error: "expected a BCM GPIO number" }).min(0).max(53);
-const activeLow = z.boolean().default(false);
-const count = z.int({ error: "expected the number of LEDs on the board" }).min(1).max(1024);
-// Some HATs switch the LEDs' supply with a GPIO (ReSpeaker 2-Mics: GPIO12, active low).
-const power = z.strictObject({ pin: bcmPin, active_low: activeLow });
-
-/**
- * The LED hardware of a board, e.g. the ReSpeaker 2-Mics HAT:
- *
- *     driver: apa102-spi
- *     count: 3
- *     device: /dev/spidev0.0
- *     power: { pin: 12, active_low: true }
- */
-export const ledHardwareSchema = z.discriminatedUnion(
-  "driver",
-  [
-    z.strictObject({
-      driver: z.literal("apa102-spi"),
-      count,
-      device: z.string().startsWith("/", "expected the spidev node's path, e.g. /dev/spidev0.0").default("/dev/spidev0.0"),
-      power: power.optional(),
-    }),
-    z.strictObject({ driver: z.literal("apa102-bitbang"), count, data_pin: bcmPin, clock_pin: bcmPin, power: power.optional() }),
-    z.strictObject({ driver: z.literal("gpio"), pin: bcmPin, active_low: activeLow }),
-    z.strictObject({ driver: z.literal("pwm-gpio"), pin: bcmPin, active_low: activeLow, pwm_hz: z.int().min(10).max(500).default(100) }),
-    z.strictObject({ driver: z.literal("none") }),
-  ],
-  { error: (iss) => (iss.code === "invalid_union" ? `expected driver: one of ${LED_DRIVER_NAMES.join(", ")}` : undefined) },
-);
-export type LedHardware = z.output<typeof ledHardwareSchema>;
+export { ledHardwareSchema, type LedHardware } from "./schema";
 
 export interface LedIo {
   openOutput: OpenOutput;
@@ -79,7 +43,6 @@ export interface LedIo {
 
 /** Opens the LEDs; on failure nothing stays open and the error says what to do. */
 export async function openLedDriver(hw: LedHardware, io: LedIo): Promise<LedDriver> {
-  if (hw.driver === "none") return { kind: "none", name: "none", close() {} };
   const opened: OutputPin[] = [];
   const output = async (pin: number, initial: 0 | 1): Promise<OutputPin> => {
     const p = await io.openOutput(pin, initial);
@@ -117,8 +80,8 @@ export async function openLedDriver(hw: LedHardware, io: LedIo): Promise<LedDriv
       };
     }
     const powerPin: PowerPin | undefined = hw.power && { pin: await output(hw.power.pin, hw.power.active_low ? 1 : 0), activeLow: hw.power.active_low };
-    const transport: Apa102Transport =
-      hw.driver === "apa102-spi" ? openSpiTransport(hw.device) : bitBangTransport(await output(hw.data_pin, 0), await output(hw.clock_pin, 0));
+    // The schema lets through either an SPI device or both bit-bang pins.
+    const transport: Apa102Transport = hw.spi ? openSpiTransport(hw.spi) : bitBangTransport(await output(hw.data_pin!, 0), await output(hw.clock_pin!, 0));
     let strip: Apa102Strip;
     try {
       strip = new Apa102Strip(hw.count, transport, powerPin);
@@ -128,7 +91,7 @@ export async function openLedDriver(hw: LedHardware, io: LedIo): Promise<LedDriv
     }
     return {
       kind: "pixels",
-      name: hw.driver,
+      name: hw.spi ? "apa102-spi" : "apa102-bitbang",
       count: hw.count,
       show: (pixels) => strip.show(pixels),
       close: () => {

@@ -4,20 +4,20 @@
  * serial GPS provides the position. A part that fails to open is logged with its
  * fix and left out: the daemon keeps running (the control socket still works).
  */
-import type { BoardProfile, ButtonProfile, LedProfile } from "../config/board-profile";
+import type { BoardProfile, ButtonProfile } from "../config/board-profile";
 import type { Clock } from "../core/clock";
 import { DisposerStack } from "../core/disposers";
 import type { Conversation } from "../device/conversation";
 import type { StateChange } from "../device/state-machine";
 import type { Logger } from "../log/logger";
-import type { ButtonEdges } from "./buttons/button";
-import { watchButton } from "./buttons/gpio-button";
-import { openGpio } from "./gpio/open";
-import type { GpioOutput, Level } from "./gpio/types";
-import { LedController, openLedDriver, type LedHardware } from "./leds/driver";
-import { resolveLedPatterns } from "./leds/patterns";
-import { GpsReader } from "./serial/gps";
-import { SerialPanel } from "./serial/panel";
+import type { ButtonEdges } from "../hardware/buttons/button";
+import { watchButton } from "../hardware/buttons/gpio-button";
+import { openGpio } from "../hardware/gpio/open";
+import type { GpioOutput, Level } from "../hardware/gpio/types";
+import { LedController, openLedDriver } from "../hardware/leds/driver";
+import { resolveLedPatterns } from "../hardware/leds/patterns";
+import { GpsReader } from "../hardware/serial/gps";
+import { SerialPanel } from "../hardware/serial/panel";
 
 export interface HardwareOptions {
   board: BoardProfile;
@@ -81,7 +81,7 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
 
   for (const l of board.leds) {
     try {
-      const driver = await openLedDriver(ledHardware(l), { openOutput, clock, logger: log });
+      const driver = await openLedDriver(l, { openOutput, clock, logger: log });
       const leds = new LedController({ driver, clock, logger: log, patterns: resolveLedPatterns(l.patterns ?? {}) });
       leds.setState(conversation.state);
       conversation.on("state", (c: StateChange) => leds.setState(c.to));
@@ -112,17 +112,4 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
     location: () => gps?.location() ?? null,
     close: () => closers.disposeAll(),
   };
-}
-
-function ledHardware(l: LedProfile): LedHardware {
-  switch (l.driver) {
-    case "gpio":
-      return { driver: "gpio", pin: l.pin, active_low: l.active_low };
-    case "pwm-gpio":
-      return { driver: "pwm-gpio", pin: l.pin, active_low: l.active_low, pwm_hz: l.pwm_hz };
-    case "apa102":
-      return l.spi
-        ? { driver: "apa102-spi", count: l.count, device: l.spi, ...(l.power ? { power: l.power } : {}) }
-        : { driver: "apa102-bitbang", count: l.count, data_pin: l.data_pin!, clock_pin: l.clock_pin!, ...(l.power ? { power: l.power } : {}) };
-  }
 }

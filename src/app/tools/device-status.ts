@@ -9,7 +9,7 @@ import os from "node:os";
 import { z } from "zod";
 import type { BoardInputs } from "./inputs";
 import type { BoardOutputs } from "./outputs";
-import { defineTool, type Tool } from "./runner";
+import { defineTool, type Tool } from "../../tools/runner";
 
 /** The conversation as `talkbox status` shows it. */
 export interface DeviceSnapshot {

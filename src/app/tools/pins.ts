@@ -2,10 +2,10 @@
  * How the board's tool-facing GPIO lines (profile `outputs:` and `inputs:`) are
  * opened. Levels are logical: active-low wiring is inverted by the GPIO driver.
  */
-import type { BoardProfile } from "../config/board-profile";
-import { openGpio } from "../hardware/gpio/open";
-import type { GpioInput, GpioOutput, Level } from "../hardware/gpio/types";
-import type { Logger } from "../log/logger";
+import type { BoardProfile } from "../../config/board-profile";
+import { openGpio } from "../../hardware/gpio/open";
+import type { GpioInput, GpioOutput, Level } from "../../hardware/gpio/types";
+import type { Logger } from "../../log/logger";
 
 export interface PinOpener {
   output(o: { pin: number; activeLow: boolean; initial: Level }): Promise<GpioOutput>;

@@ -3,9 +3,9 @@
  * get_device_status reports. Opened at start and watched by the GPIO driver, so a
  * read is the last known level, without spawning anything per call.
  */
-import type { BoardProfile } from "../config/board-profile";
-import type { GpioInput } from "../hardware/gpio/types";
-import type { Logger } from "../log/logger";
+import type { BoardProfile } from "../../config/board-profile";
+import type { GpioInput } from "../../hardware/gpio/types";
+import type { Logger } from "../../log/logger";
 import type { PinOpener } from "./pins";
 
 type InputProfile = BoardProfile["inputs"][number];

@@ -7,11 +7,11 @@
  */
 import { execFile, type ExecFileException } from "node:child_process";
 import { z } from "zod";
-import { gainToDb, percentToGain } from "../audio/playback/gain";
-import type { Config } from "../config/schema";
-import type { Logger } from "../log/logger";
-import type { StateStore } from "../core/state-store";
-import { defineTool, type Tool } from "./runner";
+import { gainToDb, percentToGain } from "../../audio/playback/gain";
+import type { Config } from "../../config/schema";
+import type { Logger } from "../../log/logger";
+import type { StateStore } from "../../core/state-store";
+import { defineTool, type Tool } from "../../tools/runner";
 
 export const VOLUME_KEY = "volume.percent";
 

@@ -2,13 +2,13 @@
  * The built-in device tools, opened from the board profile: set_volume,
  * get_volume, get_device_status, and set_output when the board declares outputs.
  */
-import type { BoardProfile } from "../config/board-profile";
-import type { Logger } from "../log/logger";
+import type { BoardProfile } from "../../config/board-profile";
+import type { Logger } from "../../log/logger";
 import { deviceStatusTool, type DeviceSnapshot } from "./device-status";
 import { BoardInputs } from "./inputs";
 import { BoardOutputs } from "./outputs";
 import { gpioPins, type PinOpener } from "./pins";
-import type { Tool } from "./runner";
+import type { Tool } from "../../tools/runner";
 import { volumeTools, type Volume } from "./volume";
 
 export interface DeviceToolsOptions {

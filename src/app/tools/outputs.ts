@@ -5,11 +5,11 @@
  * the agent can tell the user why it does not work instead of not knowing it.
  */
 import { z } from "zod";
-import type { BoardProfile } from "../config/board-profile";
-import type { GpioOutput } from "../hardware/gpio/types";
-import type { Logger } from "../log/logger";
+import type { BoardProfile } from "../../config/board-profile";
+import type { GpioOutput } from "../../hardware/gpio/types";
+import type { Logger } from "../../log/logger";
 import type { PinOpener } from "./pins";
-import { defineTool, type Tool } from "./runner";
+import { defineTool, type Tool } from "../../tools/runner";
 
 type OutputProfile = BoardProfile["outputs"][number];
 

@@ -1,0 +1,27 @@
+/** What a control command is: its schema and, next to it, what it does to the device. */
+import type { z } from "zod";
+import type { PlaybackEngine } from "../../audio/playback/engine";
+import type { CommandSchema } from "../../control/commands";
+import type { StateStream } from "../../control/state-stream";
+import type { Conversation } from "../../device/conversation";
+import type { InputRouter } from "../input-router";
+import type { Volume } from "../tools/volume";
+
+/** The parts of the device a command may use. */
+export interface CommandDevice {
+  conversation: Conversation;
+  inputs: InputRouter;
+  volume: Volume;
+  playback: PlaybackEngine;
+  stream: StateStream;
+}
+
+export interface Command<S extends CommandSchema> {
+  schema: S;
+  /** The reply's fields (Ok is added); throw to fail the command with that message. */
+  run(cmd: z.output<S>, device: CommandDevice): Promise<Record<string, unknown>> | Record<string, unknown>;
+}
+
+export function defineCommand<S extends CommandSchema>(command: Command<S>): Command<S> {
+  return command;
+}

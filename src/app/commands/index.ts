@@ -1,0 +1,26 @@
+/**
+ * The control socket's commands: one file each, and one line here. Subscribe is the
+ * socket's own (control/state-stream.ts).
+ */
+import { commandParser, SubscribeCommand } from "../../control/commands";
+import type { ControlHandler } from "../../control/server";
+import { buttonCommand } from "./button";
+import type { Command, CommandDevice } from "./command";
+import { statusCommand } from "./status";
+import { volumeCommand } from "./volume";
+
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand] as const;
+
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema]);
+
+export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
+
+/** Runs each command the socket hands over on this device. */
+export function controlHandler(device: CommandDevice): ControlHandler<ControlCommand> {
+  const byName = new Map<string, Command<any>>(COMMANDS.map((c) => [c.schema.shape.Command.value, c]));
+  return async (cmd) => {
+    const command = byName.get(cmd.Command);
+    if (!command) throw new Error(`${cmd.Command} is served by the control socket itself`);
+    return command.run(cmd, device);
+  };
+}

@@ -1,0 +1,30 @@
+/** `Status`: the device's state, link, last turn, volume, subscribers and memory. */
+import { z } from "zod";
+import type { PlaybackEngine } from "../../audio/playback/engine";
+import { defineCommand } from "./command";
+
+export const statusCommand = defineCommand({
+  schema: z.object({ Command: z.literal("Status") }),
+  run: (_cmd, { conversation, volume, stream, playback }) => ({
+    ...conversation.status(),
+    Volume: volume.percent,
+    Subscribers: stream.count,
+    Memory: memory(playback),
+  }),
+});
+
+/** The process's memory, MiB: a fleet (or the soak) can tell a leak from V8 taking its time to collect. */
+function memory(playback: PlaybackEngine): Record<string, number> {
+  const m = process.memoryUsage();
+  const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+  return {
+    RssMiB: mib(m.rss),
+    HeapUsedMiB: mib(m.heapUsed),
+    HeapTotalMiB: mib(m.heapTotal),
+    ExternalMiB: mib(m.external),
+    ArrayBuffersMiB: mib(m.arrayBuffers),
+    // The playback thread is a second V8 isolate: its heap is in RSS but not in the numbers above.
+    PlaybackHeapUsedMiB: mib(playback.threadHeap.used),
+    PlaybackHeapTotalMiB: mib(playback.threadHeap.total),
+  };
+}
