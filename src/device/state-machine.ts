@@ -100,6 +100,9 @@ export class DeviceStateMachine {
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
   private free: boolean;
+  /** Inputs (and timeouts) that came while one was being handled: each runs to completion, in order. */
+  private readonly inbox: Array<() => void> = [];
+  private handling = false;
 
   constructor(
     private readonly opts: StateMachineOptions,
@@ -144,7 +147,31 @@ export class DeviceStateMachine {
     return this.muted ? "muted" : "listening";
   }
 
+  /**
+   * Handles one input to completion before the next: an effect that leads back here (a
+   * backend that answers a cancel at once) queues its input behind the current one, so
+   * the order of transitions never depends on who calls whom.
+   */
   dispatch(input: DeviceInput): void {
+    this.serialise(() => this.handle(input));
+  }
+
+  private serialise(step: () => void): void {
+    this.inbox.push(step);
+    if (this.handling) return;
+    this.handling = true;
+    try {
+      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) next();
+    } catch (err) {
+      // A bug in an effect: what was queued behind it is not run out of its context later.
+      this.inbox.length = 0;
+      throw err;
+    } finally {
+      this.handling = false;
+    }
+  }
+
+  private handle(input: DeviceInput): void {
     switch (input.type) {
       case "link.connecting":
         // Retries while offline keep showing `offline`; only the first connect shows `connecting`.
@@ -430,7 +457,7 @@ export class DeviceStateMachine {
     this.disarm();
     this.timer = this.opts.clock.setTimeout(() => {
       this.timer = undefined;
-      fn();
+      this.serialise(fn);
     }, ms);
   }
 

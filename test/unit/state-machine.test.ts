@@ -153,6 +153,29 @@ describe("device state machine: push-to-talk", () => {
     assert.equal(m.state, "listening");
   });
 
+  test("each input runs to completion: a backend that ends the reply inside cancelReply is handled after the barge-in", () => {
+    const clock = new FakeClock();
+    const effects: string[] = [];
+    const changes: string[] = [];
+    let m: DeviceStateMachine;
+    m = new DeviceStateMachine(
+      { clock, mode: "push-to-talk", replyTimeoutMs: 10_000, errorHoldMs: 3000, maxTurnMs: 60_000 },
+      (e) => {
+        effects.push(e.type);
+        // As a backend that has no reply running answers a cancel at once.
+        if (e.type === "reply.cancel") m.dispatch({ type: "reply.done", status: "canceled" });
+      },
+      (c) => changes.push(`${c.from}→${c.to} (${c.cause})`),
+    );
+    for (const i of [ready, down, up, { type: "reply.started" }, { type: "reply.audio" }] as DeviceInput[]) m.dispatch(i);
+    effects.length = 0;
+    changes.length = 0;
+    m.dispatch(down);
+    assert.deepEqual(effects, ["reply.cancel", "playback.flush", "turn.begin"], "the barge-in's effects, whole and in order");
+    assert.deepEqual(changes, ["speaking→listening (button.down)"], "the reply's end did not cut into the barge-in");
+    assert.equal(m.state, "listening");
+  });
+
   test("barge-in after the server finished sending only flushes", () => {
     const { m, send, took } = machine();
     send(ready, down, up, { type: "reply.audio" }, { type: "reply.done", status: "completed" });
