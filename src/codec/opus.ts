@@ -4,6 +4,7 @@
  * on some Raspberry Pi systems. `TALKBOX_OPUS=opusscript` forces the fallback.
  */
 import { CODEC_TABLE } from "../core/media";
+import type { CodecImpl } from "./types";
 import type { Logger } from "../log/logger";
 
 export interface OpusCodec {
@@ -83,3 +84,15 @@ export function createOpus(rate: number, log?: Logger): OpusCodec {
     decode: (packet) => codec.decode(packet),
   };
 }
+
+/** The registry's row: an encoder and a decoder, each with its own libopus state. */
+export const opus: CodecImpl = {
+  encoder: (rate, frameSamples, log) => {
+    const codec = createOpus(rate, log);
+    return (pcm) => codec.encode(pcm, frameSamples);
+  },
+  decoder: (rate, log) => {
+    const codec = createOpus(rate, log);
+    return { decode: (b) => codec.decode(b) };
+  },
+};

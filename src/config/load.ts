@@ -110,7 +110,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   } else if (tokenInFile && file !== null) tokenSource = { kind: "file", file };
   const fail = (error: z.ZodError): never => {
     const hint = file === null
-      ? [`create ${searched[0]} or ${SYSTEM_CONFIG} setting agent.bot_id and agent.token, or set TALKBOX_AGENT_URL=emulator to try the built-in emulator`]
+      ? [`create ${searched[0]} or ${SYSTEM_CONFIG} setting agent.token (and agent.coze.bot_id for Coze), or set TALKBOX_AGENT_URL=emulator to try the built-in emulator`]
       : [];
     throw new ConfigError(source, [...withMoveIssues(issueLines(error, fromEnv, moved.renamed), moved.issues), ...hint]);
   };

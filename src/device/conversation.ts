@@ -23,6 +23,7 @@ import { TurnStats, type TurnTimings } from "./turn-stats";
 import { ReplyPlayer } from "./reply-player";
 import { LinkMonitor, type LinkStatus } from "./link-monitor";
 import { TurnBuffer } from "./turn-buffer";
+import { ToolBridge } from "./tool-bridge";
 import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { CapturePeriods } from "./capture-periods";
@@ -70,6 +71,7 @@ export class Conversation extends EventEmitter {
   private readonly replies: ReplyPlayer;
   private readonly link: LinkMonitor;
   private readonly mic: UplinkStream;
+  private readonly toolBridge: ToolBridge;
   private readonly turns: TurnBuffer;
 
   constructor(private readonly o: ConversationOptions) {
@@ -77,6 +79,7 @@ export class Conversation extends EventEmitter {
     this.gate = new EchoGate(o.echo, o.echoTailMs, o.clock);
     this.stats = new TurnStats(o.clock);
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
+    this.toolBridge = new ToolBridge({ tools: o.tools, backend: o.backend, log: o.log });
     this.turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
     this.mic = new UplinkStream({
       uplink: o.uplink,
@@ -280,7 +283,7 @@ export class Conversation extends EventEmitter {
         machine.dispatch({ type: "turn.empty", message: e.message });
         return;
       case "tool.call":
-        void this.runTool(e.callId, e.name, e.arguments);
+        void this.toolBridge.call(e.callId, e.name, e.arguments);
         return;
       case "input.speech_started":
         log.debug("the agent hears speech");
@@ -346,11 +349,5 @@ export class Conversation extends EventEmitter {
   private speechStopped(): void {
     this.stats.speechEnded(this.o.clock.now());
     this.machine.dispatch({ type: "speech.stopped" });
-  }
-
-  private async runTool(callId: string, name: string, args: string): Promise<void> {
-    const { tools, backend, log } = this.o;
-    const output = tools ? await tools.run(name, args) : JSON.stringify({ error: "this device has its tools turned off (tools.enabled: false)" });
-    if (!backend.submitToolOutputs([{ callId, output }])) log.warn(`could not send the result of tool ${name} to the agent: the link is down`);
   }
 }
