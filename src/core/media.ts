@@ -41,3 +41,8 @@ export function allowedRates(codec: AudioCodec): readonly number[] {
 export function codecRules(codec: AudioCodec): CodecRules {
   return CODEC_TABLE[codec];
 }
+
+/** "pcm/16000": a format as log lines and messages name it. */
+export function formatName(f: AudioFormat): string {
+  return `${f.codec}/${f.sampleRate}`;
+}

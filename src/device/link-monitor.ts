@@ -5,9 +5,8 @@
  */
 import type { LinkProblem } from "../agent/events";
 import type { DeviceActivity } from "../core/activity";
-import type { AudioFormat } from "../core/media";
+import { formatName, type AudioFormat } from "../core/media";
 import type { Logger } from "../log/logger";
-import { describe } from "./reply-player";
 
 export interface LinkStatus {
   state: "connecting" | "ready" | "down";
@@ -61,8 +60,8 @@ export class LinkMonitor {
   ready(input: AudioFormat, output: AudioFormat): boolean {
     const { wire, log } = this.o;
     const mismatch = [
-      sameFormat(input, wire.uplink) ? null : `uplink ${describe(input)} instead of ${describe(wire.uplink)}`,
-      sameFormat(output, wire.downlink) ? null : `downlink ${describe(output)} instead of ${describe(wire.downlink)}`,
+      sameFormat(input, wire.uplink) ? null : `uplink ${formatName(input)} instead of ${formatName(wire.uplink)}`,
+      sameFormat(output, wire.downlink) ? null : `downlink ${formatName(output)} instead of ${formatName(wire.downlink)}`,
     ].filter(Boolean);
     if (mismatch.length > 0) {
       const message = `the agent set ${mismatch.join(" and ")}; set audio.uplink_codec/uplink_rate and audio.downlink_codec/downlink_rate to what it accepts`;
@@ -72,7 +71,7 @@ export class LinkMonitor {
     }
     this.ok = true;
     this.set({ state: "ready", input, output });
-    log.info({ input: describe(input), output: describe(output) }, "agent link ready");
+    log.info({ input: formatName(input), output: formatName(output) }, "agent link ready");
     return true;
   }
 

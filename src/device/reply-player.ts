@@ -6,7 +6,7 @@
  */
 import type { PlaybackEngine } from "../audio/playback/engine";
 import type { Clock } from "../core/clock";
-import type { AudioFormat } from "../core/media";
+import { formatName } from "../core/media";
 import { msFor } from "../core/pcm";
 import type { Logger } from "../log/logger";
 import type { Downlink } from "./downlink";
@@ -68,7 +68,7 @@ export class ReplyPlayer {
     try {
       pcm = downlink.decode(audio);
     } catch (err) {
-      log.warn(`dropped reply audio that does not decode as ${describe(downlink.wire)}: ${(err as Error).message}`);
+      log.warn(`dropped reply audio that does not decode as ${formatName(downlink.wire)}: ${(err as Error).message}`);
       return false;
     }
     pcm = this.withinReplyBuffer(replyId, pcm);
@@ -151,8 +151,4 @@ export class ReplyPlayer {
     this.o.stopReply(this.heardMs());
     return pcm.subarray(0, keep);
   }
-}
-
-export function describe(f: AudioFormat): string {
-  return `${f.codec}/${f.sampleRate}`;
 }
