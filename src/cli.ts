@@ -4,14 +4,12 @@
  * 2 usage error, 78 configuration error (systemd must not restart-loop on it), 130 Ctrl-C.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { describeSource, loadConfig } from "./config/load";
+import { loadConfig } from "./config/load";
 import { listBoards } from "./config/board-load";
 import { doctorCommand } from "./doctor/doctor";
 import { ConfigError } from "./config/errors";
-import { startDaemon } from "./daemon";
-import type { StateChange } from "./device/state-machine";
-import { addLogSecrets, createLogger, type LogLevel } from "./log/logger";
-import { SystemdService } from "./system/systemd";
+import { runService } from "./app/service";
+import { createLogger, type LogLevel } from "./log/logger";
 import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
 import { volumeCommand } from "./cli/volume";
@@ -76,7 +74,7 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case "run": {
       const values = parse(command, rest, { config: { type: "string", short: "c" } });
-      return runDaemon(values.config);
+      return runService(values.config, guard);
     }
     case "talk": {
       const values = parse(command, rest, {
@@ -168,50 +166,6 @@ function configCommand(rest: string[]): number {
   }
   const values = parse("config check", args, { config: { type: "string", short: "c" } });
   return configCheckCommand(values.config ? { config: values.config } : {});
-}
-
-async function runDaemon(configPath: string | undefined): Promise<number> {
-  const loaded = loadConfig(configPath ? { path: configPath } : {});
-  guard.addSecrets(loaded.secrets);
-  const log = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format, secrets: loaded.secrets });
-  guard.useLogger(log);
-  for (const warning of loaded.warnings) log.warn(warning);
-  const tokenSource = loaded.secretSources["agent.token"];
-  if (tokenSource) log.info(`agent.token from ${describeSource(tokenSource)}`);
-  const systemd = SystemdService.start({ log });
-
-  let stopping = false;
-  let resolveDone: (code: number) => void = () => {};
-  const done = new Promise<number>((r) => (resolveDone = r));
-  const shutdown = (why: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`stopping (${why})`);
-    systemd.stopping();
-    void daemon.stop().then(() => {
-      systemd.close();
-      resolveDone(EXIT_OK);
-    });
-  };
-  const daemon = await startDaemon({ loaded, log, onQuit: () => shutdown("quit key") });
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  // systemctl reload talkbox: a fixed token (config file, credential, environment) without a restart.
-  process.on("SIGHUP", () => {
-    try {
-      const next = loadConfig(configPath ? { path: configPath } : {});
-      guard.addSecrets(next.secrets);
-      addLogSecrets(log, next.secrets);
-      daemon.reload(next);
-    } catch (err) {
-      // A config broken while the daemon runs: keep running on the old one, and say what is wrong.
-      log.error(`reload: the config was not taken, talkbox keeps running on the previous one: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
-  daemon.conversation.on("state", (c: StateChange) => systemd.status(c.to));
-  // Started means serving: the audio is open and the control socket listens.
-  systemd.ready(daemon.conversation.state);
-  return done;
 }
 
 // `talkbox status | head` closes the pipe early; that is not an error.

@@ -13,7 +13,7 @@ import type { StateStore } from "../core/state-store";
 import type { ToolSpec } from "../core/tool-spec";
 import type { Logger } from "../log/logger";
 import type { AgentBackend, Credentials } from "./backend";
-import type { LinkSettings } from "./link/ws-link";
+import type { LinkSettings } from "./link-settings";
 
 /** The conversation's settings every backend is told, already in device terms. */
 export interface SessionSettings {

@@ -6,7 +6,7 @@
  */
 import type { AgentBackend, Credentials } from "../agent/backend";
 import type { BackendDescriptor, BackendContext } from "../agent/descriptor";
-import type { LinkSettings } from "../agent/link/ws-link";
+import type { LinkSettings } from "../agent/link-settings";
 import { backendNamed, backends } from "../agent/registry";
 import type { Config } from "../config/schema";
 import { EMULATOR_URL, sectionOf } from "../config/schema";

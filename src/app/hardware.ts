@@ -1,7 +1,7 @@
 /**
  * Brings up the board's hardware from its profile: talk buttons (GPIO, serial panel)
- * feed their edges to the input router; the device state drives the LEDs and the panel's LED; a
- * serial GPS provides the position. A part that fails to open is logged with its
+ * feed their edges to the input router; the device state drives the LEDs and the panel's LED.
+ * (The GPS, which the agent reads, is app/location.ts.) A part that fails to open is logged with its
  * fix and left out: the daemon keeps running (the control socket still works).
  */
 import type { BoardProfile, ButtonProfile } from "../config/board-profile";
@@ -16,7 +16,6 @@ import { openGpio } from "../hardware/gpio/open";
 import type { GpioOutput, Level } from "../hardware/gpio/types";
 import { LedController, openLedDriver } from "../hardware/leds/driver";
 import { resolveLedPatterns } from "../hardware/leds/patterns";
-import { GpsReader } from "../hardware/serial/gps";
 import { SerialPanel } from "../hardware/serial/panel";
 
 export interface HardwareOptions {
@@ -24,13 +23,11 @@ export interface HardwareOptions {
   conversation: Conversation;
   log: Logger;
   clock: Clock;
-  /** Where the buttons' edges go: one gesture recogniser per button and source (app/input-router.ts). */
+  /** Where the buttons' edges go: one gesture recogniser per button and source (app/inputs/router.ts). */
   inputs: { attach(b: ButtonProfile, source: "gpio" | "panel", initialLevel?: Level): ButtonEdges };
 }
 
 export interface Hardware {
-  /** The latest GPS position for the agent, if a GPS is configured and has a fix. */
-  location(): { latitude: string; longitude: string } | null;
   close(): Promise<void>;
 }
 
@@ -100,16 +97,7 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
     }
   }
 
-  let gps: GpsReader | null = null;
-  if (board.serial.gps) {
-    gps = new GpsReader({ path: board.serial.gps.path, baudRate: board.serial.gps.baud, logger: log.child({ component: "gps" }), clock });
-    gps.start();
-    const g = gps;
-    closers.push(() => g.close());
-  }
-
   return {
-    location: () => gps?.location() ?? null,
     close: () => closers.disposeAll(),
   };
 }

@@ -6,7 +6,7 @@ import type { BoardProfile } from "./board-profile.js";
 import { ConfigError, issueLines, plainEnglish } from "./errors.js";
 import { boardName, configSchema, type Config } from "./schema.js";
 import { moveFlatAgentKeys } from "./agent-aliases.js";
-import { backends } from "../agent/registry.js";
+import { backends } from "../agent/registry";
 import { describeSource, permissionWarnings, readCredential, TOKEN_CREDENTIAL, type SecretSource } from "./secrets.js";
 import { readYaml } from "./yaml.js";
 

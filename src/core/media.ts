@@ -13,13 +13,23 @@ interface CodecRules {
   readonly frameMs: readonly number[] | null;
   /** Whether a frame shorter than the rest may be sent (at the end of a turn). */
   readonly acceptsPartialFrames: boolean;
+  /** The encoder keeps state from frame to frame: a frame (even of silence) is encoded each time, never reused. */
+  readonly stateful: boolean;
+  /** The decoder can produce any of `rates`, whatever rate the stream was encoded at (no resampling needed). */
+  readonly decodesToAnyRate: boolean;
 }
 
 export const CODEC_TABLE = {
-  pcm: { rates: DEVICE_RATES, frameMs: null, acceptsPartialFrames: true },
-  opus: { rates: [8000, 12000, 16000, 24000, 48000], frameMs: [2.5, 5, 10, 20, 40, 60, 80, 100, 120], acceptsPartialFrames: false },
-  g711a: { rates: [8000], frameMs: null, acceptsPartialFrames: true },
-  g711u: { rates: [8000], frameMs: null, acceptsPartialFrames: true },
+  pcm: { rates: DEVICE_RATES, frameMs: null, acceptsPartialFrames: true, stateful: false, decodesToAnyRate: false },
+  opus: {
+    rates: [8000, 12000, 16000, 24000, 48000],
+    frameMs: [2.5, 5, 10, 20, 40, 60, 80, 100, 120],
+    acceptsPartialFrames: false,
+    stateful: true,
+    decodesToAnyRate: true,
+  },
+  g711a: { rates: [8000], frameMs: null, acceptsPartialFrames: true, stateful: false, decodesToAnyRate: false },
+  g711u: { rates: [8000], frameMs: null, acceptsPartialFrames: true, stateful: false, decodesToAnyRate: false },
 } as const satisfies Record<string, CodecRules>;
 
 export type AudioCodec = keyof typeof CODEC_TABLE;
@@ -41,6 +51,9 @@ export function allowedRates(codec: AudioCodec): readonly number[] {
 export function codecRules(codec: AudioCodec): CodecRules {
   return CODEC_TABLE[codec];
 }
+
+/** The uplink frame for a codec that takes any frame length; one with fixed frames uses its configured one (audio.opus_frame_ms). */
+export const FREE_FRAME_MS = 20;
 
 /** "pcm/16000": a format as log lines and messages name it. */
 export function formatName(f: AudioFormat): string {

@@ -2,13 +2,13 @@
  * One conversation, as stages behind narrow interfaces: the uplink stream (mic frames →
  * echo gate → local turn detection → encode), the turn buffer (the turn as sent, held and
  * replayed across a reconnect), the reply player (stale-reply filter → downlink → playback,
- * heard milliseconds). What is left here is the mapping: agent events and playback events
- * → state-machine inputs, and the machine's effects → stage calls; plus the link's status
- * and the tool calls.
+ * heard milliseconds), the link monitor and the tool bridge. Two mappings connect them to
+ * the state machine: agent events → inputs (agent-listener.ts) and effects → stage calls
+ * (effect-runner.ts). What is left here is building them, the playback's events, and the
+ * conversation's face to the app: press, release, mode, status.
  */
 import { EventEmitter } from "node:events";
 import type { AgentBackend } from "../agent/backend";
-import type { AgentEvent } from "../agent/events";
 import type { CaptureSource } from "../audio/capture/source";
 import type { Downlink } from "./downlink";
 import type { PlaybackEngine } from "../audio/playback/engine";
@@ -17,7 +17,9 @@ import { UplinkStream } from "./uplink-stream";
 import type { Logger } from "../log/logger";
 import type { Clock } from "../core/clock";
 import { EchoGate, type EchoMode } from "./echo-gate";
-import { DeviceStateMachine, type Effect, type StateChange } from "./state-machine";
+import { DeviceStateMachine, type StateChange } from "./state-machine";
+import { EffectRunner } from "./effect-runner";
+import { AgentListener } from "./agent-listener";
 import { type ConversationMode, type DeviceState } from "../core/device-state";
 import { TurnStats, type TurnTimings } from "./turn-stats";
 import { ReplyPlayer } from "./reply-player";
@@ -71,20 +73,17 @@ export class Conversation extends EventEmitter {
   private readonly replies: ReplyPlayer;
   private readonly link: LinkMonitor;
   private readonly mic: UplinkStream;
-  private readonly toolBridge: ToolBridge;
-  private readonly turns: TurnBuffer;
 
   constructor(private readonly o: ConversationOptions) {
     super();
     this.gate = new EchoGate(o.echo, o.echoTailMs, o.clock);
     this.stats = new TurnStats(o.clock);
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
-    this.toolBridge = new ToolBridge({ tools: o.tools, backend: o.backend, log: o.log });
-    this.turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
+    const turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
     this.mic = new UplinkStream({
       uplink: o.uplink,
       gate: this.gate,
-      turns: this.turns,
+      turns,
       localTurns: o.localTurns ?? null,
       backend: o.backend,
       clock: o.clock,
@@ -105,12 +104,29 @@ export class Conversation extends EventEmitter {
       replyBufferMs: o.replyBufferMs,
       stopReply: (heardMs) => o.backend.cancelReply(heardMs),
     });
+    const report = (a: DeviceActivity): void => this.report(a);
+    const stages = { turns, stats: this.stats, replies: this.replies, link: this.link, log: o.log, report };
+    const effects = new EffectRunner({
+      ...stages,
+      mic: this.mic,
+      gate: this.gate,
+      backend: o.backend,
+      clock: o.clock,
+      decidesTurns: () => Boolean(o.localTurns) && this.machine.mode === "free",
+    });
     this.machine = new DeviceStateMachine(
       { clock: o.clock, mode: o.mode, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
-      (e) => this.apply(e),
+      (e) => effects.run(e),
       (c) => this.onStateChange(c),
     );
-    o.backend.subscribe((e) => this.onAgentEvent(e));
+    const agent = new AgentListener({
+      ...stages,
+      tools: new ToolBridge({ tools: o.tools, backend: o.backend, log: o.log }),
+      dispatch: (input) => this.machine.dispatch(input),
+      speechStarted: () => this.speechStarted(),
+      speechStopped: () => this.speechStopped(),
+    });
+    o.backend.subscribe((e) => agent.handle(e));
     o.capture.on("data", (chunk: Buffer) => o.uplink.push(chunk, (frame) => this.mic.frame(frame)));
     o.capture.on("error", (err: Error) => o.log.error(err.message));
     o.playback.on("started", (at: number) => {
@@ -183,160 +199,6 @@ export class Conversation extends EventEmitter {
   /** What the device does, for the outside (the control socket's state stream): `on("activity")`. */
   private report(a: DeviceActivity): void {
     this.emit("activity", a);
-  }
-
-  private apply(e: Effect): void {
-    const { backend, log, clock } = this.o;
-    switch (e.type) {
-      case "turn.begin":
-        this.mic.startTurn();
-        this.stats.begin(e.userId);
-        this.turns.begin(e.userId, this.link.usable);
-        return;
-      case "turn.hold":
-        this.turns.hold();
-        log.info("the link dropped while you were talking: holding the turn until it is back");
-        return;
-      case "turn.commit": {
-        const releaseAt = clock.now();
-        this.mic.finishTurn();
-        const committed = this.turns.commit();
-        if (committed === "held") {
-          this.stats.speechEnded(releaseAt, clock.now(), true);
-          return;
-        }
-        this.stats.speechEnded(releaseAt, clock.now(), committed);
-        this.replies.turnCommitted();
-        if (!committed) log.warn("could not end the turn: the link to the agent is down");
-        return;
-      }
-      case "turn.resend":
-        if (this.turns.resend()) log.info("the link dropped as the turn ended, before the agent had it: sending it again on the new link");
-        return;
-      case "turn.abort": {
-        this.mic.abortTurn();
-        // A held turn never reached the agent; a live one did, in part.
-        const reached = this.turns.abort();
-        if (reached && this.link.usable) backend.abortTurn();
-        this.stats.outcome(this.stats.current?.framesSent === 0 ? "empty" : "aborted");
-        return;
-      }
-      case "stream.start":
-        this.mic.startStream();
-        return;
-      case "stream.stop":
-        this.mic.stopStream();
-        return;
-      case "reply.cancel":
-        // Stale first: a backend may end the reply within cancelReply.
-        this.replies.interrupt();
-        backend.cancelReply(this.replies.heardMs());
-        this.stats.outcome("canceled", true);
-        return;
-      case "reply.discard":
-        // A server VAD stops its own reply when it hears the user; with local turns the device must ask.
-        this.replies.interrupt();
-        if (this.o.localTurns && this.machine.mode === "free") backend.cancelReply(this.replies.heardMs());
-        this.stats.outcome("canceled", true);
-        return;
-      case "playback.flush":
-        this.replies.flush();
-        this.gate.playbackFlushed();
-        return;
-      case "link.wake":
-        backend.wake();
-        return;
-      case "notice":
-        log[e.level](e.message);
-        this.report({ kind: "notice", level: e.level, message: e.message });
-        return;
-    }
-  }
-
-  private onAgentEvent(e: AgentEvent): void {
-    const { log } = this.o;
-    const machine = this.machine;
-    switch (e.type) {
-      case "link.connecting":
-        this.link.connecting();
-        machine.dispatch({ type: "link.connecting" });
-        return;
-      case "link.ready":
-        if (!this.link.ready(e.input, e.output)) return;
-        machine.dispatch({ type: "link.ready" });
-        this.turns.release();
-        return;
-      case "link.down": {
-        this.link.down(e.problem, e.message, e.retryInMs);
-        this.turns.linkDown();
-        this.replies.linkLost();
-        machine.dispatch({ type: "link.down", problem: e.problem, message: e.message });
-        return;
-      }
-      case "input.committed":
-        log.debug("the agent took the end of the turn");
-        this.turns.acknowledged();
-        machine.dispatch({ type: "turn.acknowledged" });
-        return;
-      case "input.empty":
-        this.stats.outcome("empty");
-        machine.dispatch({ type: "turn.empty", message: e.message });
-        return;
-      case "tool.call":
-        void this.toolBridge.call(e.callId, e.name, e.arguments);
-        return;
-      case "input.speech_started":
-        log.debug("the agent hears speech");
-        this.speechStarted();
-        return;
-      case "input.speech_stopped":
-        log.debug("the agent heard the end of speech");
-        this.speechStopped();
-        return;
-      case "user.transcript":
-        if (e.final) {
-          log.info({ transcript: e.text }, `user: ${e.text}`);
-          this.stats.transcript(e.text);
-          this.report({ kind: "transcript", text: e.text });
-        }
-        return;
-      case "reply.started":
-        this.turns.acknowledged();
-        if (this.replies.started(e.replyId)) machine.dispatch({ type: "reply.started" });
-        return;
-      case "reply.audio":
-        if (this.replies.audio(e.replyId, e.audio)) machine.dispatch({ type: "reply.audio" });
-        return;
-      case "reply.text":
-        if (e.final && this.replies.fresh(e.replyId)) {
-          log.info(`agent: ${e.text}`);
-          this.stats.replyText(e.text);
-          this.report({ kind: "reply", text: e.text });
-        }
-        return;
-      case "reply.done": {
-        const end = this.replies.done(e.replyId, e.status);
-        if (end.kind === "stale") return;
-        this.stats.outcome(e.status, true);
-        if (end.cutShort) {
-          // Cut short by the device (the reply buffer was full): what was kept plays to its end.
-          machine.dispatch({ type: "reply.done", status: end.status });
-          return;
-        }
-        if (e.error) log.warn({ code: e.error.code }, `reply ${e.status}: ${e.error.message}${e.error.hint ? `; ${e.error.hint}` : ""}`);
-        machine.dispatch(e.error ? { type: "reply.done", status: e.status, message: e.error.message } : { type: "reply.done", status: e.status });
-        return;
-      }
-      case "agent.error": {
-        const text = `${e.error.message} (${String(e.error.code)})${e.error.hint ? `; ${e.error.hint}` : ""}`;
-        log.warn({ code: e.error.code }, `agent error: ${text}`);
-        machine.dispatch({ type: "agent.error", message: text });
-        return;
-      }
-      case "conversation.reset":
-        machine.dispatch({ type: "conversation.reset", ok: e.ok, message: e.message });
-        return;
-    }
   }
 
   /** Speech began, as the server's VAD or the device's heard it. */

@@ -1,6 +1,5 @@
 /** Wire → speaker: decoded payloads → the device rate → the device's sample layout. */
-import type { AudioFormat } from "../core/media";
-import { OPUS_RATES } from "../codec/opus";
+import { codecRules, type AudioFormat } from "../core/media";
 import { createDecoder, type Decoder } from "../codec/registry";
 import type { Logger } from "../log/logger";
 import { fromMonoS16 } from "../codec/pcm16";
@@ -19,7 +18,8 @@ export class Downlink {
     // An Opus stream decodes at any Opus rate, whatever rate it was encoded at: decoding
     // straight to the device's rate (24 kHz replies on a 16 kHz speaker) skips the
     // resampler, and costs less than decoding at the higher rate.
-    const rate = wire.codec === "opus" && (OPUS_RATES as readonly number[]).includes(device.sampleRate) ? device.sampleRate : wire.sampleRate;
+    const rules = codecRules(wire.codec);
+    const rate = rules.decodesToAnyRate && rules.rates.includes(device.sampleRate) ? device.sampleRate : wire.sampleRate;
     return new Downlink(wire, device, createDecoder({ ...wire, sampleRate: rate }, log), await createResampler(rate, device.sampleRate));
   }
 

@@ -101,7 +101,8 @@ export class DeviceStateMachine {
   private timer: ClockTimer | undefined;
   private free: boolean;
   /** Inputs (and timeouts) that came while one was being handled: each runs to completion, in order. */
-  private readonly inbox: Array<() => void> = [];
+  /** Inputs, and timer expiries (functions), waiting for the one being handled. */
+  private readonly inbox: Array<DeviceInput | (() => void)> = [];
   private handling = false;
 
   constructor(
@@ -153,15 +154,21 @@ export class DeviceStateMachine {
    * the order of transitions never depends on who calls whom.
    */
   dispatch(input: DeviceInput): void {
-    this.serialise(() => this.handle(input));
+    this.serialise(input);
   }
 
-  private serialise(step: () => void): void {
-    this.inbox.push(step);
-    if (this.handling) return;
+  private serialise(step: DeviceInput | (() => void)): void {
+    // The common case (nothing being handled) runs at once, without touching the queue.
+    if (this.handling) {
+      this.inbox.push(step);
+      return;
+    }
     this.handling = true;
     try {
-      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) next();
+      for (let next: DeviceInput | (() => void) | undefined = step; next; next = this.inbox.shift()) {
+        if (typeof next === "function") next();
+        else this.handle(next);
+      }
     } catch (err) {
       // A bug in an effect: what was queued behind it is not run out of its context later.
       this.inbox.length = 0;

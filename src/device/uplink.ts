@@ -3,7 +3,7 @@
  * rate → exact frames → encoded payloads. Runs continuously so the resampler and
  * the frame boundaries never restart mid-stream.
  */
-import type { AudioFormat } from "../core/media";
+import { codecRules, type AudioFormat } from "../core/media";
 import { createEncoder, type Encoder } from "../codec/registry";
 import type { Logger } from "../log/logger";
 import { toMonoS16 } from "../codec/pcm16";
@@ -70,8 +70,8 @@ export class Uplink {
 
   /** One encoded frame of silence (the echo gate sends it instead of the mic). */
   silence(): Buffer {
-    // Opus keeps state between frames, so its silence is encoded each time; the others are constant.
-    if (this.wire.codec === "opus") return this.encoder.encode(Buffer.alloc(this.encoder.frameSamples * 2));
+    // A stateful codec (Opus) encodes its silence each time; the others' is constant.
+    if (codecRules(this.wire.codec).stateful) return this.encoder.encode(Buffer.alloc(this.encoder.frameSamples * 2));
     this.silentPayload ??= this.encoder.encode(Buffer.alloc(this.encoder.frameSamples * 2));
     return this.silentPayload;
   }

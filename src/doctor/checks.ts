@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { openAgent } from "../app/agent";
 import type { AgentEvent } from "../agent/events";
 import { probeAlsa } from "../audio/probe";
-import { alsaPcm } from "../audio/drivers";
+import { alsaPcm } from "../audio/device-name";
 import type { LoadedConfig } from "../config/load";
 import { EMULATOR_URL } from "../config/schema";
 import { realClock } from "../core/clock";

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { playbackDriver } from "../audio/drivers";
+import { playbackDriver } from "../audio/device-name";
 import { probeSpeaker } from "../audio/playback/speaker-probe";
 import { probeAlsa } from "../audio/probe";
 import type { LoadedConfig } from "../config/load";

@@ -17,11 +17,11 @@ import { cozeBackend } from "../agent/coze/descriptor";
 import type { BackendDescriptor } from "../agent/descriptor";
 import { realtimeBackend } from "../agent/realtime/descriptor";
 import { silentLogger, type Logger } from "../log/logger";
-import type { ClientEventRecord, ScriptedToolCall, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
+import type { ClientEventRecord, ScriptedToolCall, ToolOutputRecord, TurnRecord, VadEventRecord } from "./shared/records";
 import type { Flavour, RealtimeResponseRecord, RealtimeSessionView } from "./realtime/records";
 import { RealtimeSession, type RealtimePacing } from "./realtime/session";
-import { EmulatorSession } from "./session";
-import { ToolScript } from "./tool-script";
+import { EmulatorSession } from "./coze/session";
+import { ToolScript } from "./shared/tool-script";
 
 export type {
   CanceledBy,
@@ -32,7 +32,7 @@ export type {
   ToolOutputRecord,
   TurnRecord,
   VadEventRecord,
-} from "./records";
+} from "./shared/records";
 export type {
   CommitRecord,
   Flavour,

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { volumeCommand } from "../../src/cli/volume";
 import { speechLoop } from "../support/speech";
-import type { ToolOutputRecord } from "../../src/emulator/records";
+import type { ToolOutputRecord } from "../../src/emulator/shared/records";
 
 type Backend = "coze" | "realtime";
 

@@ -11,7 +11,7 @@ import path from "node:path";
 const SRC = path.resolve(__dirname, "../../src");
 
 test("loading the daemon, the doctor and the CLI's commands loads no emulator module", () => {
-  const modules = ["daemon.js", "doctor/doctor.js", "cli/emulator.js", "cli/status.js", "app/agent.js"].map((m) => path.join(SRC, m));
+  const modules = ["app/daemon.js", "app/service.js", "doctor/doctor.js", "cli/emulator.js", "cli/status.js", "app/agent.js"].map((m) => path.join(SRC, m));
   const script = `for (const m of ${JSON.stringify(modules)}) require(m); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
   const loaded = JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })) as string[];
   assert.ok(loaded.some((f) => f.endsWith(path.join("src", "app", "agent.js"))), "the modules were loaded");

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startEmulator, type Emulator, type RealtimeResponseRecord } from "../../src/emulator/server";
-import { SPEECH_START_MS } from "../../src/emulator/speech-detector";
+import { SPEECH_START_MS } from "../../src/emulator/shared/speech-detector";
 import { SPEECH_16K, resampleAll, silence } from "../support/speech";
 import { RtClient, SPOKEN_RESPONSE, order, type RtEvent } from "./emulator-realtime-client";
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createDecoder, createEncoder } from "../../src/codec/registry";
-import { UNLIMITED_SPEED } from "../../src/emulator/pacer";
+import { UNLIMITED_SPEED } from "../../src/emulator/shared/pacer";
 import { DELTA_MS } from "../../src/emulator/realtime/session";
 import { startEmulator, type Emulator, type RealtimeResponseRecord } from "../../src/emulator/server";
 import { handshakeStatus, tone } from "./emulator-client";

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import type { AudioCodec } from "../../src/core/media";
 import { createEncoder } from "../../src/codec/registry";
 import { startEmulator, type Emulator, type TurnRecord } from "../../src/emulator/server";
-import { SPEECH_START_MS } from "../../src/emulator/speech-detector";
+import { SPEECH_START_MS } from "../../src/emulator/shared/speech-detector";
 import { REPLY_EVENTS, TestClient, audioPayloads, type ServerEvent } from "./emulator-client";
 import { silence, speechLike } from "./emulator-signal";
 

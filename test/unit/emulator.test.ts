@@ -1,4 +1,4 @@
-import { UNLIMITED_SPEED } from "../../src/emulator/pacer";
+import { UNLIMITED_SPEED } from "../../src/emulator/shared/pacer";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";

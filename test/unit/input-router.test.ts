@@ -9,7 +9,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { InputRouter, type ButtonActions, type InputSource } from "../../src/app/input-router";
+import { InputRouter, type ButtonActions, type InputSource } from "../../src/app/inputs/router";
 import { watchButton } from "../../src/hardware/buttons/gpio-button";
 import type { ButtonEdges } from "../../src/hardware/buttons/button";
 import type { GpioInput, Level } from "../../src/hardware/gpio/types";

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import WebSocket, { WebSocketServer } from "ws";
 import { decodeJsonFrame } from "../../src/agent/wire/json-frame";
 import { describeSocketError } from "../../src/agent/link/socket-error";
-import { WsLink, type LinkProtocol, type LinkSettings } from "../../src/agent/link/ws-link";
+import { WsLink, type LinkProtocol } from "../../src/agent/link/ws-link";
+import type { LinkSettings } from "../../src/agent/link-settings";
 import { FakeClock } from "../support/fake-clock";
 import { LogCapture, Recorder } from "./realtime-script";
 

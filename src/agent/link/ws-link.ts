@@ -16,19 +16,9 @@ import { Backoff } from "../../core/backoff";
 import type { Clock, ClockTimer } from "../../core/clock";
 import type { AgentEvent, LinkProblem } from "../events";
 import { describeSocketError } from "./socket-error";
+import type { LinkSettings } from "../link-settings";
 
 /** Where the agent is and how patient to be with it; the backends' options carry these. */
-export interface LinkSettings {
-  url: string;
-  /** The handshake and the session setup after it must both finish within this. */
-  connectTimeoutMs: number;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  /** The tighter ping while a reply is expected: a stalled link is noticed within seconds mid-turn. */
-  replyPing?: { intervalMs: number; timeoutMs: number };
-  reconnect: { initialMs: number; maxMs: number; authFailureMs: number };
-}
-
 export interface LinkFailure {
   problem: LinkProblem;
   message: string;

@@ -14,7 +14,8 @@ import { ConfigError } from "../../core/config-error";
 import type { StateStore } from "../../core/state-store";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
-import { WsLink, type LinkEnd, type LinkFailure, type LinkSettings } from "../link/ws-link";
+import { WsLink, type LinkEnd, type LinkFailure } from "../link/ws-link";
+import type { LinkSettings } from "../link-settings";
 import {
   audioMs,
   C,

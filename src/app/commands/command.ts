@@ -4,7 +4,7 @@ import type { PlaybackEngine } from "../../audio/playback/engine";
 import type { CommandSchema } from "../../control/commands";
 import type { StateStream } from "../../control/state-stream";
 import type { Conversation } from "../../device/conversation";
-import type { InputRouter } from "../input-router";
+import type { InputRouter } from "../inputs/router";
 import type { Volume } from "../tools/volume";
 
 /** The parts of the device a command may use. */

@@ -7,7 +7,7 @@
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, type LoggerOptions } from "../../log/logger";
-import { openPlayback } from "../drivers";
+import { openPlayback } from "./open";
 import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../../core/pcm";
 import { SpscRing } from "./ring";
 

@@ -1,5 +1,5 @@
 /** What the Realtime endpoint remembers about its clients, for tests and for the developer's log. */
-import type { ToolCallRecord, VadEventRecord } from "../records";
+import type { ToolCallRecord, VadEventRecord } from "../shared/records";
 
 /**
  * Which server the connection behaves like: `openai` when the handshake carries

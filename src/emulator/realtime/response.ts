@@ -7,9 +7,9 @@
  * speech (server VAD) ends a spoken one with response.done status "cancelled".
  */
 import type { LimitConfig } from "../../agent/coze/protocol";
-import type { ReplyFrame } from "../output-encoder";
-import { Pacer } from "../pacer";
-import type { ToolCallRecord } from "../records";
+import type { ReplyFrame } from "../shared/output-encoder";
+import { Pacer } from "../shared/pacer";
+import type { ToolCallRecord } from "../shared/records";
 import type { HistoryItem } from "./conversation";
 import { newId } from "./ids";
 import type { RealtimeCancelReason, RealtimeResponseRecord } from "./records";

@@ -9,11 +9,11 @@ import WebSocket, { type RawData } from "ws";
 import { decodeBase64 } from "../../agent/coze/protocol";
 import type { AudioCodec } from "../../core/media";
 import type { Logger } from "../../log/logger";
-import { buildEchoReply } from "../echo-agent";
-import { createInputDecoder, type InputDecoder } from "../input-decoder";
-import { encodeReply } from "../output-encoder";
-import type { ToolCallRecord, ToolOutputRecord, VadEventRecord } from "../records";
-import { SPEECH_START_MS, SpeechDetector, type AppendInfo, type Utterance } from "../speech-detector";
+import { buildEchoReply } from "../shared/echo-agent";
+import { createInputDecoder, type InputDecoder } from "../shared/input-decoder";
+import { encodeReply } from "../shared/output-encoder";
+import type { ToolCallRecord, ToolOutputRecord, VadEventRecord } from "../shared/records";
+import { SPEECH_START_MS, SpeechDetector, type AppendInfo, type Utterance } from "../shared/speech-detector";
 import { Conversation } from "./conversation";
 import { newId } from "./ids";
 import type {

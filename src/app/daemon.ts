@@ -2,37 +2,41 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
-import { FileStateStore } from "./state/store";
-import { openAgent } from "./app/agent";
-import type { AgentBackend } from "./agent/backend";
-import type { CaptureSource } from "./audio/capture/source";
-import { alsaPcm, openCapture, playbackDriver } from "./audio/drivers";
-import { PlaybackEngine } from "./audio/playback/engine";
-import { probeAlsa } from "./audio/probe";
-import { probeSpeaker } from "./audio/playback/speaker-probe";
-import type { PcmFormat } from "./core/pcm";
-import { Uplink } from "./device/uplink";
-import { Downlink } from "./device/downlink";
-import type { LoadedConfig } from "./config/load";
-import { sectionOf } from "./config/schema";
-import type { BackendDescriptor } from "./agent/descriptor";
-import { startControlServer, type ControlServer } from "./control/server";
-import { StateStream } from "./control/state-stream";
-import type { DeviceActivity } from "./core/activity";
-import { controlCommands, controlHandler } from "./app/commands";
-import { realClock, type Clock } from "./core/clock";
-import { DisposerStack } from "./core/disposers";
-import { Conversation } from "./device/conversation";
-import { capturePeriodsFor } from "./device/capture-periods";
-import { LocalTurnDetector } from "./device/local-turns";
-import { Volume } from "./app/tools/volume";
-import { openDeviceTools } from "./app/tools/builtins";
-import { ToolRunner } from "./tools/runner";
-import { attachKeyboard, type KeyboardButton } from "./input/keyboard";
-import { attachHardware, type Hardware } from "./app/hardware";
-import { InputRouter } from "./app/input-router";
-import { scrubber, type Logger } from "./log/logger";
-import { scrubStrings } from "./config/secrets";
+import { FileStateStore } from "../state/store";
+import { openAgent } from "./agent";
+import type { AgentBackend } from "../agent/backend";
+import type { CaptureSource } from "../audio/capture/source";
+import { alsaPcm, playbackDriver } from "../audio/device-name";
+import { openCapture } from "../audio/capture/open";
+import { PlaybackEngine } from "../audio/playback/engine";
+import { probeAlsa } from "../audio/probe";
+import { probeSpeaker } from "../audio/playback/speaker-probe";
+import type { PcmFormat } from "../core/pcm";
+import { codecRules, FREE_FRAME_MS } from "../core/media";
+import { Uplink } from "../device/uplink";
+import { Downlink } from "../device/downlink";
+import type { LoadedConfig } from "../config/load";
+import { sectionOf } from "../config/schema";
+import type { BackendDescriptor } from "../agent/descriptor";
+import { startControlServer, type ControlServer } from "../control/server";
+import { StateStream } from "../control/state-stream";
+import type { DeviceActivity } from "../core/activity";
+import { controlCommands, controlHandler } from "./commands";
+import { realClock, type Clock } from "../core/clock";
+import { DisposerStack } from "../core/disposers";
+import { Conversation } from "../device/conversation";
+import { capturePeriodsFor } from "../device/capture-periods";
+import { LocalTurnDetector } from "../device/local-turns";
+import { Volume } from "./tools/volume";
+import { openDeviceTools } from "./tools/builtins";
+import { ToolRunner } from "../tools/runner";
+import { attachKeyboardButton } from "./inputs/keyboard";
+import { attachHardware } from "./hardware";
+import { openLocation } from "./location";
+import { DeviceView } from "./device-view";
+import { InputRouter } from "./inputs/router";
+import { scrubber, type Logger } from "../log/logger";
+import { scrubStrings } from "../config/secrets";
 
 export interface Daemon {
   conversation: Conversation;
@@ -70,7 +74,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log,
     );
 
-    const uplinkFrameMs = a.uplink_codec === "opus" ? a.opus_frame_ms : 20;
+    const uplinkFrameMs = codecRules(a.uplink_codec).frameMs ? a.opus_frame_ms : FREE_FRAME_MS;
     const uplink = await Uplink.create(micFormat, { codec: a.uplink_codec, sampleRate: a.uplink_rate, channels: 1 }, uplinkFrameMs, log);
     const downlink = await Downlink.create({ codec: a.downlink_codec, sampleRate: a.downlink_rate, channels: 1 }, spkFormat, log);
     const capturePeriods = capturePeriodsFor(a.capture_period_ms);
@@ -89,27 +93,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const state = new FileStateStore(config.state.dir, log);
     const volume = await Volume.open({ config: a.volume, store: state, log: log.child({ component: "volume" }), playback });
-    let conversation: Conversation | null = null;
+    const view = new DeviceView(config.conversation.mode);
     const toolLog = log.child({ component: "tools" });
     const deviceTools = config.tools.enabled
-      ? await openDeviceTools({
-          board,
-          volume,
-          log: toolLog,
-          device: () => {
-            const s = conversation?.status();
-            return { state: s?.State ?? "starting", mode: s?.Mode ?? config.conversation.mode, link: s?.Link.state ?? "connecting" };
-          },
-        })
+      ? await openDeviceTools({ board, volume, log: toolLog, device: () => view.snapshot() })
       : null;
     if (deviceTools) cleanups.push(() => deviceTools.close());
     // With tools off the runner is empty: a call still gets an answer (an error), so a chat never waits forever.
     const tools = new ToolRunner(deviceTools?.tools ?? [], { log: toolLog });
-    let hardware: Hardware | null = null;
+    const location = openLocation(board, log, clock);
+    cleanups.push(() => location.close());
     const agent = await openAgent(config, {
       log,
       clock,
-      extraParams: () => hardware?.location() ?? null,
+      extraParams: () => location.location(),
       tools: tools.specs(),
       state,
     });
@@ -125,7 +122,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           silenceDurationMs: config.conversation.vad.silence_duration_ms,
         });
     if (localTurns) cleanups.push(() => localTurns.close());
-    conversation = new Conversation({
+    const conversation = new Conversation({
       backend,
       capture,
       uplink,
@@ -144,16 +141,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       tools,
       capturePeriods,
     });
-    const conv = conversation;
+    view.follow(conversation);
     // Every source of button edges goes through one router: the same gestures everywhere.
     const inputs = new InputRouter({
       buttons: board.buttons,
       actions: {
-        press: (userId) => conv.press(userId),
-        release: () => conv.release(),
-        toggleMode: () => conv.toggleMode(),
+        press: (userId) => conversation.press(userId),
+        release: () => conversation.release(),
+        toggleMode: () => conversation.toggleMode(),
         newConversation: () => backend.resetConversation(),
-        holdingIsTalking: () => conv.machine.mode === "push-to-talk",
+        holdingIsTalking: () => conversation.machine.mode === "push-to-talk",
       },
       log,
       clock,
@@ -165,13 +162,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // A server's refusal can quote the token back; replies and stream frames get the logs' scrubbing too.
     const scrub = <T,>(value: T): T => scrubStrings(value, scrubber(loaded.secrets));
     const stream = new StateStream({
-      snapshot: () => ({ ...conv.status(), Volume: volume.percent }),
+      snapshot: () => ({ ...conversation.status(), Volume: volume.percent }),
       log: controlLog,
       scrub,
     });
-    conv.on("activity", (a: DeviceActivity) => stream.publish(a));
+    conversation.on("activity", (a: DeviceActivity) => stream.publish(a));
     volume.onChange((percent) => stream.publish({ kind: "volume", percent }));
-    const run = controlHandler({ conversation: conv, inputs, volume, playback, stream });
+    const run = controlHandler({ conversation, inputs, volume, playback, stream });
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: controlLog,
@@ -186,34 +183,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     backend.start();
     cleanups.push(() => backend.stop());
 
-    hardware = await attachHardware({
+    const hardware = await attachHardware({ board, conversation, log, clock, inputs });
+    cleanups.push(() => hardware.close());
+    const keyboard = attachKeyboardButton({
       board,
-      conversation: conv,
-      log,
-      clock,
       inputs,
+      stdin: opts.stdin ?? process.stdin,
+      mode: config.conversation.mode,
+      log,
+      quit: () => opts.onQuit?.(),
     });
-    const hw = hardware;
-    cleanups.push(() => hw.close());
-    const keyButton = board.buttons.find((b) => b.driver === "keyboard");
-    let keyboard: KeyboardButton | null = null;
-    if (keyButton?.key) {
-      const key = inputs.attach(keyButton, "keyboard");
-      keyboard = attachKeyboard(opts.stdin ?? process.stdin, keyButton.key, {
-        down: () => key.edge(1),
-        up: () => key.edge(0),
-        quit: () => opts.onQuit?.(),
-      }, config.conversation.mode === "push-to-talk");
-      if (keyboard) {
-        const label = keyButton.key === " " ? "space" : `'${keyButton.key}'`;
-        log.info(
-          config.conversation.mode === "push-to-talk"
-            ? `press ${label} to talk, ${label} again to stop; q quits`
-            : `just talk; ${label} interrupts the agent, or mutes/unmutes the mic; q quits`,
-        );
-        cleanups.push(() => keyboard?.close());
-      }
-    }
+    if (keyboard) cleanups.push(() => keyboard.close());
 
     const reload = (next: LoadedConfig): void => {
       const changed = changedBeyondCredentials(loaded.config, next.config, agent.descriptor);
@@ -223,7 +203,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       backend.updateCredentials(credentials);
       log.info("reload: reconnecting to the agent with the credentials now in the config");
     };
-    return { conversation: conv, reload, stop };
+    return { conversation, reload, stop };
   } catch (err) {
     await stop();
     throw err;

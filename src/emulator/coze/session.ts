@@ -8,16 +8,17 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import WebSocket, { type RawData } from "ws";
-import { C, ErrorCode, S, decodeBase64, decodeEvent, type ChatUpdateData, type WireEvent } from "../agent/coze/protocol";
-import type { AudioCodec } from "../core/media";
-import type { Logger } from "../log/logger";
-import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_RATE, DEFAULT_SILENCE_DURATION_MS, applyChatUpdate } from "./chat-config";
-import { buildEchoReply, buildTextReply, type EchoReply } from "./echo-agent";
-import { createInputDecoder, type InputDecoder } from "./input-decoder";
-import { encodeReply, outputPlan } from "./output-encoder";
-import type { ClientEventRecord, ToolCallRecord, ToolOutputRecord, TurnRecord, VadEventRecord } from "./records";
+import { C, ErrorCode, S, decodeBase64, decodeEvent, type ChatUpdateData, type WireEvent } from "../../agent/coze/protocol";
+import type { AudioCodec } from "../../core/media";
+import type { Logger } from "../../log/logger";
+import { DEFAULT_PREFIX_PADDING_MS, DEFAULT_SILENCE_DURATION_MS, applyChatUpdate } from "./chat-config";
+import { DEFAULT_RATE } from "../shared/output-encoder";
+import { buildEchoReply, buildTextReply, type EchoReply } from "../shared/echo-agent";
+import { createInputDecoder, type InputDecoder } from "../shared/input-decoder";
+import { encodeReply, outputPlan } from "../shared/output-encoder";
+import type { ClientEventRecord, ToolCallRecord, ToolOutputRecord, TurnRecord, VadEventRecord } from "../shared/records";
 import { AgentReply } from "./reply";
-import { SpeechDetector, type AppendInfo, type Utterance } from "./speech-detector";
+import { SpeechDetector, type AppendInfo, type Utterance } from "../shared/speech-detector";
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
 /** What the emulator's bot says first when chat.update asks for need_play_prologue. */

@@ -5,7 +5,7 @@
  * one burst: a device that only works when all audio arrives at once would fail against
  * the real service. A device must also cope with audio arriving faster than it plays.
  */
-import type { LimitConfig } from "../agent/coze/protocol";
+import type { LimitConfig } from "../../agent/coze/protocol";
 
 /** How much faster than real time audio goes out without limit_config. */
 export const UNLIMITED_SPEED = 4;

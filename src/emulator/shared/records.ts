@@ -1,5 +1,5 @@
 /** What the emulator remembers about its clients, for tests and for the developer's log. */
-import type { WireEvent } from "../agent/coze/protocol";
+import type { WireEvent } from "../../agent/coze/protocol";
 
 export interface ClientEventRecord {
   /** null when the message could not be decoded (binary frame, not JSON, no event_type). */

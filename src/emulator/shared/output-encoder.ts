@@ -2,11 +2,20 @@
  * The reply's wire format from the effective `output_audio`, and the reply PCM cut into
  * frames and encoded: one `conversation.audio.delta` per frame (for Opus, one raw packet).
  */
-import type { ChatUpdateData, LimitConfig } from "../agent/coze/protocol";
-import type { AudioCodec } from "../core/media";
-import { createEncoder } from "../codec/registry";
-import { DEFAULT_FRAME_SIZE_MS, DEFAULT_OPUS_FRAME_MS, DEFAULT_OPUS_RATE, DEFAULT_RATE } from "./chat-config";
+import type { ChatUpdateData, LimitConfig } from "../../agent/coze/protocol";
+import type { AudioCodec } from "../../core/media";
+import { createEncoder } from "../../codec/registry";
 import { splitFrames } from "./pacer";
+
+/** The defaults of every emulated stream (Coze's, which the Realtime stand-in shares). */
+/** pcm_config.frame_size_ms. */
+export const DEFAULT_FRAME_SIZE_MS = 40;
+/** Coze's default rate for input_audio and pcm_config. */
+export const DEFAULT_RATE = 24000;
+/** The docs give no default for opus_config.sample_rate; Coze's general default is used. */
+export const DEFAULT_OPUS_RATE = DEFAULT_RATE;
+/** The hardware examples' Opus frame. */
+export const DEFAULT_OPUS_FRAME_MS = 60;
 
 export interface OutputPlan {
   codec: AudioCodec;

@@ -6,11 +6,11 @@
  * goes on (in progress again, then the answer) once the client submits the outputs.
  */
 import { randomUUID } from "node:crypto";
-import { S, type LimitConfig } from "../agent/coze/protocol";
-import type { EchoReply } from "./echo-agent";
-import type { ReplyFrame } from "./output-encoder";
-import { Pacer } from "./pacer";
-import type { CanceledBy, ToolCallRecord } from "./records";
+import { S, type LimitConfig } from "../../agent/coze/protocol";
+import type { EchoReply } from "../shared/echo-agent";
+import type { ReplyFrame } from "../shared/output-encoder";
+import { Pacer } from "../shared/pacer";
+import type { CanceledBy, ToolCallRecord } from "../shared/records";
 
 export interface ReplyContext {
   send(eventType: string, data?: Record<string, unknown>): void;

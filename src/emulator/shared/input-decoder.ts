@@ -3,8 +3,8 @@
  * project's codec layer, and says exactly what is wrong with a payload it cannot take:
  * an emulator that quietly accepted garbage would hide a device's encoder bugs.
  */
-import type { AudioCodec } from "../core/media";
-import { createDecoder, type Decoder } from "../codec/registry";
+import type { AudioCodec } from "../../core/media";
+import { createDecoder, type Decoder } from "../../codec/registry";
 
 export type Decoded = { ok: true; pcm: Buffer } | { ok: false; problem: string };
 

@@ -4,8 +4,8 @@
  * run of voiced frames, the utterance keeps `prefix_padding_ms` of audio from before that,
  * and it ends after `silence_duration_ms` without voice.
  */
-import { SpeechSegmenter } from "../vad/segmenter";
-import { VoiceFrames } from "../vad/voice-frames";
+import { SpeechSegmenter } from "../../vad/segmenter";
+import { VoiceFrames } from "../../vad/voice-frames";
 
 /** Voiced time in a row before speech counts as started, so a click or a knock does not interrupt the agent. */
 export const SPEECH_START_MS = 60;

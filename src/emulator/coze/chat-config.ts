@@ -3,9 +3,10 @@
  * client asked for before, defaults fill the rest, and the whole result is checked so a
  * client bug shows up here instead of as silence or noise on a real device.
  */
-import type { ChatUpdateData } from "../agent/coze/protocol";
-import type { AudioCodec } from "../core/media";
-import { CODECS, allowedRates } from "../core/media";
+import type { ChatUpdateData } from "../../agent/coze/protocol";
+import type { AudioCodec } from "../../core/media";
+import { CODECS, allowedRates } from "../../core/media";
+import { DEFAULT_FRAME_SIZE_MS, DEFAULT_OPUS_FRAME_MS, DEFAULT_OPUS_RATE, DEFAULT_RATE } from "../shared/output-encoder";
 
 type Obj = Record<string, unknown>;
 
@@ -16,13 +17,6 @@ const OPUS_FRAME_MS = [10, 20, 40, 60, 80, 100, 120];
 /** libopus' bitrate range, bits per second. */
 const OPUS_BITRATE = { min: 6000, max: 510000 };
 
-export const DEFAULT_FRAME_SIZE_MS = 40;
-/** Coze's default rate for input_audio and pcm_config. */
-export const DEFAULT_RATE = 24000;
-/** The docs give no default for opus_config.sample_rate; Coze's general default is used. */
-export const DEFAULT_OPUS_RATE = DEFAULT_RATE;
-/** The hardware examples' Opus frame. */
-export const DEFAULT_OPUS_FRAME_MS = 60;
 export const DEFAULT_PREFIX_PADDING_MS = 600;
 export const DEFAULT_SILENCE_DURATION_MS = 500;
 

@@ -2,7 +2,7 @@
  * The emulator's "bot": it answers every turn with the user's own audio, so a developer
  * hears the whole round trip and a test can compare what came back with what was sent.
  */
-import { createResampler } from "../codec/resampler";
+import { createResampler } from "../../codec/resampler";
 
 export interface EchoReply {
   /** What the transcript events say the user said. */

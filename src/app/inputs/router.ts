@@ -13,11 +13,11 @@
  *   a test presses again within 400 ms as a matter of course); a head unit that recognises
  *   a double or long press sends it as such (`gesture`).
  */
-import { Button, type ButtonEdges, type ButtonEvent } from "../hardware/buttons/button";
-import type { Level } from "../hardware/gpio/types";
-import type { ButtonProfile } from "../config/board-profile";
-import type { Clock } from "../core/clock";
-import type { Logger } from "../log/logger";
+import { Button, type ButtonEdges, type ButtonEvent } from "../../hardware/buttons/button";
+import type { Level } from "../../hardware/gpio/types";
+import type { ButtonProfile } from "../../config/board-profile";
+import type { Clock } from "../../core/clock";
+import type { Logger } from "../../log/logger";
 
 export type InputSource = "gpio" | "panel" | "keyboard" | "control";
 

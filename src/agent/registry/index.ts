@@ -2,9 +2,9 @@
  * The agent backends the device knows, by `agent.backend`. A protocol is added with one
  * line in BUILT_IN (or registerBackend, for one that lives outside src/, e.g. in a test).
  */
-import type { BackendDescriptor } from "./descriptor";
-import { cozeBackend } from "./coze/descriptor";
-import { realtimeBackend } from "./realtime/descriptor";
+import type { BackendDescriptor } from "../descriptor";
+import { cozeBackend } from "../coze/descriptor";
+import { realtimeBackend } from "../realtime/descriptor";
 
 /** The first is the default backend. */
 export const BUILT_IN = [cozeBackend, realtimeBackend] as const;
