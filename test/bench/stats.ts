@@ -23,3 +23,28 @@ export function table(rows: Row[]): string {
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
+
+/** One metric measured on two clients, side by side. */
+export interface PairRow {
+  metric: string;
+  unit: string;
+  a: number[];
+  b: number[];
+  note?: string;
+}
+
+/** p50 / p95 of each client and the ratios a/b (below 1: a is lower). */
+export function pairTable(names: [string, string], rows: PairRow[]): string {
+  const head = ["metric", `${names[0]} p50 / p95`, `${names[1]} p50 / p95`, "ratio p50", "ratio p95", "n", "unit", "note"];
+  const f = (v: number): string => (Number.isNaN(v) ? "-" : Math.abs(v) < 10 ? v.toFixed(3) : v.toFixed(1));
+  const body = rows.map((r) => {
+    const a = [...r.a].sort((x, y) => x - y);
+    const b = [...r.b].sort((x, y) => x - y);
+    const [a50, a95, b50, b95] = [percentile(a, 50), percentile(a, 95), percentile(b, 50), percentile(b, 95)];
+    const ratio = (x: number, y: number): string => (y === 0 || Number.isNaN(x) || Number.isNaN(y) ? "-" : (x / y).toFixed(2));
+    return [r.metric, `${f(a50)} / ${f(a95)}`, `${f(b50)} / ${f(b95)}`, ratio(a50, b50), ratio(a95, b95), `${a.length}/${b.length}`, r.unit, r.note ?? ""];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}

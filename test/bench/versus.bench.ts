@@ -1,0 +1,225 @@
+/**
+ * `npm run bench` (second part): talkbox beside the official client, the way a Node
+ * developer would otherwise build the device (peer/official-coze.ts: `@coze/api`,
+ * node-record-lpcm16, speaker, each delta written straight to the speaker). Both run
+ * against the same strict emulator and the same clock-driven virtual card (one of each per
+ * client, identical), with the same mic content and the same audio settings (the peer asks
+ * for exactly the input_audio and output_audio talkbox asked for). Interleaved turn by
+ * turn: per round and client a turn, a tight-release turn and a barge-in; then CPU while
+ * talking and at rest, and resident memory. Prints p50 / p95 per client and the ratios.
+ * What the peer does wrong is counted, not fixed.
+ */
+import type { BenchClient, TurnRecord } from "./peer/client";
+import { audioOf, startPeer, startTalkbox } from "./peer/client";
+import { ProcessCpu, firstPlayedAfter, rssMiB, soundEndAfter } from "./measure";
+import { pairTable, type PairRow } from "./stats";
+import type { Rig } from "../rig/rig";
+import { once } from "node:events";
+
+const ROUNDS = Number(process.env.BENCH_VERSUS_ROUNDS ?? 10);
+const RUNS = Number(process.env.BENCH_VERSUS_RUNS ?? 2);
+const CPU_S = Number(process.env.BENCH_VERSUS_CPU_S ?? 20);
+const BYTES_PER_MS = 32; // 16 kHz mono S16_LE, both ways
+/** Coze's guidance for PCM uploads (seed 003): 10 ms to 20 ms of audio per append. */
+const APPEND_MS = { min: 10, max: 20 };
+/** A tight release: the user lets go this long after the last word. */
+const TIGHT_MS = 100;
+
+const ns = (): bigint => process.hrtime.bigint();
+const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
+const hold = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+
+async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), timeoutMs)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const nextTurn = (c: BenchClient): Promise<TurnRecord> => once(c.emulator.events, "turn").then(([t]) => t as TurnRecord);
+
+/** Until the card has been quiet for a while after `since`: the reply has played out (or was stopped). */
+async function quiet(rig: Rig, since: bigint, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const end = soundEndAfter(rig, since);
+    if (end !== null && ms(end, ns()) > 300) return;
+    if (Date.now() > deadline) throw new Error("the reply did not end");
+    await hold(50);
+  }
+}
+
+/** Until sound comes out of the card after `since`. */
+async function sounding(rig: Rig, since: bigint, timeoutMs = 10_000): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const at = firstPlayedAfter(rig, since);
+    if (at !== null) return at;
+    if (Date.now() > deadline) throw new Error("no reply sound");
+    await hold(10);
+  }
+}
+
+/**
+ * When the last sample the agent got was captured: the end of the turn's audio, found in
+ * the mic's content (unique noise), timed by the card's capture log around the turn.
+ */
+function lastHeardAt(rig: Rig, audio: Buffer, from: bigint, to: bigint): bigint | null {
+  if (audio.length < 640) return null;
+  const at = rig.micInput.indexOf(audio.subarray(audio.length - 640));
+  if (at < 0) return null;
+  const end = at + 640;
+  const chunk = rig
+    .micTimes()
+    // From the press on: the peer opens the mic at each press, and each open reads the mic from its start again.
+    .filter(([t]) => t >= from - 50_000_000n && t <= to + 1_000_000_000n)
+    .find(([, off, len]) => off < end && end <= off + len);
+  return chunk ? chunk[0] + BigInt(Math.round(((end - chunk[1]) / BYTES_PER_MS) * 1e6)) : null;
+}
+
+interface Rows {
+  releaseWire: PairRow;
+  firstSound: PairRow;
+  bargeSound: PairRow;
+  tailLost: PairRow;
+  appendMs: PairRow;
+  cpuTalk: PairRow;
+  cpuIdle: PairRow;
+  rss: PairRow;
+}
+
+/** Per client and run: what is counted rather than timed. */
+interface Counts {
+  keptWhole: number;
+  tight: number;
+  violations: number;
+  appends: number;
+}
+
+function side(rows: Rows, i: 0 | 1): Record<keyof Rows, number[]> {
+  const out = {} as Record<keyof Rows, number[]>;
+  for (const k of Object.keys(rows) as (keyof Rows)[]) out[k] = i === 0 ? rows[k].a : rows[k].b;
+  return out;
+}
+
+/** A push-to-talk turn held `holdMs`: the release's way to the wire, the first reply sound, the appends, the tail. */
+async function talkTurn(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts, holdMs: number, tight: boolean): Promise<void> {
+  const done = within(nextTurn(c), 20_000, `${c.name}: the turn's reply`);
+  const downAt = ns();
+  await c.press();
+  await hold(holdMs);
+  const upAt = ns();
+  await c.release();
+  const t = await done;
+  rows.releaseWire.push(ms(upAt, t.completeAtNs));
+  if (t.firstAudioAtNs !== null) rows.firstSound.push(ms(t.firstAudioAtNs, await sounding(c.rig, t.firstAudioAtNs)));
+  // Every append but the turn's last (a release ends mid-frame), against the protocol's 10–20 ms.
+  for (const bytes of t.appendBytes.slice(0, -1)) {
+    const m = bytes / BYTES_PER_MS;
+    rows.appendMs.push(m);
+    counts.appends++;
+    if (m < APPEND_MS.min || m > APPEND_MS.max) counts.violations++;
+  }
+  if (tight) {
+    // The speaker stopped TIGHT_MS before the release: all of it must reach the agent.
+    const heard = lastHeardAt(c.rig, t.audio, downAt, upAt);
+    const lost = heard === null ? holdMs : Math.max(0, ms(heard, upAt));
+    rows.tailLost.push(lost);
+    counts.tight++;
+    if (lost <= TIGHT_MS) counts.keptWhole++;
+  }
+  await quiet(c.rig, t.firstAudioAtNs ?? upAt);
+}
+
+/** A press while the reply plays: how long until the card is silent; then the short turn it started. */
+async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Promise<void> {
+  const first = within(nextTurn(c), 20_000, `${c.name}: the long reply`);
+  await c.press();
+  await hold(3000);
+  await c.release();
+  const t = await first;
+  const started = await sounding(c.rig, t.firstAudioAtNs ?? ns());
+  await hold(Math.max(0, 400 - ms(started, ns())));
+  const second = within(nextTurn(c), 20_000, `${c.name}: the barge-in's reply`);
+  const downAt = ns();
+  await c.press();
+  await hold(300);
+  await c.release();
+  const end = soundEndAfter(c.rig, downAt);
+  if (end !== null) rows.bargeSound.push(Math.max(0, ms(downAt, end)));
+  const s = await second;
+  await quiet(c.rig, s.firstAudioAtNs ?? ns());
+}
+
+/** CPU s per s of the client's own process (card threads and arecord out), talking for CPU_S, then at rest. */
+async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts): Promise<void> {
+  const talking = new ProcessCpu(c.pid());
+  const t0 = ns();
+  while (ms(t0, ns()) < CPU_S * 1000) await talkTurn(c, { ...rows, releaseWire: [], firstSound: [], appendMs: [] }, { ...counts }, 1000, false);
+  rows.cpuTalk.push(talking.stop() / (ms(t0, ns()) / 1000));
+  const resting = new ProcessCpu(c.pid());
+  const r0 = ns();
+  await hold(CPU_S * 1000);
+  rows.cpuIdle.push(resting.stop() / (ms(r0, ns()) / 1000));
+  rows.rss.push(rssMiB(c.pid()));
+}
+
+async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, number]> {
+  const talkbox = await startTalkbox();
+  const peer = await startPeer(audioOf(talkbox));
+  const clients: [BenchClient, BenchClient] = [talkbox, peer];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Who goes first alternates, so a slow spell of the machine does not land on one side only.
+      const order: (0 | 1)[] = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) await talkTurn(clients[i], side(rows, i), counts[i], 1000, false);
+      for (const i of order) await talkTurn(clients[i], side(rows, i), counts[i], 600, true);
+      for (const i of order) await bargeIn(clients[i], side(rows, i));
+    }
+    for (const i of [0, 1] as const) await cpu(clients[i], side(rows, i), counts[i]);
+    return [talkbox.crashes, peer.crashes];
+  } finally {
+    await peer.close();
+    await talkbox.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const row = (metric: string, unit: string, note?: string): PairRow => ({ metric, unit, a: [], b: [], ...(note ? { note } : {}) });
+  const rows: Rows = {
+    releaseWire: row("release → complete on the wire", "ms"),
+    firstSound: row("first audio delta sent → first reply sample at the card", "ms"),
+    bargeSound: row("press in a reply → last reply sample at the card", "ms"),
+    tailLost: row(`speech lost at a release ${TIGHT_MS} ms after speaking`, "ms", "from the last sample the agent got to the release"),
+    appendMs: row("audio per append", "ms", `protocol: ${APPEND_MS.min}–${APPEND_MS.max} ms`),
+    cpuTalk: row(`CPU s per s, ${CPU_S} s of push-to-talk turns, own process`, "s/s", "card threads and arecord left out"),
+    cpuIdle: row(`CPU s per s, ${CPU_S} s at rest, connected`, "s/s", "talkbox keeps its mic open; the peer's is closed"),
+    rss: row("RSS of the process after the run", "MiB"),
+  };
+  const counts: [Counts, Counts] = [
+    { keptWhole: 0, tight: 0, violations: 0, appends: 0 },
+    { keptWhole: 0, tight: 0, violations: 0, appends: 0 },
+  ];
+  const crashes: [number, number] = [0, 0];
+  for (let r = 0; r < RUNS; r++) {
+    const [x, y] = await run(rows, counts);
+    crashes[0] += x;
+    crashes[1] += y;
+  }
+  const [a, b] = counts;
+  process.stdout.write(
+    `\ntalkbox beside the official client (@coze/api + node-record-lpcm16 + speaker) — ${RUNS} runs of ${ROUNDS} rounds, each a 1 s turn, a tight release and a barge-in per client, interleaved; 16 kHz PCM both ways; one emulator and one rig card per client\n\n`,
+  );
+  process.stdout.write(`${pairTable(["talkbox", "official client"], Object.values(rows))}\n\n`);
+  process.stdout.write(`speech kept whole at a tight release: talkbox ${a.keptWhole}/${a.tight}, official client ${b.keptWhole}/${b.tight}\n`);
+  process.stdout.write(`appends outside ${APPEND_MS.min}–${APPEND_MS.max} ms (a turn's last left out): talkbox ${a.violations}/${a.appends}, official client ${b.violations}/${b.appends}\n`);
+  process.stdout.write(`crashes: talkbox ${crashes[0]}, official client ${crashes[1]}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
