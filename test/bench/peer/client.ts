@@ -93,11 +93,22 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
     new Promise((resolve, reject) => {
       waiting = { ev, resolve, reject };
     });
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const command = async (cmd: "press" | "release", ack: PeerEvent["ev"]): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) await launch();
+    if (!alive()) await launch();
     const acked = expect(ack);
     child.stdin!.write(`${cmd}\n`);
-    await acked;
+    try {
+      await acked;
+    } catch (err) {
+      // The peer died with the command in flight (counted in `crashes`): a user would start it
+      // again and press again. A second death in a row is the bench's failure, not the peer's.
+      if (alive()) throw err;
+      await launch();
+      const again = expect(ack);
+      child.stdin!.write(`${cmd}\n`);
+      await again;
+    }
   };
 
   await launch();
@@ -112,7 +123,7 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
       return crashes;
     },
     async close() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (alive()) {
         child.kill("SIGTERM");
         await new Promise((r) => child.once("exit", r));
       }
