@@ -160,7 +160,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const controlLog = log.child({ component: "control" });
     // A server's refusal can quote the token back; replies and stream frames get the logs' scrubbing too.
-    const scrub = <T,>(value: T): T => scrubStrings(value, scrubber(loaded.secrets));
+    // Built once: it encodes every secret every way it can appear, too much work for each reply.
+    const scrubSecrets = scrubber(loaded.secrets);
+    const scrub = <T,>(value: T): T => scrubStrings(value, scrubSecrets);
     const stream = new StateStream({
       snapshot: () => ({ ...conversation.status(), Volume: volume.percent }),
       log: controlLog,

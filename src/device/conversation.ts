@@ -81,6 +81,7 @@ export class Conversation extends EventEmitter {
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
     const turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
     this.mic = new UplinkStream({
+      mic: o.capture,
       uplink: o.uplink,
       gate: this.gate,
       turns,

@@ -6,6 +6,7 @@
  * What it hears goes to the conversation as speech started / stopped, never as a fake agent event.
  */
 import type { AgentBackend } from "../agent/backend";
+import type { CaptureSource } from "../audio/capture/source";
 import type { Clock, ClockTimer } from "../core/clock";
 import type { ConversationMode } from "../core/device-state";
 import type { Logger } from "../log/logger";
@@ -15,6 +16,8 @@ import type { TurnBuffer } from "./turn-buffer";
 import type { Uplink, UplinkFrame } from "./uplink";
 
 export interface UplinkStreamOptions {
+  /** The mic: told when its audio is needed (a turn or the free stream) and when not. */
+  mic: Pick<CaptureSource, "need">;
   uplink: Pick<Uplink, "encode" | "silence" | "takePartial" | "discardPartial">;
   gate: Pick<EchoGate, "closed">;
   turns: Pick<TurnBuffer, "send" | "holding">;
@@ -39,7 +42,9 @@ export class UplinkStream {
   /** Free conversation with local turns: ends a turn that outlasts max_turn_ms. */
   private localTurnTimer: ClockTimer | undefined;
 
-  constructor(private readonly o: UplinkStreamOptions) {}
+  constructor(private readonly o: UplinkStreamOptions) {
+    o.mic.need(false);
+  }
 
   get streaming(): boolean {
     return this.on;
@@ -48,31 +53,37 @@ export class UplinkStream {
   /** A push-to-talk turn starts: what the framer holds was said before the press. */
   startTurn(): void {
     this.o.uplink.discardPartial();
-    this.on = true;
+    this.streams(true);
   }
 
   /** The turn ends: the last, incomplete frame goes too (short, or padded for Opus), so nothing said is dropped. */
   finishTurn(): void {
-    this.on = false;
+    this.streams(false);
     const tail = this.o.uplink.takePartial();
     if (tail) this.o.turns.send(tail);
   }
 
   /** The turn comes to nothing. */
   abortTurn(): void {
-    this.on = false;
+    this.streams(false);
   }
 
   /** Free conversation: the mic streams (afresh: a half-heard local turn is dropped). */
   startStream(): void {
     this.o.uplink.discardPartial();
     this.resetLocalTurns();
-    this.on = true;
+    this.streams(true);
   }
 
   stopStream(): void {
-    this.on = false;
+    this.streams(false);
     this.resetLocalTurns();
+  }
+
+  /** The mic's audio is needed exactly while something streams: otherwise it is not even read. */
+  private streams(on: boolean): void {
+    this.on = on;
+    this.o.mic.need(on);
   }
 
   frame(frame: UplinkFrame): void {

@@ -1,5 +1,4 @@
 import pino, { type Logger as PinoLogger, type DestinationStream } from "pino";
-import pretty from "pino-pretty";
 import { FloodGuard } from "./flood-guard";
 
 export type Logger = PinoLogger;
@@ -68,8 +67,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const usePretty = format === "pretty" || (format === "auto" && !opts.destination && process.stdout.isTTY === true);
   let destination: DestinationStream;
   if (opts.destination) destination = opts.destination;
-  else if (usePretty) destination = pretty({ colorize: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", sync: true });
-  else destination = pino.destination({ fd: 1, sync: false });
+  // Required only for a terminal: it pulls in a dozen modules a service never uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  else if (usePretty) destination = (require("pino-pretty") as typeof import("pino-pretty"))({ colorize: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", sync: true });
+  // Written at once, on the thread that logs: one write(2) to journald's socket or a pipe. The
+  // asynchronous mode handed each line to the thread pool, a wake-up of another thread per line
+  // that on a two-core board landed in the middle of a release or a reply's first audio; and
+  // its last line before a crash could be lost at process.exit.
+  else destination = pino.destination({ fd: 1, sync: true });
   // Set once the logger exists: the guard's summaries are written through it.
   let root: Logger | null = null;
   const guard = new FloodGuard({ windowMs: FLOOD_WINDOW_MS, now: () => performance.now() }, (r) =>

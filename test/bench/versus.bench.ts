@@ -89,6 +89,9 @@ interface Rows {
   cpuTalk: PairRow;
   cpuIdle: PairRow;
   rss: PairRow;
+  /** talkbox with Opus both ways beside the peer with PCM (it has no Opus of its own). */
+  cpuTalkOpus: PairRow;
+  cpuIdleOpus: PairRow;
 }
 
 /** Per client and run: what is counted rather than timed. */
@@ -108,6 +111,7 @@ function side(rows: Rows, i: 0 | 1): Record<keyof Rows, number[]> {
 /** A push-to-talk turn held `holdMs`: the release's way to the wire, the first reply sound, the appends, the tail. */
 async function talkTurn(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts, holdMs: number, tight: boolean): Promise<void> {
   const done = within(nextTurn(c), 20_000, `${c.name}: the turn's reply`);
+  done.catch(() => {}); // awaited below; a press that throws first must not leave it unhandled
   const downAt = ns();
   await c.press();
   await hold(holdMs);
@@ -137,6 +141,7 @@ async function talkTurn(c: BenchClient, rows: Record<keyof Rows, number[]>, coun
 /** A press while the reply plays: how long until the card is silent; then the short turn it started. */
 async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Promise<void> {
   const first = within(nextTurn(c), 20_000, `${c.name}: the long reply`);
+  first.catch(() => {});
   await c.press();
   await hold(3000);
   await c.release();
@@ -144,6 +149,7 @@ async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Prom
   const started = await sounding(c.rig, t.firstAudioAtNs ?? ns());
   await hold(Math.max(0, 400 - ms(started, ns())));
   const second = within(nextTurn(c), 20_000, `${c.name}: the barge-in's reply`);
+  second.catch(() => {});
   const downAt = ns();
   await c.press();
   await hold(300);
@@ -156,6 +162,7 @@ async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Prom
 
 /** CPU s per s of the client's own process (card threads and arecord out), talking for CPU_S, then at rest. */
 async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts): Promise<void> {
+  await c.alive();
   const talking = new ProcessCpu(c.pid());
   const t0 = ns();
   while (ms(t0, ns()) < CPU_S * 1000) await talkTurn(c, { ...rows, releaseWire: [], firstSound: [], appendMs: [] }, { ...counts }, 1000, false);
@@ -167,6 +174,33 @@ async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: C
   rows.rss.push(rssMiB(c.pid()));
 }
 
+/**
+ * One step (a turn, a barge-in) of one client, its figures kept only if the client lived
+ * through it: a client that crashed (counted) is started again and the step done over, so
+ * that a crash neither ends the run nor leaves a half-measured sample.
+ */
+async function step(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts, run: (rows: Record<keyof Rows, number[]>, counts: Counts) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const before = c.crashes;
+    const fresh = Object.fromEntries(Object.keys(rows).map((k) => [k, [] as number[]])) as unknown as Record<keyof Rows, number[]>;
+    const tally: Counts = { keptWhole: 0, tight: 0, violations: 0, appends: 0 };
+    try {
+      await run(fresh, tally);
+    } catch (err) {
+      if (c.crashes === before || attempt >= 3) throw err;
+    }
+    if (c.crashes !== before) {
+      if (attempt >= 3) throw new Error(`${c.name} crashed ${attempt} times in a row`);
+      continue;
+    }
+    for (const k of Object.keys(rows) as (keyof Rows)[]) rows[k].push(...fresh[k]);
+    for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += tally[k];
+    return;
+  }
+}
+
+const faults: [number, number] = [0, 0];
+
 async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, number]> {
   const talkbox = await startTalkbox();
   const peer = await startPeer(audioOf(talkbox));
@@ -175,14 +209,29 @@ async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, numbe
     for (let round = 0; round < ROUNDS; round++) {
       // Who goes first alternates, so a slow spell of the machine does not land on one side only.
       const order: (0 | 1)[] = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order) await talkTurn(clients[i], side(rows, i), counts[i], 1000, false);
-      for (const i of order) await talkTurn(clients[i], side(rows, i), counts[i], 600, true);
-      for (const i of order) await bargeIn(clients[i], side(rows, i));
+      for (const i of order) await step(clients[i], side(rows, i), counts[i], (r, n) => talkTurn(clients[i], r, n, 1000, false));
+      for (const i of order) await step(clients[i], side(rows, i), counts[i], (r, n) => talkTurn(clients[i], r, n, 600, true));
+      for (const i of order) await step(clients[i], side(rows, i), counts[i], (r) => bargeIn(clients[i], r));
     }
-    for (const i of [0, 1] as const) await cpu(clients[i], side(rows, i), counts[i]);
+    for (const i of [0, 1] as const) await step(clients[i], side(rows, i), counts[i], (r, n) => cpu(clients[i], r, n));
+    rows.cpuTalkOpus.b.push(...rows.cpuTalk.b.slice(-1));
+    rows.cpuIdleOpus.b.push(...rows.cpuIdle.b.slice(-1));
+    faults[0] += talkbox.faults;
+    faults[1] += peer.faults;
     return [talkbox.crashes, peer.crashes];
   } finally {
     await peer.close();
+    await talkbox.close();
+  }
+}
+
+/** The same CPU windows for talkbox with Opus on the wire (encoding every 20 ms append, decoding the reply). */
+async function opusCpu(rows: Rows): Promise<void> {
+  const talkbox = await startTalkbox({ opus: true });
+  try {
+    const r = side(rows, 0);
+    await cpu(talkbox, { ...r, cpuTalk: r.cpuTalkOpus, cpuIdle: r.cpuIdleOpus, rss: [] }, { keptWhole: 0, tight: 0, violations: 0, appends: 0 });
+  } finally {
     await talkbox.close();
   }
 }
@@ -198,6 +247,8 @@ async function main(): Promise<void> {
     cpuTalk: row(`CPU s per s, ${CPU_S} s of push-to-talk turns, own process`, "s/s", "card threads and arecord left out"),
     cpuIdle: row(`CPU s per s, ${CPU_S} s at rest, connected`, "s/s", "talkbox keeps its mic open; the peer's is closed"),
     rss: row("RSS of the process after the run", "MiB"),
+    cpuTalkOpus: row(`CPU s per s, ${CPU_S} s of push-to-talk turns, talkbox with Opus`, "s/s", "the peer's column: its PCM figure (it has no Opus)"),
+    cpuIdleOpus: row(`CPU s per s, ${CPU_S} s at rest, talkbox with Opus`, "s/s", "the peer's column: its PCM figure"),
   };
   const counts: [Counts, Counts] = [
     { keptWhole: 0, tight: 0, violations: 0, appends: 0 },
@@ -208,6 +259,7 @@ async function main(): Promise<void> {
     const [x, y] = await run(rows, counts);
     crashes[0] += x;
     crashes[1] += y;
+    await opusCpu(rows);
   }
   const [a, b] = counts;
   process.stdout.write(
@@ -217,6 +269,7 @@ async function main(): Promise<void> {
   process.stdout.write(`speech kept whole at a tight release: talkbox ${a.keptWhole}/${a.tight}, official client ${b.keptWhole}/${b.tight}\n`);
   process.stdout.write(`appends outside ${APPEND_MS.min}–${APPEND_MS.max} ms (a turn's last left out): talkbox ${a.violations}/${a.appends}, official client ${b.violations}/${b.appends}\n`);
   process.stdout.write(`crashes: talkbox ${crashes[0]}, official client ${crashes[1]}\n`);
+  process.stdout.write(`speaker write errors survived (a close racing a write): talkbox ${faults[0]}, official client ${faults[1]}\n`);
 }
 
 main().catch((err) => {

@@ -19,7 +19,9 @@ function rig(o: { mode?: ConversationMode; usable?: boolean; local?: LocalTurnEv
   const calls: string[] = [];
   const state = { mode: o.mode ?? "push-to-talk", usable: o.usable ?? true, holding: false, gate: o.gate ?? false, partial: null as Buffer | null };
   const script = o.local ? [...o.local] : null;
+  const needs: boolean[] = [];
   const stream = new UplinkStream({
+    mic: { need: (on: boolean) => void needs.push(on) },
     uplink: {
       encode: (pcm: Buffer) => Buffer.from(`enc${pcm[0]}`),
       silence: () => Buffer.from("silence"),
@@ -60,10 +62,22 @@ function rig(o: { mode?: ConversationMode; usable?: boolean; local?: LocalTurnEv
     speechStarted: () => void calls.push("speechStarted"),
     speechStopped: () => void calls.push("speechStopped"),
   });
-  return { stream, sent, calls, state, clock };
+  return { stream, sent, calls, state, clock, needs };
 }
 
 describe("uplink stream", () => {
+  test("the mic is needed only while something streams: not at rest, from a turn's start to its end, during free conversation", () => {
+    const { stream, needs } = rig();
+    assert.deepEqual(needs, [false], "at rest nothing reads the mic");
+    stream.startTurn();
+    stream.finishTurn();
+    stream.startTurn();
+    stream.abortTurn();
+    stream.startStream();
+    stream.stopStream();
+    assert.deepEqual(needs, [false, true, false, true, false, true, false]);
+  });
+
   test("push-to-talk: frames go out between the turn's start and end, then its partial tail", () => {
     const { stream, sent, calls, state } = rig();
     stream.frame(frame(1));

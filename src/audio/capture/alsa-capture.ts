@@ -4,8 +4,9 @@ import { record } from "node-record-lpcm16";
 import type { ChildProcess } from "node:child_process";
 import type { Logger } from "../../log/logger";
 import { Backoff } from "../../core/backoff";
-import type { PcmFormat } from "../../core/pcm";
+import { bytesPerMs, type PcmFormat } from "../../core/pcm";
 import type { CaptureSource } from "./source";
+import { PipeGate } from "./pipe-gate";
 
 const RECORDER = path.join(__dirname, "arecord-recorder.js");
 /** Periods without audio before the mic counts as hung; never less than MIN_STALL_MS (arecord's start-up). */
@@ -13,6 +14,10 @@ const STALL_PERIODS = 8;
 const MIN_STALL_MS = 500;
 const FIRST_DATA_MS = 2000;
 const STOP_GRACE_MS = 1000;
+/** The slowest the watchdog (and, while the mic is not needed, the emptying of its pipe) ticks. */
+const TICK_MS = 250;
+/** What arecord's output can hold unread, at the least (a Linux pipe; a socket pair holds more). */
+const PIPE_BYTES = 64 * 1024;
 
 /** The mic through ALSA's arecord, via node-record-lpcm16; restarts arecord if it dies. */
 export class AlsaCapture extends EventEmitter implements CaptureSource {
@@ -28,6 +33,10 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
   private stalled = false;
   /** The current arecord has delivered audio: before that, it gets FIRST_DATA_MS to open the device. */
   private flowing = false;
+  /** Someone needs the audio (need()); while not, arecord runs but its output is not read. */
+  private wanted = true;
+  /** The current arecord's output, stopped while the audio is not needed (pipe-gate.ts). */
+  private gate: PipeGate | null = null;
 
   constructor(
     private readonly device: string,
@@ -57,24 +66,33 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
       stderr = (stderr + d.toString("utf8")).slice(-500);
     });
     const stream = rec.stream();
+    const gate = new PipeGate(stream);
+    this.gate = gate;
+    if (!this.wanted) gate.close();
     let gotData = false;
     this.lastDataAt = performance.now();
     this.flowing = false;
     this.armWatchdog();
     stream.on("data", (chunk: Buffer) => {
-      this.lastDataAt = performance.now();
-      this.flowing = true;
+      if (this.child !== child) return;
+      this.heard();
       if (!gotData) {
         gotData = true;
         this.backoff.reset();
       }
-      this.emit("data", chunk);
+      if (this.wanted) this.emit("data", chunk);
     });
     // node-record-lpcm16 emits a string error whenever arecord exits non-zero,
     // including when we stop it; the exit handler below reports real failures.
     stream.on("error", () => {});
     child.on("error", (err: NodeJS.ErrnoException) => {
       stderr += err.code === "ENOENT" ? "arecord is not installed (apt install alsa-utils)" : err.message;
+    });
+    // A stopped stream never reads its end, and 'close' waits for it: once arecord has gone
+    // (stopped, restarted or dead), its output is read to the end, unheard.
+    child.once("exit", () => {
+      if (this.gate === gate) this.gate = null;
+      gate.open();
     });
     child.on("close", (code, signal) => {
       if (this.child !== child) return;
@@ -99,6 +117,25 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     this.log.debug({ device: this.device, rate: this.format.sampleRate }, "capture started");
   }
 
+  /**
+   * Whether the audio is needed now. While it is not, arecord keeps the device open (a press
+   * is heard from its first period, and the watchdog still sees a mic that stops) but the
+   * main thread no longer wakes for every period: the audio waits unread and is dropped a few
+   * times a second. When it is needed again, what waited is dropped first, so the audio
+   * delivered starts at about this moment (up to one period earlier, as at any start).
+   */
+  need(on: boolean): void {
+    if (on === this.wanted) return;
+    this.wanted = on;
+    if (on) this.gate?.open();
+    else this.gate?.close();
+  }
+
+  private heard(): void {
+    this.lastDataAt = performance.now();
+    this.flowing = true;
+  }
+
   /** arecord alive but silent (stopped, a wedged driver): how long before it is restarted. */
   get stallMs(): number {
     return Math.max(STALL_PERIODS * this.period, MIN_STALL_MS);
@@ -113,14 +150,26 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     this.watchdog = setInterval(() => {
       const child = this.child;
       if (!child || this.stopping || this.stalled) return;
+      if (!this.wanted && this.gate?.supported && this.gate.empty() > 0) this.heard();
       const silentMs = performance.now() - this.lastDataAt;
       if (silentMs < (this.flowing ? this.stallMs : FIRST_DATA_MS)) return;
       this.stalled = true;
       this.log.warn(`the microphone delivered nothing for ${Math.round(silentMs)} ms though arecord is running; restarting it (if this repeats, check audio.input.device and the card)`);
       // SIGKILL: a stopped process does not act on SIGTERM until it is continued.
       child.kill("SIGKILL");
-    }, Math.max(50, this.period));
+    }, this.tickMs);
     this.watchdog.unref();
+  }
+
+  /**
+   * How often the watchdog looks, which is also how often an unneeded mic's audio is thrown
+   * away: a few times within stallMs, and often enough that arecord's output never fills
+   * (it would block, the device would overrun). At most a period apart: never more wake-ups
+   * than reading every period would cost.
+   */
+  private get tickMs(): number {
+    const fillMs = PIPE_BYTES / bytesPerMs(this.format);
+    return Math.max(this.period, Math.min(TICK_MS, this.stallMs / 2, fillMs / 4));
   }
 
   get periodMs(): number {

@@ -15,6 +15,7 @@ export class FileCapture extends EventEmitter implements CaptureSource {
   private offset = 0;
   private startedAt = 0;
   private sent = 0;
+  private wanted = true;
 
   constructor(
     private readonly file: string,
@@ -33,10 +34,19 @@ export class FileCapture extends EventEmitter implements CaptureSource {
       this.emit("error", new Error(`cannot read the file mic ${this.file}: ${(err as Error).message}`));
       return;
     }
+    if (this.wanted) this.run();
+  }
+
+  private run(): void {
     this.startedAt = performance.now();
     this.sent = 0;
     // Deliver by elapsed time, not by tick count, so timer jitter does not drift the rate.
     this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  private halt(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private tick(): void {
@@ -57,6 +67,15 @@ export class FileCapture extends EventEmitter implements CaptureSource {
     return this.tickMs;
   }
 
+  /** Not needed: the file stops where it is; needed again: it goes on from there, in real time from now. */
+  need(on: boolean): void {
+    if (on === this.wanted) return;
+    this.wanted = on;
+    if (this.loop.length === 0) return;
+    if (on) this.run();
+    else this.halt();
+  }
+
   setPeriod(ms: number): void {
     this.tickMs = ms;
     if (this.timer === undefined) return;
@@ -65,7 +84,6 @@ export class FileCapture extends EventEmitter implements CaptureSource {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.halt();
   }
 }

@@ -3,7 +3,7 @@ import type { PcmFormat } from "../../core/pcm";
 
 /**
  * A microphone: emits 'data' (Buffer of S16_LE PCM in `format`) continuously once
- * started, and 'error' (Error with a message that says what to do) when the device
+ * started (while needed), and 'error' (Error with a message that says what to do) when the device
  * fails; it keeps trying to recover by itself.
  */
 export interface CaptureSource extends EventEmitter {
@@ -19,4 +19,10 @@ export interface CaptureSource extends EventEmitter {
   readonly periodMs: number;
   /** Changes the period; a running device is closed and opened again, a gap of a few ms. */
   setPeriod(ms: number): void;
+  /**
+   * Whether anyone needs the audio now (true until told otherwise). While not, the source
+   * may deliver nothing, at less cost, keeping the device open; once needed again it
+   * delivers audio from about that moment on, never what was captured in between.
+   */
+  need(on: boolean): void;
 }

@@ -1,7 +1,7 @@
 /**
  * Main-thread side of playback: decoded PCM goes into a shared ring that the
  * playback worker drains into the speaker. `flush()` empties the ring at once
- * (an index move) and has the worker drop what the device holds.
+ * (an index move) and the worker, woken by it, drops what the device holds.
  * Events: 'started' (at, main-clock ms), 'drained', 'underrun', 'error' (Error).
  */
 import { EventEmitter } from "node:events";
@@ -16,8 +16,8 @@ import type { PlaybackWorkerData, WorkerMessage } from "./worker";
 /**
  * The worker writes 40 ms periods when the device holds less than 40 ms, so it holds
  * 40–80 ms: the same 40 ms of margin against a late wake-up as 20 ms periods under a
- * 60 ms queue, at half the wake-ups (each costs the thread pool a hop and the worker
- * two turns of its loop). A flush cuts the device at once whatever it holds.
+ * 60 ms queue, at half the wake-ups of the playback thread. A flush cuts the device at
+ * once whatever it holds.
  */
 const PERIOD_MS = 40;
 const EMPTY = Buffer.alloc(0);
@@ -132,8 +132,8 @@ export class PlaybackEngine extends EventEmitter {
     this.overflow = [];
     this.overflowBytes = 0;
     this.stopPump();
+    // The playback thread sees the flush on the ring (it is woken for it) and cuts the device.
     this.ring.flush();
-    this.worker.postMessage({ type: "flush" });
     this.active = false;
   }
 
@@ -142,7 +142,7 @@ export class PlaybackEngine extends EventEmitter {
     this.closed = true;
     this.stopPump();
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.worker.postMessage({ type: "close" });
+    this.ring.close();
     await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
     await this.worker.terminate();
   }

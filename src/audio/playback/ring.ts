@@ -14,6 +14,10 @@ const FLUSHES = 2;
 const END = 3;
 const UNDERRUNS = 4;
 const END_SET = 5;
+/** Bumped by every producer action (write, end mark, flush, close): what the consumer sleeps on. */
+const SIGNALS = 6;
+/** 1 once the producer closed the ring: the consumer stops. */
+const CLOSED = 7;
 const HEADER_INTS = 8;
 const HEADER_BYTES = HEADER_INTS * 4;
 
@@ -61,7 +65,7 @@ export class SpscRing {
     this.data.set(src.subarray(0, first), pos);
     if (n > first) this.data.set(src.subarray(first, n), 0);
     Atomics.store(this.h, WRITE, (w + n) | 0);
-    Atomics.notify(this.h, WRITE);
+    this.signal();
     return n;
   }
 
@@ -69,7 +73,7 @@ export class SpscRing {
   markEnd(extra = 0): void {
     Atomics.store(this.h, END, (Atomics.load(this.h, WRITE) + extra) | 0);
     Atomics.store(this.h, END_SET, 1);
-    Atomics.notify(this.h, WRITE);
+    this.signal();
   }
 
   /** New audio after an end mark belongs to a new reply. */
@@ -82,6 +86,23 @@ export class SpscRing {
     Atomics.store(this.h, READ, Atomics.load(this.h, WRITE));
     Atomics.store(this.h, END_SET, 0);
     Atomics.add(this.h, FLUSHES, 1);
+    this.signal();
+  }
+
+  /** Tells the consumer to stop. */
+  close(): void {
+    Atomics.store(this.h, CLOSED, 1);
+    this.signal();
+  }
+
+  /**
+   * Wakes a consumer sleeping in waitForSignal or waitForWrite. A counter rather than the write
+   * index: a flush or an end mark moves no write index, and a wake-up that came between the
+   * consumer's look at the ring and its sleep must not be lost (it finds the counter moved).
+   */
+  private signal(): void {
+    Atomics.add(this.h, SIGNALS, 1);
+    Atomics.notify(this.h, SIGNALS);
     Atomics.notify(this.h, WRITE);
   }
 
@@ -114,6 +135,25 @@ export class SpscRing {
   get endReached(): boolean {
     if (Atomics.load(this.h, END_SET) !== 1) return false;
     return ((Atomics.load(this.h, END) - Atomics.load(this.h, READ)) | 0) <= 0;
+  }
+
+  get closed(): boolean {
+    return Atomics.load(this.h, CLOSED) === 1;
+  }
+
+  /** The producer's signal count: read it before looking at the ring, then sleep on it. */
+  get signals(): number {
+    return Atomics.load(this.h, SIGNALS);
+  }
+
+  /**
+   * Blocks this thread until the producer signals after `seen` (a write, end mark, flush or
+   * close) or `timeoutMs` passes. A futex wait: the wake-up goes straight to this thread, where
+   * an async wait goes through the thread's event loop; for the playback thread, which owns
+   * nothing else, that is the shortest way from a reply's first audio to the device.
+   */
+  waitForSignal(seen: number, timeoutMs: number): void {
+    Atomics.wait(this.h, SIGNALS, seen, Math.max(0, timeoutMs));
   }
 
   countUnderrun(): void {

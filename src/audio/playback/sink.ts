@@ -9,6 +9,12 @@ export interface PcmSink {
   readonly format: PcmFormat;
   readonly description: string;
   write(chunk: Buffer, done: (err?: Error) => void): void;
+  /**
+   * The same on the calling thread, back when the device has taken the chunk: for a sink whose
+   * driver can (the speaker module), the playback thread writes itself, with no hop to another
+   * thread and back. False when the device failed (the listeners heard why).
+   */
+  writeSync?(chunk: Buffer): boolean;
   /** Discard what the device still holds, as far as the driver allows. */
   drop(): void;
   close(): Promise<void>;

@@ -3,10 +3,12 @@ import type { Logger } from "../../log/logger";
 import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
-type SpeakerCtor = new (opts: Record<string, unknown>) => import("speaker");
+/** The compiled addon inside the `speaker` package; writeSync is talkbox's (scripts/patches/). */
 interface SpeakerBinding {
-  flush(handle: unknown): void;
   open(channels: number, rate: number, format: number, device: string): unknown;
+  write(handle: unknown, chunk: Buffer): Promise<number>;
+  writeSync?(handle: unknown, chunk: Buffer): number;
+  flush(handle: unknown): void;
   close(handle: unknown): void;
   readonly MPG123_ENC_SIGNED_16: number;
   readonly MPG123_ENC_SIGNED_32: number;
@@ -17,22 +19,30 @@ interface SpeakerBinding {
  * aplay). Load it in the daemon only after probeSpeaker() said yes: it runs native code
  * that can abort the process.
  */
-export function loadSpeaker(module = "speaker"): { Speaker: SpeakerCtor; binding: SpeakerBinding } {
+export function loadSpeaker(module = "speaker"): { binding: SpeakerBinding } {
+  // The package itself first: it checks the addon's formats as it loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Speaker = require(module) as SpeakerCtor;
-  // The same compiled addon speaker uses; its flush() is snd_pcm_drop, which the
-  // Speaker class only offers together with closing the device.
+  require(module);
+  // Then the compiled addon it wraps, called directly: its flush() is snd_pcm_drop, which the
+  // Speaker class only offers together with closing the device, and its writeSync() plays on
+  // the playback thread itself, where the class hands every write to the thread pool.
   const root = path.dirname(require.resolve(`${module}/package.json`));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require(path.join(root, "build", "Release", "binding.node")) as SpeakerBinding;
-  return { Speaker, binding };
+  return { binding };
 }
 
-/** ALSA playback through the `speaker` package; the device stays open across replies. */
+/**
+ * ALSA playback through the `speaker` package's addon; the device stays open across replies.
+ * Opened at the first write, and again at the next write after a failure (a USB speaker
+ * unplugged and plugged back in plays again without a restart).
+ */
 export class SpeakerSink implements PcmSink {
   readonly description: string;
-  private readonly speaker: import("speaker");
+  private handle: unknown = null;
   private readonly listeners: Array<(err: Error) => void> = [];
+  /** The device failed and the user was told; said again only once it has worked in between. */
+  private failing = false;
 
   constructor(
     private readonly device: string,
@@ -41,46 +51,84 @@ export class SpeakerSink implements PcmSink {
     private readonly log: Logger,
   ) {
     this.description = `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
-    this.speaker = new lib.Speaker({
-      channels: format.channels,
-      bitDepth: format.sampleFormat === "S32_LE" ? 32 : 16,
-      sampleRate: format.sampleRate,
-      signed: true,
-      device,
-      // speaker hands each samplesPerFrame slice of a write to the thread pool
-      // separately, one wake-up of the playback thread per slice: 100 ms keeps any
-      // period the worker writes in one piece.
-      samplesPerFrame: Math.round(format.sampleRate / 10),
-    });
-    this.speaker.on("error", (err: Error) => {
-      const e = new Error(
-        `speaker '${this.device}' failed (${err.message}); check audio.output.device (list devices with 'aplay -L') and that the talkbox user is in the 'audio' group`,
-      );
-      for (const l of this.listeners) l(e);
-    });
   }
 
+  /** The thread-pool write, for a speaker module built without talkbox's patch (no writeSync). */
   write(chunk: Buffer, done: (err?: Error) => void): void {
-    this.speaker.write(chunk, (err) => done(err ?? undefined));
+    const handle = this.open();
+    if (handle === null) return done(new Error("speaker closed"));
+    this.lib.binding.write(handle, chunk).then(
+      (n) => done(n === chunk.length ? undefined : this.failed(`wrote ${n} of ${chunk.length} bytes`)),
+      (err: Error) => done(this.failed(err.message)),
+    );
+  }
+
+  get writeSync(): ((chunk: Buffer) => boolean) | undefined {
+    const { binding } = this.lib;
+    if (!binding.writeSync) return undefined;
+    const writeSync = binding.writeSync.bind(binding);
+    return (chunk) => {
+      const handle = this.open();
+      if (handle === null) return false;
+      const n = writeSync(handle, chunk);
+      if (n === chunk.length) {
+        this.failing = false;
+        return true;
+      }
+      this.failed(`wrote ${n} of ${chunk.length} bytes`);
+      return false;
+    };
   }
 
   drop(): void {
-    const handle = (this.speaker as unknown as { audio_handle: unknown }).audio_handle;
-    if (!handle) return;
+    if (this.handle === null) return;
     try {
-      this.lib.binding.flush(handle);
+      this.lib.binding.flush(this.handle);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, "speaker flush failed");
     }
   }
 
   async close(): Promise<void> {
-    // Without a flush, closing drains: the last few milliseconds still queued in the
-    // device are played instead of cut off (at most the worker's 40–80 ms).
-    this.speaker.close(false);
+    const handle = this.handle;
+    this.handle = null;
+    // The module's close drains: the last few milliseconds still queued in the device are
+    // played instead of cut off (at most the playback thread's 40–80 ms).
+    if (handle !== null) this.lib.binding.close(handle);
   }
 
   onError(listener: (err: Error) => void): void {
     this.listeners.push(listener);
+  }
+
+  private open(): unknown {
+    if (this.handle !== null) return this.handle;
+    const { binding } = this.lib;
+    const format = this.format.sampleFormat === "S32_LE" ? binding.MPG123_ENC_SIGNED_32 : binding.MPG123_ENC_SIGNED_16;
+    try {
+      this.handle = binding.open(this.format.channels, this.format.sampleRate, format, this.device);
+    } catch (err) {
+      this.failed((err as Error).message);
+    }
+    return this.handle;
+  }
+
+  /** Reports a failed device (once per failing spell) and closes it, so the next write opens it afresh. */
+  private failed(why: string): Error {
+    const e = new Error(
+      `speaker '${this.device}' failed (${why}); check audio.output.device (list devices with 'aplay -L') and that the talkbox user is in the 'audio' group`,
+    );
+    const handle = this.handle;
+    this.handle = null;
+    if (handle !== null) {
+      try {
+        this.lib.binding.close(handle);
+      } catch {
+        // already unusable
+      }
+    }
+    if (!this.failing) for (const l of this.listeners) l(e);
+    this.failing = true;
+    return e;
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The playback thread: owns the speaker, reads the ring, writes period-sized
  * chunks while keeping 40–80 ms queued in the device (engine.ts says why).
- * Main-thread stalls (GC, JSON parsing, a slow log) do not reach it. Messages to
- * the main thread: ready, started {at}, drained {heap}, underrun, error {message}.
+ * Main-thread stalls (GC, JSON parsing, a slow log) do not reach it. It takes its
+ * orders from the ring alone (audio, end marks, flushes, close), sleeping on it between
+ * periods. Messages to the main thread: ready, started {at}, drained {heap}, underrun,
+ * error {message}.
  */
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
@@ -33,13 +35,13 @@ const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 /** Wall-clock milliseconds comparable across threads (each thread's performance.now() has its own origin). */
 const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /**
- * Timers have millisecond resolution and may fire up to a millisecond early; a
- * wake-up that finds the device that close to the low-water mark writes instead of
+ * A wake-up that finds the device this close to the low-water mark writes instead of
  * sleeping once more for the remainder (a wake-up costs more than the margin).
  */
 const EARLY_MS = 1;
+/** The longest sleep with nothing to play: the thread then lets its event loop run (the logger, an aplay child's events). */
+const IDLE_MS = 1000;
 
 const ring = new SpscRing(data.sab);
 const log = createLogger(data.log).child({ component: "playback" });
@@ -54,32 +56,50 @@ const chunk = new Uint8Array(periodBytes);
 let deviceEndsAt = 0;
 let playing = false;
 let starved = false;
-let closing = false;
+let flushes = ring.flushes;
 
-port.on("message", (m: { type: string }) => {
-  if (m.type === "flush") {
-    // The ring was emptied by the main thread; cut what the device still holds.
-    sink.drop();
-    deviceEndsAt = now();
-    playing = false;
-    starved = false;
-  } else if (m.type === "close") {
-    closing = true;
-    void sink.close().then(() => process.exit(0));
+/**
+ * Plays a chunk: on this thread where the sink can (the speaker module: one thread between a
+ * reply's first audio and the card, as a direct write has), else through the sink's callback.
+ */
+const writeSync = sink.writeSync;
+function write(bytes: Buffer): Promise<void> | void {
+  if (writeSync) {
+    writeSync(bytes);
+    return;
   }
-});
-
-function write(bytes: Buffer): Promise<void> {
   return new Promise((resolve) => sink.write(bytes, () => resolve()));
+}
+
+/**
+ * Sleeps until the main thread writes, marks an end, flushes or closes (any of them after
+ * `seen`), or `ms` pass: a futex wait, woken directly, not through this thread's event loop.
+ * The loop gets a turn after it, for what else this thread runs (log lines, an aplay child's
+ * events).
+ */
+async function sleep(seen: number, ms: number): Promise<void> {
+  ring.waitForSignal(seen, ms);
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 async function loop(): Promise<void> {
   post({ type: "ready", description: sink.description });
-  while (!closing) {
+  while (!ring.closed) {
+    const seen = ring.signals;
+    if (ring.flushes !== flushes) {
+      // The ring was emptied by the main thread; cut what the device still holds (also a
+      // chunk that was being written while the flush happened: it may have landed after it).
+      flushes = ring.flushes;
+      sink.drop();
+      deviceEndsAt = now();
+      playing = false;
+      starved = false;
+      continue;
+    }
     const t = now();
     const ahead = deviceEndsAt - t;
     if (ahead > lowWaterMs + EARLY_MS) {
-      await sleep(Math.ceil(ahead - lowWaterMs));
+      await sleep(seen, ahead - lowWaterMs);
       continue;
     }
     const avail = ring.used;
@@ -87,15 +107,15 @@ async function loop(): Promise<void> {
     // Whole periods only, except the reply's last bytes or to avoid running dry.
     const want = avail >= periodBytes || (toEnd !== null && toEnd <= avail) || (playing && ahead < 5) ? Math.min(periodBytes, avail) : 0;
     if (want > 0) {
-      const flushes = ring.flushes;
       const n = ring.read(chunk.subarray(0, want), frameBytes);
       if (n === 0) {
         // Less than a frame before the reply's end can never play: drop it, or the reply
         // never drains (the engine writes whole frames; this is the last line of defence).
         const left = ring.toEnd;
         if (left !== null && left > 0 && left < frameBytes) ring.read(chunk.subarray(0, left), 1);
-        // Otherwise a flush raced the read: go round again, but never without yielding.
-        else await ring.waitForWrite(1);
+        // Otherwise a flush raced the read (seen at the top, at once: it signalled), or less
+        // than a frame is there: go round again, but never without sleeping.
+        else await sleep(seen, 1);
         continue;
       }
       if (!playing) {
@@ -104,11 +124,10 @@ async function loop(): Promise<void> {
       }
       starved = false;
       deviceEndsAt = Math.max(deviceEndsAt, now()) + msFor(data.format, n);
-      // The chunk itself, not a copy: the sink has it until `done`, and the next read waits for
-      // that. A copy per period was a malloc per 20 ms in this thread's arena, for nothing.
+      // The chunk itself, not a copy: the sink has it until the write returns, and the next
+      // read waits for that. A copy per period was a malloc per 20 ms in this thread's arena,
+      // for nothing.
       await write(Buffer.from(chunk.buffer, chunk.byteOffset, n));
-      // A flush while that write was in flight: the chunk may have landed after the drop.
-      if (ring.flushes !== flushes) sink.drop();
       continue;
     }
     if (playing && ring.endReached && avail === 0) {
@@ -118,7 +137,7 @@ async function loop(): Promise<void> {
         post({ type: "drained", heapUsed: heap.used_heap_size, heapTotal: heap.total_heap_size });
         continue;
       }
-      await ring.waitForWrite(deviceEndsAt - t);
+      await sleep(seen, deviceEndsAt - t);
       continue;
     }
     if (playing && t >= deviceEndsAt && !starved) {
@@ -127,8 +146,10 @@ async function loop(): Promise<void> {
       ring.countUnderrun();
       post({ type: "underrun" });
     }
-    await ring.waitForWrite(playing && !starved ? Math.max(1, ahead - 5) : 1000);
+    await sleep(seen, playing && !starved ? Math.max(1, ahead - 5) : IDLE_MS);
   }
+  await sink.close();
+  process.exit(0);
 }
 
 loop().catch((err: Error) => {

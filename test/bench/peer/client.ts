@@ -19,10 +19,14 @@ export interface BenchClient {
   readonly emulator: Emulator;
   /** The client's own process (not arecord, which both run as a child). */
   pid(): number;
+  /** Started again if it died: before measuring the process. */
+  alive(): Promise<void>;
   press(): Promise<void>;
   release(): Promise<void>;
   /** Times the client's process died on its own. */
   readonly crashes: number;
+  /** Errors the client survived (the peer's speaker failing a write it raced with a close). */
+  readonly faults: number;
   close(): Promise<void>;
 }
 
@@ -31,19 +35,23 @@ export const MIC_SECONDS = 1800;
 const TOKEN = "test-token-1234";
 const BOT = "7000000000000000001";
 
-export async function startTalkbox(): Promise<BenchClient & { device: Device }> {
-  const device = await startDevice({ rig: { micSeconds: MIC_SECONDS } });
+/** talkbox at its default log level (the tests run at debug); `opus`: Opus both ways on the wire. */
+export async function startTalkbox(o: { opus?: boolean } = {}): Promise<BenchClient & { device: Device }> {
+  const audio = o.opus ? { uplink_codec: "opus", downlink_codec: "opus", uplink_rate: 16000, downlink_rate: 16000 } : {};
+  const device = await startDevice({ rig: { micSeconds: MIC_SECONDS }, config: { log: { level: "info" }, audio } });
   return {
-    name: "talkbox",
+    name: o.opus ? "talkbox (Opus)" : "talkbox",
     device,
     rig: device.rig,
     emulator: device.emulator,
     pid: () => device.daemon.child.pid!,
+    alive: async () => {},
     press: async () => void (await device.press()),
     release: async () => void (await device.release()),
     get crashes() {
       return device.daemon.alive ? 0 : 1;
     },
+    faults: 0,
     close: async () => void (await device.stop()),
   };
 }
@@ -62,36 +70,52 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
   const config: PeerConfig = { port: emulator.port, token: TOKEN, botId: BOT, micDevice: rig.micDevice, spkDevice: rig.spkDevice, rate: 16000, ...audio };
   let child: ChildProcess;
   let crashes = 0;
+  let faults = 0;
+  let closing = false;
   let waiting: { ev: PeerEvent["ev"]; resolve: () => void; reject: (e: Error) => void } | null = null;
 
   const launch = (): Promise<void> => {
-    child = spawn(process.execPath, [path.join(__dirname, "official-coze.js"), JSON.stringify(config)], {
+    const self = spawn(process.execPath, [path.join(__dirname, "official-coze.js"), JSON.stringify(config)], {
       env: { ...process.env, ...rig.env },
       stdio: ["pipe", "pipe", "inherit"],
     });
-    readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+    child = self;
+    // A write to a peer that has just died fails with EPIPE; its exit is what counts.
+    self.stdin!.on("error", () => {});
+    readline.createInterface({ input: self.stdout! }).on("line", (line) => {
+      if (child !== self) return;
       let e: PeerEvent;
       try {
         e = JSON.parse(line) as PeerEvent;
       } catch {
         return;
       }
+      if (e.ev === "speaker-error") faults++;
       if (waiting?.ev === e.ev) {
         const w = waiting;
         waiting = null;
         w.resolve();
       }
     });
-    child.once("exit", (code, signal) => {
-      if (signal && signal !== "SIGTERM") crashes++;
+    self.once("exit", (code, signal) => {
+      // Any end the bench did not ask for: a signal (SIGABRT, SIGSEGV) or an error nobody
+      // handled (exit 1, e.g. the speaker's 'write() failed' after a close raced a write).
+      if (!closing) crashes++;
+      if (child !== self) return;
       waiting?.reject(new Error(`the peer exited (${signal ?? code}) while the bench waited for '${waiting.ev}'`));
       waiting = null;
     });
     return expect("ready");
   };
+  /** The peer's next `ev`; a peer that neither says it nor dies within 10 s is the bench's failure. */
   const expect = (ev: PeerEvent["ev"]): Promise<void> =>
-    new Promise((resolve, reject) => {
-      waiting = { ev, resolve, reject };
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (waiting?.ev === ev) waiting = null;
+        reject(new Error(`the peer did not say '${ev}' within 10 s`));
+      }, 10_000);
+      const done = (f: () => void) => () => (clearTimeout(timer), f());
+      waiting = { ev, resolve: done(resolve), reject: (e) => (clearTimeout(timer), reject(e)) };
     });
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const command = async (cmd: "press" | "release", ack: PeerEvent["ev"]): Promise<void> => {
@@ -117,12 +141,19 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
     rig,
     emulator,
     pid: () => child.pid!,
+    alive: async () => {
+      if (!alive()) await launch();
+    },
     press: () => command("press", "pressed"),
     release: () => command("release", "released"),
     get crashes() {
       return crashes;
     },
+    get faults() {
+      return faults;
+    },
     async close() {
+      closing = true;
       if (alive()) {
         child.kill("SIGTERM");
         await new Promise((r) => child.once("exit", r));

@@ -41,6 +41,7 @@ export type PeerEvent =
   | { ev: "pressed" }
   | { ev: "released" }
   | { ev: "server-error"; code: unknown; msg: unknown }
+  | { ev: "speaker-error"; msg: string }
   | { ev: "closed" };
 
 const config = JSON.parse(process.argv[2] ?? "{}") as PeerConfig;
@@ -52,7 +53,14 @@ async function main(): Promise<void> {
   const send = (event_type: string, data?: Record<string, unknown>): void => {
     ws.send({ id: randomUUID(), event_type, ...(data ? { data } : {}) } as never);
   };
-  const openSpeaker = (): SpeakerStream => new Speaker({ channels: 1, bitDepth: 16, sampleRate: config.rate, device: config.spkDevice });
+  const openSpeaker = (): SpeakerStream => {
+    const speaker = new Speaker({ channels: 1, bitDepth: 16, sampleRate: config.rate, device: config.spkDevice });
+    // Closing speaker while its thread pool still writes fails that write ('write() failed: 0',
+    // then 'write() call after close() call'), an 'error' event that ends the process unless
+    // handled: the second thing such a client has to handle, after arecord's exit. Counted.
+    speaker.on("error", (err: Error) => say({ ev: "speaker-error", msg: err.message }));
+    return speaker;
+  };
   let speaker = openSpeaker();
   /** Reply audio went to this speaker: a press closes it (its queue can still be playing long after the chat completed). */
   let playing = false;
