@@ -100,11 +100,10 @@ export class DeviceStateMachine {
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
   private free: boolean;
+  /** Inputs (and timeouts) that came while one was being handled: each runs to completion, in order. */
   /** Inputs, and timer expiries (functions), waiting for the one being handled. */
   private readonly inbox: Array<DeviceInput | (() => void)> = [];
   private handling = false;
-  /** State changes of the input being handled, announced when it is done (announce()). */
-  private readonly changes: StateChange[] = [];
 
   constructor(
     private readonly opts: StateMachineOptions,
@@ -169,12 +168,10 @@ export class DeviceStateMachine {
       for (let next: DeviceInput | (() => void) | undefined = step; next; next = this.inbox.shift()) {
         if (typeof next === "function") next();
         else this.handle(next);
-        this.announce();
       }
     } catch (err) {
       // A bug in an effect: what was queued behind it is not run out of its context later.
       this.inbox.length = 0;
-      this.changes.length = 0;
       throw err;
     } finally {
       this.handling = false;
@@ -460,18 +457,7 @@ export class DeviceStateMachine {
     const from = this.current;
     if (from === to) return;
     this.current = to;
-    this.changes.push({ from, to, cause });
-    if (!this.handling) this.announce();
-  }
-
-  /**
-   * Tells the observers (log, LEDs, state stream) of the input's state changes once its
-   * effects have run: the commit at a release and the cut at a barge-in go to the wire and the
-   * speaker first, the slower, outward-facing work after (a log line is a write on the thread
-   * pool). The state itself (`state`) is the new one from the moment it changes.
-   */
-  private announce(): void {
-    for (let c = this.changes.shift(); c; c = this.changes.shift()) this.onChange(c);
+    this.onChange({ from, to, cause });
   }
 
   private arm(ms: number, fn: () => void): void {

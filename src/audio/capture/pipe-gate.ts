@@ -74,6 +74,9 @@ export class PipeGate {
       }
       if (n === 0) return dropped;
       dropped += n;
+      // A read that did not fill the buffer took all there was: no second read to find
+      // it empty (that one fails with EAGAIN, an exception and its stack trace each tick).
+      if (n < SCRATCH.length) return dropped;
     }
   }
 

@@ -58,7 +58,7 @@ export class SpeakerSink implements PcmSink {
     const handle = this.open();
     if (handle === null) return done(new Error("speaker closed"));
     this.lib.binding.write(handle, chunk).then(
-      (n) => done(n === chunk.length ? undefined : this.failed(`wrote ${n} of ${chunk.length} bytes`)),
+      (n) => done(n === chunk.length ? this.worked() : this.failed(`wrote ${n} of ${chunk.length} bytes`)),
       (err: Error) => done(this.failed(err.message)),
     );
   }
@@ -72,7 +72,7 @@ export class SpeakerSink implements PcmSink {
       if (handle === null) return false;
       const n = writeSync(handle, chunk);
       if (n === chunk.length) {
-        this.failing = false;
+        this.worked();
         return true;
       }
       this.failed(`wrote ${n} of ${chunk.length} bytes`);
@@ -111,6 +111,11 @@ export class SpeakerSink implements PcmSink {
       this.failed((err as Error).message);
     }
     return this.handle;
+  }
+
+  private worked(): undefined {
+    this.failing = false;
+    return undefined;
   }
 
   /** Reports a failed device (once per failing spell) and closes it, so the next write opens it afresh. */

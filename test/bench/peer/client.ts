@@ -100,7 +100,10 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
     self.once("exit", (code, signal) => {
       // Any end the bench did not ask for: a signal (SIGABRT, SIGSEGV) or an error nobody
       // handled (exit 1, e.g. the speaker's 'write() failed' after a close raced a write).
-      if (!closing) crashes++;
+      if (!closing) {
+        crashes++;
+        process.stderr.write(`bench: the official client exited (${signal ?? `code ${code}`}); counted as a crash\n`);
+      }
       if (child !== self) return;
       waiting?.reject(new Error(`the peer exited (${signal ?? code}) while the bench waited for '${waiting.ev}'`));
       waiting = null;
