@@ -150,7 +150,7 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     this.watchdog = setInterval(() => {
       const child = this.child;
       if (!child || this.stopping || this.stalled) return;
-      if (!this.wanted && this.gate?.supported && this.gate.empty() > 0) this.heard();
+      if (!this.wanted && (this.gate?.empty() ?? 0) > 0) this.heard();
       const silentMs = performance.now() - this.lastDataAt;
       if (silentMs < (this.flowing ? this.stallMs : FIRST_DATA_MS)) return;
       this.stalled = true;
