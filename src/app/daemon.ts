@@ -83,7 +83,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       device: spkDevice,
       format: spkFormat,
       log: log.child({ component: "speaker" }),
-      logOptions: { level: config.log.level, format: config.log.format },
     });
     cleanups.push(() => playback.close());
     log.info(

@@ -229,19 +229,23 @@ function serveConnection<C extends AnyCommand>(conn: Served, opts: ControlServer
   // handler never sees a button's up before its down has been handled.
   // `after` runs right after the reply is written, before anything else can be: a subscriber's
   // first frame is its snapshot.
-  const enqueue = (reply: () => Promise<Record<string, unknown>>, after?: () => void): void => {
+  const writeReply = (reply: Record<string, unknown>, after?: () => void): void => {
+    const frame = encodeReply(reply, log);
+    conn.idleSince = performance.now();
+    if (!socket.destroyed && socket.writable) {
+      socket.write(frame);
+      after?.();
+    }
+    if (mayRead()) socket.resume();
+    else socket.pause();
+  };
+  const enqueue = (reply: () => Promise<Record<string, unknown>> | Record<string, unknown>, after?: () => void): void => {
     queued++;
     if (queued >= MAX_QUEUED_PER_CONNECTION) socket.pause();
     queue = queue.then(async () => {
-      const frame = encodeReply(await reply(), log);
+      const r = await reply();
       queued--;
-      conn.idleSince = performance.now();
-      if (!socket.destroyed && socket.writable) {
-        socket.write(frame);
-        after?.();
-      }
-      if (mayRead()) socket.resume();
-      else socket.pause();
+      writeReply(r, after);
     });
   };
 
@@ -274,6 +278,12 @@ function serveConnection<C extends AnyCommand>(conn: Served, opts: ControlServer
           enqueue(async () => ({ Ok: false, Error: parsed.error }));
         } else if (parsed.command.Command === "Subscribe") {
           subscribe();
+        } else if (queued === 0) {
+          // Nothing before it waits for its reply: run it now, not a few promise hops later
+          // (a button's edge is on the release's and the barge-in's way to the wire).
+          const reply = runHandler(handler, parsed.command, log);
+          if (reply instanceof Promise) enqueue(() => reply);
+          else writeReply(reply);
         } else {
           const command = parsed.command;
           enqueue(() => runHandler(handler, command, log));
@@ -308,17 +318,24 @@ function hangUp(socket: net.Socket, last?: Buffer): void {
   else socket.end();
 }
 
-async function runHandler<C extends AnyCommand>(handler: ControlHandler<C>, command: C, log: Logger): Promise<Record<string, unknown>> {
-  try {
-    const result = await handler(command);
-    // Ok leads the reply and a handler can't flip it: failure is signalled by throwing.
-    const reply: Record<string, unknown> = { Ok: true, ...result };
-    reply["Ok"] = true;
-    return reply;
-  } catch (err) {
+/** The handler's reply, at once when it answers at once; a failure (thrown, or rejected) is an Error reply. */
+function runHandler<C extends AnyCommand>(handler: ControlHandler<C>, command: C, log: Logger): Promise<Record<string, unknown>> | Record<string, unknown> {
+  const failed = (err: unknown): Record<string, unknown> => {
     const message = err instanceof Error ? err.message : String(err);
     log.warn({ err, command: command.Command }, "control command failed");
     return { Ok: false, Error: message };
+  };
+  // Ok leads the reply and a handler can't flip it: failure is signalled by throwing.
+  const ok = (result: Record<string, unknown>): Record<string, unknown> => {
+    const reply: Record<string, unknown> = { Ok: true, ...result };
+    reply["Ok"] = true;
+    return reply;
+  };
+  try {
+    const result = handler(command);
+    return result instanceof Promise ? result.then(ok, failed) : ok(result);
+  } catch (err) {
+    return failed(err);
   }
 }
 

@@ -92,6 +92,7 @@ interface Rows {
   /** talkbox with Opus both ways beside the peer with PCM (it has no Opus of its own). */
   cpuTalkOpus: PairRow;
   cpuIdleOpus: PairRow;
+  cpuTalkPeer20: PairRow;
 }
 
 /** Per client and run: what is counted rather than timed. */
@@ -160,13 +161,14 @@ async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Prom
   await quiet(c.rig, s.firstAudioAtNs ?? ns());
 }
 
-/** CPU s per s of the client's own process (card threads and arecord out), talking for CPU_S, then at rest. */
-async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts): Promise<void> {
+/** CPU s per s of the client's own process (card threads and arecord out), talking for CPU_S, then (`rest`) at rest. */
+async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts, rest = true): Promise<void> {
   await c.alive();
   const talking = new ProcessCpu(c.pid());
   const t0 = ns();
   while (ms(t0, ns()) < CPU_S * 1000) await talkTurn(c, { ...rows, releaseWire: [], firstSound: [], appendMs: [] }, { ...counts }, 1000, false);
   rows.cpuTalk.push(talking.stop() / (ms(t0, ns()) / 1000));
+  if (!rest) return;
   const resting = new ProcessCpu(c.pid());
   const r0 = ns();
   await hold(CPU_S * 1000);
@@ -204,9 +206,13 @@ async function step(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: 
 
 const faults: [number, number] = [0, 0];
 
+/** What talkbox asked the server for: the peers ask for the same. */
+let audio: ReturnType<typeof audioOf> | null = null;
+
 async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, number]> {
   const talkbox = await startTalkbox();
-  const peer = await startPeer(audioOf(talkbox));
+  audio = audioOf(talkbox);
+  const peer = await startPeer(audio);
   const clients: [BenchClient, BenchClient] = [talkbox, peer];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -219,6 +225,7 @@ async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, numbe
     for (const i of [0, 1] as const) await step(clients[i], side(rows, i), counts[i], (r, n) => cpu(clients[i], r, n));
     rows.cpuTalkOpus.b.push(...rows.cpuTalk.b.slice(-1));
     rows.cpuIdleOpus.b.push(...rows.cpuIdle.b.slice(-1));
+    rows.cpuTalkPeer20.a.push(...rows.cpuTalk.a.slice(-1));
     faults[0] += talkbox.faults;
     faults[1] += peer.faults;
     return [talkbox.crashes, peer.crashes];
@@ -239,6 +246,22 @@ async function opusCpu(rows: Rows): Promise<void> {
   }
 }
 
+/**
+ * The official client's talking CPU if it sent the appends the protocol asks for (its chunks
+ * cut into 20 ms, as talkbox sends them) instead of one per 125 ms chunk: the same number of
+ * messages a second as talkbox, so the row compares the rest of the work.
+ */
+async function peer20Cpu(rows: Rows): Promise<void> {
+  const peer = await startPeer(audio!, { appendMs: 20 });
+  try {
+    const r = side(rows, 1);
+    const counts: Counts = { keptWhole: 0, tight: 0, violations: 0, appends: 0 };
+    await step(peer, r, counts, (x, n) => cpu(peer, { ...x, cpuTalk: x.cpuTalkPeer20, rss: [] }, n, false));
+  } finally {
+    await peer.close();
+  }
+}
+
 async function main(): Promise<void> {
   const row = (metric: string, unit: string, note?: string): PairRow => ({ metric, unit, a: [], b: [], ...(note ? { note } : {}) });
   const rows: Rows = {
@@ -252,6 +275,7 @@ async function main(): Promise<void> {
     rss: row("RSS of the process after the run", "MiB"),
     cpuTalkOpus: row(`CPU s per s, ${CPU_S} s of push-to-talk turns, talkbox with Opus`, "s/s", "the peer's column: its PCM figure (it has no Opus)"),
     cpuIdleOpus: row(`CPU s per s, ${CPU_S} s at rest, talkbox with Opus`, "s/s", "the peer's column: its PCM figure"),
+    cpuTalkPeer20: row(`CPU s per s, ${CPU_S} s of push-to-talk turns, the official client sending 20 ms appends`, "s/s", "talkbox's column: its PCM figure; the peer's chunks cut as the protocol asks"),
   };
   const counts: [Counts, Counts] = [
     { keptWhole: 0, tight: 0, violations: 0, appends: 0 },
@@ -263,6 +287,7 @@ async function main(): Promise<void> {
     crashes[0] += x;
     crashes[1] += y;
     await opusCpu(rows);
+    await peer20Cpu(rows);
   }
   const [a, b] = counts;
   process.stdout.write(

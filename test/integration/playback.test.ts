@@ -30,7 +30,7 @@ for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on
     // The worker (and libasound in it) must see the rig's ALSA config.
     process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
     const device = driver === "aplay" ? `aplay:${rig.spkDevice}` : rig.spkDevice;
-    engine = await PlaybackEngine.start({ device, format, log: silentLogger(), logOptions: { level: "silent" } });
+    engine = await PlaybackEngine.start({ device, format, log: silentLogger() });
     assert.match(engine.description, new RegExp(`via ${driver}`));
   });
   after(async () => {

@@ -7,9 +7,13 @@
  *
  * - The hardware pointer is a clock: frames = (now - start) x rate, with
  *   CLOCK_MONOTONIC, as a DMA engine would move it.
- * - Playback: a frame is written to `out` when the pointer passes it (a DMA
- *   thread advances every TICK_NS, so the tail of a stream comes out although the
- *   application calls nothing), with a line in `log` per chunk. When the pointer
+ * - Playback: a frame is written to `out` once the pointer has passed it, with a line
+ *   in `log` per chunk, by a DMA thread that advances every TICK_NS (the tail of a
+ *   stream comes out although the application calls nothing). The application's own
+ *   calls only read the pointer: the card's bookkeeping (file writes, log lines) stays
+ *   in the DMA thread, which benchmarks leave out of the application's CPU, as a real
+ *   card's DMA costs the program nothing. It is done in the application's call only when
+ *   the application needs the space that is not yet written out. When the pointer
  *   would pass the application's data, that is an underrun (ALSA reports -EPIPE;
  *   the application prepares and writes again). snd_pcm_drop discards what has not
  *   been played; snd_pcm_drain plays it out in real time.
@@ -166,6 +170,24 @@ static void play_until(rig_t *r, int64_t now)
 	}
 }
 
+/*
+ * Playback, locked: where the pointer is by `now`, without writing anything out (the DMA
+ * thread does, within TICK_NS). Passing the application's data is an underrun, dealt
+ * with at once as play_until does.
+ */
+static uint64_t played_by(rig_t *r, int64_t now)
+{
+	uint64_t due;
+	if (!r->running || r->xrun)
+		return r->hw;
+	due = frames_due(r, now);
+	if (due > r->appl && __atomic_load_n(&r->io.state, __ATOMIC_RELAXED) != SND_PCM_STATE_DRAINING) {
+		play_until(r, now);
+		return r->hw;
+	}
+	return due < r->appl ? due : r->appl;
+}
+
 /* Capture, locked: move the pointer; more than a buffer unread is an overrun. */
 static void capture_until(rig_t *r, int64_t now)
 {
@@ -269,12 +291,15 @@ static snd_pcm_sframes_t rig_pointer(snd_pcm_ioplug_t *io)
 {
 	rig_t *r = io->private_data;
 	snd_pcm_sframes_t ret;
+	uint64_t pos;
 	pthread_mutex_lock(&r->lock);
 	if (io->stream == SND_PCM_STREAM_PLAYBACK)
-		play_until(r, now_ns());
-	else
+		pos = played_by(r, now_ns());
+	else {
 		capture_until(r, now_ns());
-	ret = r->xrun ? -EPIPE : (snd_pcm_sframes_t)(r->hw % r->boundary);
+		pos = r->hw;
+	}
+	ret = r->xrun ? -EPIPE : (snd_pcm_sframes_t)(pos % r->boundary);
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
@@ -344,6 +369,9 @@ static snd_pcm_sframes_t rig_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channe
 	}
 	if (io->stream == SND_PCM_STREAM_PLAYBACK) {
 		snd_pcm_uframes_t done = 0;
+		/* The pointer said this space is free; what it held may not be written out yet. */
+		if (r->appl + size > r->hw + io->buffer_size)
+			play_until(r, now_ns());
 		while (done < size) {
 			uint64_t idx = (r->appl + done) % io->buffer_size, n = size - done;
 			if (n > io->buffer_size - idx)

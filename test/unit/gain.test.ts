@@ -84,7 +84,7 @@ describe("applyGain", () => {
 describe("playback engine with a software gain", { timeout: 20_000 }, () => {
   test("the gain set between two replies changes the level that reaches the speaker", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-gain-"));
-    const engine = await PlaybackEngine.start({ device: `dir:${dir}`, format: { sampleRate: RATE, channels: 1 }, log: silentLogger(), logOptions: { level: "silent" } });
+    const engine = await PlaybackEngine.start({ device: `dir:${dir}`, format: { sampleRate: RATE, channels: 1 }, log: silentLogger() });
     const sine = tone(RATE, 0.3, [440], 0.5);
     const play = async (): Promise<void> => {
       const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));

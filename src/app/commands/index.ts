@@ -18,7 +18,8 @@ export type ControlCommand = ReturnType<typeof controlCommands.parse> extends in
 /** Runs each command the socket hands over on this device. */
 export function controlHandler(device: CommandDevice): ControlHandler<ControlCommand> {
   const byName = new Map<string, Command<any>>(COMMANDS.map((c) => [c.schema.shape.Command.value, c]));
-  return async (cmd) => {
+  // Not async: a command that acts at once (a button) is answered in the same turn.
+  return (cmd) => {
     const command = byName.get(cmd.Command);
     if (!command) throw new Error(`${cmd.Command} is served by the control socket itself`);
     return command.run(cmd, device);

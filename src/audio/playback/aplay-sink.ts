@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import type { Logger } from "../../log/logger";
+import type { SinkLog } from "./thread-log";
 import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
@@ -21,7 +21,7 @@ export class AplaySink implements PcmSink {
   constructor(
     private readonly device: string,
     readonly format: PcmFormat,
-    private readonly log: Logger,
+    private readonly log: SinkLog,
   ) {
     this.description = `ALSA playback '${device}' via aplay ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
     this.ensure();

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { Logger, LoggerOptions } from "../../log/logger";
+import type { Logger } from "../../log/logger";
 import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../../core/pcm";
 import { applyGain } from "./gain";
 import { SpscRing } from "./ring";
@@ -26,8 +26,8 @@ const QUEUE_MS = 80;
 export interface PlaybackOptions {
   device: string;
   format: PcmFormat;
+  /** Also the playback thread's: its lines come over as messages and are written here. */
   log: Logger;
-  logOptions: Pick<LoggerOptions, "level" | "format">;
   periodMs?: number;
   queueMs?: number;
   /** Ring size; a longer reply waits in a JS queue until there is room. */
@@ -191,6 +191,9 @@ export class PlaybackEngine extends EventEmitter {
           case "error":
             this.emit("error", new Error(m.message));
             return;
+          case "log":
+            this.opts.log[m.line.level](m.line.fields ?? {}, m.line.msg);
+            return;
         }
       });
       this.worker.on("error", (err) => {
@@ -211,9 +214,10 @@ export class PlaybackEngine extends EventEmitter {
 }
 
 /**
- * The playback thread's own V8 heap, capped: it holds about 6 MiB live (code, the logger, the
- * sink), and its reserve went from 6.5 to 8.5 MiB over 10 000 replies. The cap turns anything that
- * keeps growing into a restart of the thread (logged; the exit handler above), never a
+ * The playback thread's own V8 heap, capped: it holds a few MiB live (code and the sink; its
+ * log lines are written by the main thread), and its reserve went from 6.5 to 8.5 MiB over
+ * 10 000 replies (measured when it still had a logger of its own). The cap turns anything
+ * that keeps growing into a restart of the thread (logged; the exit handler above), never a
  * daemon that swells until the kernel's OOM killer picks something.
  */
 const THREAD_HEAP_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
@@ -225,7 +229,7 @@ function spawn(opts: PlaybackOptions, sab: SharedArrayBuffer): Worker {
     format: opts.format,
     periodMs: opts.periodMs ?? PERIOD_MS,
     queueMs: opts.queueMs ?? QUEUE_MS,
-    log: opts.logOptions,
+    logLevel: opts.log.level,
   };
   return new Worker(path.join(__dirname, "worker.js"), { workerData: data, resourceLimits: THREAD_HEAP_LIMITS });
 }

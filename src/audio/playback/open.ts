@@ -1,6 +1,6 @@
 /** The speaker a device string names (audio/device-name.ts): the native speaker module, aplay, or a folder of WAV files. */
 import path from "node:path";
-import type { Logger } from "../../log/logger";
+import type { SinkLog } from "./thread-log";
 import type { PcmFormat } from "../../core/pcm";
 import { PLAYBACK_SCHEMES, parseDevice, type PlaybackScheme } from "../device-name";
 import type { PcmSink } from "./sink";
@@ -8,7 +8,7 @@ import { AplaySink } from "./aplay-sink";
 import { loadSpeaker, SpeakerSink } from "./speaker-sink";
 import { WavDirSink } from "./wav-dir-sink";
 
-type PlaybackDriver = (target: string, format: PcmFormat, log: Logger) => PcmSink;
+type PlaybackDriver = (target: string, format: PcmFormat, log: SinkLog) => PcmSink;
 
 const playbackDrivers: Record<PlaybackScheme, PlaybackDriver> = {
   alsa: (dev, format, log) => {
@@ -25,7 +25,7 @@ const playbackDrivers: Record<PlaybackScheme, PlaybackDriver> = {
   dir: (dir, format) => new WavDirSink(path.resolve(dir), format),
 };
 
-export function openPlayback(device: string, format: PcmFormat, log: Logger): PcmSink {
+export function openPlayback(device: string, format: PcmFormat, log: SinkLog): PcmSink {
   const { driver, target } = parseDevice(device, PLAYBACK_SCHEMES);
   return playbackDrivers[driver](target, format, log);
 }

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Logger } from "../../log/logger";
+import type { SinkLog } from "./thread-log";
 import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
@@ -48,7 +48,7 @@ export class SpeakerSink implements PcmSink {
     private readonly device: string,
     readonly format: PcmFormat,
     private readonly lib: ReturnType<typeof loadSpeaker>,
-    private readonly log: Logger,
+    private readonly log: SinkLog,
   ) {
     this.description = `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
   }

@@ -4,14 +4,14 @@
  * Main-thread stalls (GC, JSON parsing, a slow log) do not reach it. It takes its
  * orders from the ring alone (audio, end marks, flushes, close), sleeping on it between
  * periods. Messages to the main thread: ready, started {at}, drained {heap}, underrun,
- * error {message}.
+ * error {message}, log {line} (thread-log.ts: the main thread writes this thread's lines).
  */
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import { createLogger, type LoggerOptions } from "../../log/logger";
 import { openPlayback } from "./open";
 import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../../core/pcm";
 import { SpscRing } from "./ring";
+import { threadLog, type LogLine } from "./thread-log";
 
 export interface PlaybackWorkerData {
   sab: SharedArrayBuffer;
@@ -19,7 +19,8 @@ export interface PlaybackWorkerData {
   format: PcmFormat;
   periodMs: number;
   queueMs: number;
-  log: Pick<LoggerOptions, "level" | "format">;
+  /** The daemon's log level: lines below it are not even posted. */
+  logLevel: string;
 }
 
 export type WorkerMessage =
@@ -28,7 +29,8 @@ export type WorkerMessage =
   /** heapUsed/heapTotal: this thread's own V8 heap (process.memoryUsage() in the main thread shows only its own). */
   | { type: "drained"; heapUsed: number; heapTotal: number }
   | { type: "underrun" }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "log"; line: LogLine };
 
 const data = workerData as PlaybackWorkerData;
 const port = parentPort!;
@@ -44,7 +46,7 @@ const EARLY_MS = 1;
 const IDLE_MS = 1000;
 
 const ring = new SpscRing(data.sab);
-const log = createLogger(data.log).child({ component: "playback" });
+const log = threadLog(data.logLevel, (line) => post({ type: "log", line }));
 const sink = openPlayback(data.device, data.format, log);
 sink.onError((err) => post({ type: "error", message: err.message }));
 
@@ -74,12 +76,16 @@ function write(bytes: Buffer): Promise<void> | void {
 /**
  * Sleeps until the main thread writes, marks an end, flushes or closes (any of them after
  * `seen`), or `ms` pass: a futex wait, woken directly, not through this thread's event loop.
- * The loop gets a turn after it, for what else this thread runs (log lines, an aplay child's
- * events).
+ * With a synchronous sink this thread needs its event loop for nothing while it plays (its
+ * log lines are written synchronously, its messages go out as they are posted, orders
+ * come on the ring): the loop runs on without giving it a turn, which was most of a
+ * wake-up's cost. It still gets one after an idle wait, and always with a sink that
+ * writes through callbacks (the thread pool, an aplay child's events).
  */
-async function sleep(seen: number, ms: number): Promise<void> {
+function sleep(seen: number, ms: number): Promise<void> | void {
   ring.waitForSignal(seen, ms);
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (writeSync && ms < IDLE_MS) return;
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 async function loop(): Promise<void> {

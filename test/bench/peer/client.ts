@@ -64,10 +64,11 @@ export function audioOf(talkbox: BenchClient): { inputAudio: Record<string, unkn
   return { inputAudio: data.input_audio as Record<string, unknown>, outputAudio: data.output_audio as Record<string, unknown> };
 }
 
-export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<BenchClient> {
+/** `appendMs`: the peer cuts its chunks into appends of that length (see PeerConfig). */
+export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs?: number } = {}): Promise<BenchClient> {
   const emulator = await startEmulator({});
   const rig = await startRig({ micRate: 16000, micSeconds: MIC_SECONDS });
-  const config: PeerConfig = { port: emulator.port, token: TOKEN, botId: BOT, micDevice: rig.micDevice, spkDevice: rig.spkDevice, rate: 16000, ...audio };
+  const config: PeerConfig = { port: emulator.port, token: TOKEN, botId: BOT, micDevice: rig.micDevice, spkDevice: rig.spkDevice, rate: 16000, ...audio, ...(o.appendMs ? { appendMs: o.appendMs } : {}) };
   let child: ChildProcess;
   let crashes = 0;
   let faults = 0;
@@ -140,7 +141,7 @@ export async function startPeer(audio: ReturnType<typeof audioOf>): Promise<Benc
 
   await launch();
   return {
-    name: "official client",
+    name: o.appendMs ? `official client (${o.appendMs} ms appends)` : "official client",
     rig,
     emulator,
     pid: () => child.pid!,
