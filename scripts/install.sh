@@ -201,7 +201,7 @@ ensure_node() {
 }
 
 if [ "$LIVE" -eq 1 ]; then
-  apt_packages=(alsa-utils libasound2-dev g++ make python3 gpiod)
+  apt_packages=(alsa-utils libasound2-dev g++ make python3 gpiod espeak-ng)
   mapfile -t missing < <(missing_packages "${apt_packages[@]}")
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
@@ -210,7 +210,7 @@ if [ "$LIVE" -eq 1 ]; then
   fi
   ensure_node
 else
-  skip "apt-get install alsa-utils libasound2-dev g++ make python3 gpiod; Node.js >= 20 check"
+  skip "apt-get install alsa-utils libasound2-dev g++ make python3 gpiod espeak-ng; Node.js >= 20 check"
 fi
 NODE=$(command -v node || true)
 [ -n "$NODE" ] || NODE=/usr/bin/node

@@ -13,6 +13,7 @@ import { createLogger, type LogLevel } from "./log/logger";
 import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
 import { volumeCommand } from "./cli/volume";
+import { sayCommand } from "./cli/say";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -104,6 +105,15 @@ async function run(argv: string[]): Promise<number> {
       const value = first !== undefined && !first.startsWith("--") && first !== "-c" ? first : undefined;
       const values = parse(command, value === undefined ? rest : flags, { socket: { type: "string" }, config: { type: "string", short: "c" } });
       return volumeCommand({ socket: socketFrom(values), ...(value !== undefined ? { value } : {}) });
+    }
+    case "say": {
+      // The text comes first and may start with "-": everything before the first option is the text.
+      const at = rest.findIndex((a) => a === "--mode" || a === "-m" || a.startsWith("--mode=") || a === "--socket" || a === "--config" || a === "-c");
+      const words = at === -1 ? rest : rest.slice(0, at);
+      const values = parse(command, at === -1 ? [] : rest.slice(at), { mode: { type: "string", short: "m" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
+      const text = words.join(" ");
+      if (text.trim() === "") throw new UsageError(command, 'give the text to speak: talkbox say "the doorbell rang"');
+      return sayCommand({ socket: socketFrom(values), text, ...(values.mode !== undefined ? { mode: values.mode } : {}) });
     }
     case "emulator": {
       const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });

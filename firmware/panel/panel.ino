@@ -52,6 +52,7 @@ const LedState LED_TABLE[] = {
   { "listening",  0,   255, 0,   SOLID },
   { "thinking",   255, 160, 0,   PULSE },
   { "speaking",   0,   160, 255, SOLID },
+  { "announcing", 128, 0,   255, SOLID },
   { "error",      255, 0,   0,   BLINK_FAST },
   { "offline",    255, 0,   0,   BLINK_SLOW },
   { "muted",      255, 0,   160, SOLID },

@@ -54,6 +54,12 @@ export interface AgentBackend {
   cancelReply(heardMs?: number): boolean;
   /** Answers to tool.call events. */
   submitToolOutputs(outputs: ToolOutput[]): boolean;
+  /**
+   * Something the device said on its own (an announcement, seed 004) joins the conversation's
+   * history as the agent's words, so the agent knows it was said: the whole text, or the part
+   * heard before it was cut. Optional: a backend without it keeps no such history.
+   */
+  rememberAnnouncement?(text: string): boolean;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

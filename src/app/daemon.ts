@@ -2,6 +2,7 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
+import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { openAgent } from "./agent";
 import type { AgentBackend } from "../agent/backend";
@@ -139,6 +140,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       localTurns,
       tools,
       capturePeriods,
+      localVoice: espeakVoice({
+        command: config.announce.local_voice.command,
+        voice: config.announce.local_voice.voice,
+        fallbackVoice: config.announce.local_voice.fallback_voice,
+        speedWpm: config.announce.local_voice.speed_wpm,
+        device: spkFormat,
+      }),
     });
     view.follow(conversation);
     // Every source of button edges goes through one router: the same gestures everywhere.

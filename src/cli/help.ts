@@ -82,6 +82,23 @@ const COMMANDS: readonly CommandHelp[] = [
     exits: [0, 1, 2],
   },
   {
+    name: "say",
+    summary: "have the running daemon speak a text on its own (seed 004's ExternalTextToSpeech)",
+    usage: 'talkbox say "TEXT" [--mode 1|2|3] [--socket PATH | --config FILE]',
+    about:
+      "TEXT (1 to 200 characters) is spoken in the agent's voice when it can, else in the device's\n" +
+      "offline voice (espeak-ng). --mode 1 ends whatever goes on and speaks now; 2 (the default)\n" +
+      "speaks when the current interaction ends; 3 speaks only if the device is idle, else drops it.\n" +
+      "Exit 3: dropped.",
+    options: [["--mode, -m N", "1 high, 2 medium (default), 3 low"], SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ['talkbox say "Someone is at the door"', "after the current answer, if any"],
+      ['talkbox say --mode 1 "Battery low"', "now, interrupting"],
+      ['talkbox say --mode 3 "Good morning"', "only if nothing else goes on"],
+    ],
+    exits: [0, 1, 2, 3],
+  },
+  {
     name: "config check",
     summary: "validate the config and print the effective one, secrets masked",
     usage: "talkbox config check [--config FILE]",

@@ -180,6 +180,21 @@ export function configSchema(audio: AudioDefaults) {
           .prefault({}),
       })
       .prefault({}),
+    // What the device says on its own (seed 004's ExternalTextToSpeech, alerts): the offline voice.
+    announce: z
+      .strictObject({
+        local_voice: z
+          .strictObject({
+            // espeak-ng (apt-get install espeak-ng); a full path for another build.
+            command: z.string().min(1).default("espeak-ng"),
+            // An espeak-ng voice ('espeak-ng --voices'), or auto: Mandarin for Chinese text, else fallback_voice.
+            voice: z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\/-]+$/, "expected an espeak-ng voice name such as en-us or cmn, or auto").default("auto"),
+            fallback_voice: z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\/-]+$/, "expected an espeak-ng voice name such as en-us").default("en-us"),
+            speed_wpm: z.int().min(80).max(450).default(160),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),
     // What must survive a restart (conversation ids, volume); systemd's StateDirectory= sets $STATE_DIRECTORY.
     state: z.strictObject({ dir: z.string().min(1).default(process.env.STATE_DIRECTORY ?? "/var/lib/talkbox") }).prefault({}),

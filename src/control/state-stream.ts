@@ -118,5 +118,17 @@ export function toFrame(a: DeviceActivity, at = new Date()): Record<string, unkn
       return a.level === "error" ? { Event: "Error", Message: a.message, At } : { Event: "Notice", Level: a.level, Message: a.message, At };
     case "volume":
       return { Event: "Volume", Volume: a.percent, At };
+    case "announcement":
+      return {
+        Event: "Announcement",
+        Id: a.id,
+        Status: a.event,
+        Text: a.text,
+        Source: a.source,
+        ...(a.voice !== undefined ? { Voice: a.voice } : {}),
+        ...(a.heard !== undefined ? { Heard: a.heard } : {}),
+        ...(a.reason !== undefined ? { Reason: a.reason } : {}),
+        At,
+      };
   }
 }

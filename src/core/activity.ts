@@ -3,6 +3,7 @@
  * socket's state stream (`Subscribe`) carries it to head units, displays and bridges.
  * Plain data, no wire format: the stream turns each into a frame.
  */
+import type { AnnouncementSource, AnnouncementVoice } from "./announcement";
 import type { ConversationMode, DeviceState } from "./device-state";
 
 export type DeviceActivity =
@@ -14,4 +15,18 @@ export type DeviceActivity =
   | { kind: "reply"; text: string }
   /** What the device tells its user: level error for failures, warn and info for the rest. */
   | { kind: "notice"; level: "info" | "warn" | "error"; message: string }
-  | { kind: "volume"; percent: number };
+  | { kind: "volume"; percent: number }
+  /**
+   * An announcement (seed 004): started (with its voice), completed, interrupted (`heard`: what
+   * came out of the speaker before the cut), failed, or dropped (`reason`).
+   */
+  | {
+      kind: "announcement";
+      id: string;
+      event: "started" | "completed" | "interrupted" | "failed" | "dropped";
+      text: string;
+      source: AnnouncementSource;
+      voice?: AnnouncementVoice;
+      heard?: string;
+      reason?: string;
+    };

@@ -30,6 +30,8 @@ import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
+import { Announcer, type AnnounceResult } from "./announcer";
+import type { AnnouncementSource, InterruptMode, LocalVoice } from "../core/announcement";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -54,6 +56,8 @@ export interface ConversationOptions {
   localTurns?: LocalTurnDetector | null;
   /** The mic's period per mode, applied when a double press switches modes. */
   capturePeriods?: CapturePeriods;
+  /** The device's offline voice for announcements (null: none). */
+  localVoice?: LocalVoice | null;
 }
 
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
@@ -73,6 +77,7 @@ export class Conversation extends EventEmitter {
   private readonly replies: ReplyPlayer;
   private readonly link: LinkMonitor;
   private readonly mic: UplinkStream;
+  private readonly announcer: Announcer;
 
   constructor(private readonly o: ConversationOptions) {
     super();
@@ -107,8 +112,19 @@ export class Conversation extends EventEmitter {
     });
     const report = (a: DeviceActivity): void => this.report(a);
     const stages = { turns, stats: this.stats, replies: this.replies, link: this.link, log: o.log, report };
+    this.announcer = new Announcer({
+      backend: o.backend,
+      playback: o.playback,
+      localVoice: o.localVoice ?? null,
+      linkUsable: () => this.link.usable,
+      clock: o.clock,
+      log: o.log,
+      dispatch: (input) => this.machine.dispatch(input),
+      report,
+    });
     const effects = new EffectRunner({
       ...stages,
+      announcer: this.announcer,
       mic: this.mic,
       gate: this.gate,
       backend: o.backend,
@@ -162,6 +178,11 @@ export class Conversation extends EventEmitter {
     const turn = this.stats.current;
     const empty = this.machine.mode === "push-to-talk" && this.mic.streaming && turn?.framesSent === 0 && this.o.uplink.pendingBytes === 0;
     this.machine.dispatch({ type: "button.up", empty });
+  }
+
+  /** Speak `text` on the device's own initiative (seed 004): spoken now, queued or dropped, as `mode` and the state decide. */
+  announce(text: string, mode: InterruptMode, source: AnnouncementSource = "command"): AnnounceResult {
+    return this.announcer.request(text, mode, source);
   }
 
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */

@@ -8,6 +8,7 @@ import type { AgentBackend } from "../agent/backend";
 import type { DeviceActivity } from "../core/activity";
 import type { Clock } from "../core/clock";
 import type { Logger } from "../log/logger";
+import type { Announcer } from "./announcer";
 import type { EchoGate } from "./echo-gate";
 import type { LinkMonitor } from "./link-monitor";
 import type { ReplyPlayer } from "./reply-player";
@@ -22,6 +23,7 @@ export interface EffectRunnerOptions {
   stats: Pick<TurnStats, "begin" | "speechEnded" | "outcome" | "current">;
   replies: Pick<ReplyPlayer, "turnCommitted" | "interrupt" | "heardMs" | "flush">;
   gate: Pick<EchoGate, "playbackFlushed">;
+  announcer: Pick<Announcer, "speak" | "queue" | "drop" | "stop">;
   link: Pick<LinkMonitor, "usable">;
   backend: Pick<AgentBackend, "abortTurn" | "cancelReply" | "wake">;
   log: Logger;
@@ -98,6 +100,18 @@ export class EffectRunner {
       case "notice":
         log[e.level](e.message);
         this.o.report({ kind: "notice", level: e.level, message: e.message });
+        return;
+      case "announce.speak":
+        this.o.announcer.speak(e.id);
+        return;
+      case "announce.queue":
+        this.o.announcer.queue(e.id, e.position);
+        return;
+      case "announce.drop":
+        this.o.announcer.drop(e.id, e.reason);
+        return;
+      case "announce.stop":
+        this.o.announcer.stop(e.id);
         return;
     }
   }

@@ -11,10 +11,18 @@
  * not muted; the server's VAD decides turns (speech started → listening, speech
  * stopped → thinking). The button interrupts the agent while it thinks or
  * speaks, and otherwise mutes / unmutes the mic.
+ *
+ * Announcements (seed 004): text the device speaks on its own, in `announcing`. Mode 1
+ * ends the current interaction (a held turn is aborted, a reply cancelled, an announcement
+ * cut) and speaks at once; mode 2 waits for the interaction to end, in order, and is
+ * dropped if the user interrupts by voice; mode 3 is dropped while the device interacts.
+ * A press cuts an announcement as it cuts a reply. The machine decides; the announcer
+ * (announcer.ts) holds the text and the voices.
  */
 import type { LinkProblem } from "../agent/events";
 import type { Clock, ClockTimer } from "../core/clock";
 import type { ConversationMode, DeviceState } from "../core/device-state";
+import type { InterruptMode } from "../core/announcement";
 
 
 export type DeviceInput =
@@ -41,7 +49,11 @@ export type DeviceInput =
   /** The speaker ran dry in the middle of a reply: its audio stopped coming (or comes late). */
   | { type: "playback.starved" }
   /** The speaker refused audio (a write failed): what the agent says cannot be heard. */
-  | { type: "playback.failed"; message: string };
+  | { type: "playback.failed"; message: string }
+  /** Something asks the device to speak an announcement (its text stays with the announcer). */
+  | { type: "announce.request"; id: string; mode: InterruptMode }
+  /** The announcement was heard to its end, or no voice could speak it. */
+  | { type: "announce.done"; id: string; ok: boolean; message?: string };
 
 export type Effect =
   /** Push-to-talk: start streaming the mic to the agent as the given user. */
@@ -64,7 +76,15 @@ export type Effect =
   | { type: "playback.flush" }
   /** Reconnect now instead of waiting out the back-off. */
   | { type: "link.wake" }
-  | { type: "notice"; level: "info" | "warn" | "error"; message: string };
+  | { type: "notice"; level: "info" | "warn" | "error"; message: string }
+  /** Speak this announcement now. */
+  | { type: "announce.speak"; id: string }
+  /** It waits for the current interaction to end (mode 2). */
+  | { type: "announce.queue"; id: string; position: number }
+  /** It will not be spoken. */
+  | { type: "announce.drop"; id: string; reason: string }
+  /** Cut the announcement being spoken short (what was heard of it is kept in the history). */
+  | { type: "announce.stop"; id: string };
 
 export interface StateMachineOptions {
   clock: Clock;
@@ -75,7 +95,12 @@ export interface StateMachineOptions {
   errorHoldMs: number;
   /** A press held longer than this is taken as released (a stuck button, a client that died holding it). */
   maxTurnMs: number;
+  /** The longest an announcement may take before it is given up (the announcer never said it ended). */
+  announceTimeoutMs?: number;
 }
+
+/** Mode-2 announcements waiting at most; more are dropped, so a chatty client costs bounded memory. */
+export const MAX_WAITING_ANNOUNCEMENTS = 16;
 
 export interface StateChange {
   from: DeviceState;
@@ -100,6 +125,12 @@ export class DeviceStateMachine {
   private playbackIdle = true;
   private timer: ClockTimer | undefined;
   private free: boolean;
+  /** Free conversation: the server's (or the device's) VAD hears the user (speech started, not yet stopped). */
+  private userSpeaking = false;
+  /** The announcement being spoken (state `announcing`). */
+  private announcing: string | null = null;
+  /** Mode-2 announcements waiting for the current interaction to end, oldest first. */
+  private readonly waiting: string[] = [];
   /** Inputs (and timeouts) that came while one was being handled: each runs to completion, in order. */
   /** Inputs, and timer expiries (functions), waiting for the one being handled. */
   private readonly inbox: Array<DeviceInput | (() => void)> = [];
@@ -128,7 +159,7 @@ export class DeviceStateMachine {
    */
   setMode(mode: ConversationMode): boolean {
     if (mode === this.mode) return true;
-    if (this.current === "thinking" || this.current === "speaking") return false;
+    if (this.current === "thinking" || this.current === "speaking" || this.current === "announcing") return false;
     if (this.current === "listening" && !this.free) {
       this.disarm();
       this.effect({ type: "turn.abort" });
@@ -136,6 +167,7 @@ export class DeviceStateMachine {
     const streaming = this.free && this.linkUp && !this.muted;
     this.free = mode === "free";
     this.muted = false;
+    this.userSpeaking = false;
     if (streaming) this.effect({ type: "stream.stop" });
     if (this.free && this.linkUp) this.effect({ type: "stream.start" });
     if (this.linkUp && this.current !== "error") this.go(this.rest, "mode");
@@ -168,6 +200,7 @@ export class DeviceStateMachine {
       for (let next: DeviceInput | (() => void) | undefined = step; next; next = this.inbox.shift()) {
         if (typeof next === "function") next();
         else this.handle(next);
+        this.startWaiting();
       }
     } catch (err) {
       // A bug in an effect: what was queued behind it is not run out of its context later.
@@ -201,6 +234,7 @@ export class DeviceStateMachine {
       case "speech.started":
         return this.onSpeechStarted();
       case "speech.stopped":
+        this.userSpeaking = false;
         if (this.free && this.current === "listening") this.think(input.type);
         return;
       case "turn.acknowledged":
@@ -264,10 +298,116 @@ export class DeviceStateMachine {
         // The same wait when the audio stops without an end; more audio disarms it.
         if (this.current === "speaking" && !this.replyDone) this.arm(this.opts.replyTimeoutMs, () => this.onReplyNeverEnded());
         return;
+      case "announce.request":
+        return this.onAnnounceRequest(input.id, input.mode);
+      case "announce.done":
+        if (input.id !== this.announcing) return;
+        if (!input.ok) this.effect({ type: "notice", level: "error", message: `an announcement could not be spoken: ${input.message ?? "no voice"}` });
+        this.announcing = null;
+        this.disarm();
+        this.settle(input.type);
+        return;
     }
   }
 
+  /** The user (or the agent) is in an interaction that announcements of mode 2 wait for and of mode 3 give way to. */
+  private get interacting(): boolean {
+    if (this.current === "thinking" || this.current === "speaking" || this.current === "announcing") return true;
+    if (this.free) return this.userSpeaking;
+    return this.current === "listening";
+  }
+
+  private onAnnounceRequest(id: string, mode: InterruptMode): void {
+    if (mode === 1) {
+      this.endInteraction();
+      this.startAnnouncement(id, "announce.request");
+      return;
+    }
+    if (!this.interacting) {
+      this.startAnnouncement(id, "announce.request");
+      return;
+    }
+    if (mode === 3) {
+      const doing = this.current === "listening" ? "listening to the user" : this.current;
+      this.effect({ type: "announce.drop", id, reason: `the device is ${doing}; a mode-3 announcement is spoken only when nothing else goes on` });
+      return;
+    }
+    if (this.waiting.length >= MAX_WAITING_ANNOUNCEMENTS) {
+      this.effect({ type: "announce.drop", id, reason: `${MAX_WAITING_ANNOUNCEMENTS} announcements are already waiting; try again when the device is idle` });
+      return;
+    }
+    this.waiting.push(id);
+    this.effect({ type: "announce.queue", id, position: this.waiting.length });
+  }
+
+  /** Mode 1: whatever goes on stops now (a held turn is dropped, a reply cancelled, an announcement cut). */
+  private endInteraction(): void {
+    if (this.current === "announcing") this.stopAnnouncement();
+    else if (this.current === "thinking" || this.current === "speaking") this.interrupt();
+    else if (this.current === "listening" && !this.free) {
+      this.disarm();
+      this.effect({ type: "turn.abort" });
+    }
+    this.userSpeaking = false;
+  }
+
+  private startAnnouncement(id: string, cause: StateChange["cause"]): void {
+    this.announcing = id;
+    this.effect({ type: "announce.speak", id });
+    this.go("announcing", cause);
+    this.arm(this.opts.announceTimeoutMs ?? DeviceStateMachine.ANNOUNCE_TIMEOUT_MS, () => {
+      this.effect({ type: "notice", level: "warn", message: "an announcement did not end in time; cutting it" });
+      this.stopAnnouncement();
+      this.settle("timeout");
+    });
+  }
+
+  /** The announcement being spoken is cut, its queued audio dropped; the state is left to the caller. */
+  private stopAnnouncement(): void {
+    const id = this.announcing;
+    if (id === null) return;
+    this.announcing = null;
+    this.disarm();
+    this.effect({ type: "announce.stop", id });
+    this.effect({ type: "playback.flush" });
+    this.playbackIdle = true;
+  }
+
+  /** Nothing goes on any more: rest, or offline when the link went while the device spoke. */
+  private settle(cause: StateChange["cause"]): void {
+    if (this.linkUp) this.toRest(cause);
+    else if (this.downAt === null && this.downProblem === null) this.go("connecting", cause);
+    else this.go("offline", cause);
+  }
+
+  /** Mode-2 announcements go once the interaction they waited for is over (not in `error`, which is shown first). */
+  private startWaiting(): void {
+    if (this.waiting.length === 0 || this.interacting || this.current === "error") return;
+    this.startAnnouncement(this.waiting.shift()!, "announce.request");
+  }
+
+  /** The user interrupted by voice: what waited for the interaction is dropped (seed 004, Q1). */
+  private dropWaiting(reason: string): void {
+    for (const id of this.waiting.splice(0)) this.effect({ type: "announce.drop", id, reason });
+  }
+
+  /** The longest an announcement may take: 200 characters read slowly, with a margin. */
+  static readonly ANNOUNCE_TIMEOUT_MS = 120_000;
+
   private onPress(userId: string): void {
+    if (this.current === "announcing") {
+      // A press cuts an announcement as it cuts a reply; push-to-talk then starts the turn.
+      this.stopAnnouncement();
+      if (this.free) {
+        this.settle("button.down");
+        return;
+      }
+      if (this.linkUp) {
+        this.startTurn(userId);
+        return;
+      }
+      this.settle("button.down");
+    }
     if (!this.linkUp && this.canHoldTurn()) {
       // A blip (Wi-Fi roaming, the server closing an idle session) moments ago: the user
       // talks now while the link comes back, the conversation holds the audio and sends
@@ -347,7 +487,16 @@ export class DeviceStateMachine {
 
   private onSpeechStarted(): void {
     if (!this.free) return;
+    this.userSpeaking = true;
+    if (this.current === "announcing") {
+      // The user talks over an announcement: it stops, and what waited goes with it (seed 004, Q1, Q3).
+      this.stopAnnouncement();
+      this.dropWaiting("the user interrupted by voice");
+      this.go("listening", "speech.started");
+      return;
+    }
     if (this.current === "thinking" || this.current === "speaking") {
+      this.dropWaiting("the user interrupted the reply by voice");
       // The server heard the user over its reply and stops it itself; the device
       // must drop what it has queued at once (seed 003, free conversation, step 5).
       if (!this.replyDone) this.effect({ type: "reply.discard" });
@@ -430,6 +579,13 @@ export class DeviceStateMachine {
       this.effect({ type: "link.wake" });
       return;
     }
+    if (this.current === "announcing") {
+      // The announcement goes on (the announcer falls back to the device's own voice); the
+      // device shows offline once it has ended (settle).
+      this.dropResend();
+      if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
+      return;
+    }
     this.disarm();
     this.dropResend();
     if (this.free && wasUp && !this.muted) this.effect({ type: "stream.stop" });
@@ -445,6 +601,13 @@ export class DeviceStateMachine {
   private toRest(cause: StateChange["cause"]): void {
     // Free conversation: (re)entering listening from a state without a stream starts it.
     if (this.free && !this.muted && (this.current === "connecting" || this.current === "offline")) this.effect({ type: "stream.start" });
+    // What waited for the interaction to end is spoken now, without a moment of rest between.
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      this.announcing = null;
+      this.startAnnouncement(next, cause);
+      return;
+    }
     this.go(this.rest, cause);
   }
 

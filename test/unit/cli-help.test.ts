@@ -52,7 +52,7 @@ describe("help", () => {
     const text = runs[0]!.stdout;
     for (const c of COMMANDS) assert.match(text, new RegExp(`^ {2}${c} +\\S`, "m"), `lists ${c}`);
     const exits = text.slice(text.indexOf("Exit codes:")).split("\n").slice(1).filter(Boolean);
-    assert.deepEqual(exits.map((l) => Number(l.trim().split(/\s+/)[0])), [0, 1, 2, 78, 130]);
+    assert.deepEqual(exits.map((l) => Number(l.trim().split(/\s+/)[0])), [0, 1, 2, 3, 78, 130]);
     assert.match(text, /^ {2}78 +configuration error/m);
   });
 

@@ -36,6 +36,7 @@ function effects(opts: { usable?: boolean; commit?: "held" | boolean; reached?: 
     stats: recorder("stats", calls, {}, { current: { framesSent: opts.framesSent ?? 3 } }),
     replies: recorder("replies", calls, { heardMs: 1234 }),
     gate: recorder("gate", calls),
+    announcer: recorder("announcer", calls),
     link: { usable: opts.usable ?? true },
     backend: recorder("backend", calls),
     log: silentLogger(),

@@ -28,6 +28,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   state: ["core", "log"],
   control: ["core", "log"],
   vad: ["core", "log", "codec"],
+  // The device's offline voice (espeak-ng), resampled to the speaker.
+  voice: ["core", "log", "codec"],
   // Protocols: a backend knows no device, no GPIO, no config file.
   agent: ["core", "log"],
   tools: ["core", "log", "agent"],

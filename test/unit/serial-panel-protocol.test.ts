@@ -42,7 +42,7 @@ describe("panel protocol", () => {
   test("device lines", () => {
     assert.deepEqual(
       DEVICE_STATES.map((s) => ledLine(s)),
-      ["LED idle", "LED connecting", "LED listening", "LED thinking", "LED speaking", "LED error", "LED offline", "LED muted"],
+      ["LED idle", "LED connecting", "LED listening", "LED thinking", "LED speaking", "LED announcing", "LED error", "LED offline", "LED muted"],
     );
     assert.equal(helloLine("0.1.0"), "HELLO talkbox 0.1.0");
     assert.equal(helloLine("1.0 beta"), "HELLO talkbox 1.0_beta");

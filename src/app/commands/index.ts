@@ -4,14 +4,15 @@
  */
 import { commandParser, SubscribeCommand } from "../../control/commands";
 import type { ControlHandler } from "../../control/server";
+import { announceCommand } from "./announce";
 import { buttonCommand } from "./button";
 import type { Command, CommandDevice } from "./command";
 import { statusCommand } from "./status";
 import { volumeCommand } from "./volume";
 
-const COMMANDS = [buttonCommand, statusCommand, volumeCommand] as const;
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema]);
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema]);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 

@@ -11,6 +11,7 @@
  * | listening  | green #00ff00   | 16         | solid                   | the mic is open: talk now              |
  * | thinking   | blue  #0000ff   | 16         | pulse, 1200 ms period   | busy, nothing to do                    |
  * | speaking   | cyan  #00ffff   | 16         | solid                   | the agent talks                        |
+ * | announcing | violet #8000ff  | 16         | solid                   | the device says something on its own   |
  * | error      | red   #ff0000   | 16         | blink 250 / 250         | fast: something failed, see the logs   |
  * | offline    | amber #ffbf00   | 8          | blink 1000 / 1000       | slow: no link, retrying                |
  * | muted      | red   #ff0000   | 2          | solid                   | dim red, like a smart speaker's mic-off |
@@ -48,6 +49,7 @@ export const DEFAULT_LED_PATTERNS: LedPatternTable = {
   listening: { color: [0, 255, 0], brightness: 16, effect: { type: "solid" } },
   thinking: { color: [0, 0, 255], brightness: 16, effect: { type: "pulse", periodMs: 1200 } },
   speaking: { color: [0, 255, 255], brightness: 16, effect: { type: "solid" } },
+  announcing: { color: [128, 0, 255], brightness: 16, effect: { type: "solid" } },
   error: { color: [255, 0, 0], brightness: 16, effect: { type: "blink", onMs: 250, offMs: 250 } },
   offline: { color: [255, 191, 0], brightness: 8, effect: { type: "blink", onMs: 1000, offMs: 1000 } },
   muted: { color: [255, 0, 0], brightness: 2, effect: { type: "solid" } },

@@ -1,0 +1,196 @@
+/**
+ * Announcements, as a conversation stage: the texts, the voices and their audio. The state
+ * machine decides when one is spoken, waits or is dropped (announce.* effects); this
+ * carries it out: the agent's own voice when the backend can speak and the link is up,
+ * else the device's offline voice, always through the same playback as replies (instant
+ * flush, volume, echo gate). It tells the machine when an announcement has been heard to
+ * its end (the playback drained) or could not be spoken, and keeps what was heard of it in
+ * the agent's history (seed 004, Q2 and Q3).
+ */
+import type { AgentBackend } from "../agent/backend";
+import type { Clock } from "../core/clock";
+import {
+  firstChars,
+  charCount,
+  type Announcement,
+  type AnnouncementDecision,
+  type AnnouncementSource,
+  type AnnouncementVoice,
+  type InterruptMode,
+  type LocalVoice,
+} from "../core/announcement";
+import type { DeviceActivity } from "../core/activity";
+import { msFor, type PcmFormat } from "../core/pcm";
+import type { Logger } from "../log/logger";
+import type { DeviceInput } from "./state-machine";
+
+/** The playback the announcer shares with replies. */
+export interface AnnouncerPlayback {
+  readonly format: PcmFormat;
+  write(pcm: Buffer): void;
+  endOfReply(): void;
+  on(event: "started", listener: (at: number) => void): unknown;
+  on(event: "drained", listener: () => void): unknown;
+}
+
+export interface AnnouncerOptions {
+  backend: Pick<AgentBackend, "rememberAnnouncement">;
+  playback: AnnouncerPlayback;
+  /** The device's offline voice; null: none installed (an announcement then fails, said in the reply). */
+  localVoice: LocalVoice | null;
+  /** The link is up and the agent can be told what was said. */
+  linkUsable(): boolean;
+  clock: Clock;
+  log: Logger;
+  dispatch(input: DeviceInput): void;
+  report(activity: DeviceActivity): void;
+}
+
+/** What the control command (or a feature) gets back at once. */
+export interface AnnounceResult {
+  id: string;
+  decision: AnnouncementDecision;
+  /** Spoken: which voice speaks it. */
+  voice?: AnnouncementVoice;
+  /** Queued: its place among those waiting (1 = next). */
+  position?: number;
+  /** Dropped: why. */
+  reason?: string;
+}
+
+/** An announcement being spoken. */
+interface Speaking {
+  a: Announcement;
+  voice: AnnouncementVoice;
+  abort: AbortController;
+  /** Milliseconds of its audio handed to the playback so far; whole once `sourced`. */
+  audioMs: number;
+  sourced: boolean;
+  startedAt: number | null;
+}
+
+/** Texts kept for announcements that wait or speak; more are not accepted (the machine bounds the queue too). */
+const MAX_KEPT = 64;
+
+export class Announcer {
+  private readonly texts = new Map<string, Announcement>();
+  private current: Speaking | null = null;
+  private seq = 0;
+  /** What the machine decided for a request while it was being handled. */
+  private decided: AnnounceResult | null = null;
+
+  constructor(private readonly o: AnnouncerOptions) {
+    o.playback.on("started", (at) => {
+      if (this.current && this.current.startedAt === null) this.current.startedAt = at;
+    });
+    o.playback.on("drained", () => {
+      const c = this.current;
+      if (!c || !c.sourced) return;
+      this.finish(c, { ok: true });
+    });
+  }
+
+  /** Asks the device to speak `text` (already validated: 1–200 characters). */
+  request(text: string, mode: InterruptMode, source: AnnouncementSource): AnnounceResult {
+    const id = `announce-${++this.seq}`;
+    if (this.texts.size >= MAX_KEPT) return { id, decision: "dropped", reason: "too many announcements are waiting; try again when the device is idle" };
+    this.texts.set(id, { id, text, mode, source });
+    this.decided = null;
+    this.o.dispatch({ type: "announce.request", id, mode });
+    const result = this.decided ?? { id, decision: "queued" as const };
+    this.decided = null;
+    return result;
+  }
+
+  /** The machine's announce.speak: speak it now. */
+  speak(id: string): void {
+    const a = this.texts.get(id);
+    if (!a) return;
+    const voice: AnnouncementVoice = "local";
+    const c: Speaking = { a, voice, abort: new AbortController(), audioMs: 0, sourced: false, startedAt: null };
+    this.current = c;
+    this.record({ id, decision: "spoken", voice });
+    this.o.log.info({ id, mode: a.mode, source: a.source, voice, chars: charCount(a.text) }, `announcing: ${a.text}`);
+    this.o.report({ kind: "announcement", id, event: "started", text: a.text, voice, source: a.source });
+    void this.play(c);
+  }
+
+  /** The machine's announce.queue. */
+  queue(id: string, position: number): void {
+    this.record({ id, decision: "queued", position });
+    this.o.log.info({ id, position }, "announcement queued until the current interaction ends");
+  }
+
+  /** The machine's announce.drop. */
+  drop(id: string, reason: string): void {
+    const a = this.texts.get(id);
+    this.texts.delete(id);
+    this.record({ id, decision: "dropped", reason });
+    this.o.log.info({ id }, `announcement dropped: ${reason}`);
+    if (a) this.o.report({ kind: "announcement", id, event: "dropped", text: a.text, source: a.source, reason });
+  }
+
+  /** The machine's announce.stop: cut short (the machine flushes the playback with it). */
+  stop(id: string): void {
+    const c = this.current;
+    if (!c || c.a.id !== id) return;
+    c.abort.abort();
+    this.end(c, "interrupted");
+  }
+
+  private record(r: AnnounceResult): void {
+    this.decided = r;
+  }
+
+  private async play(c: Speaking): Promise<void> {
+    const voice = this.o.localVoice;
+    if (!voice) {
+      this.finish(c, { ok: false, message: "no offline voice is installed (apt-get install espeak-ng) and the agent cannot speak it" });
+      return;
+    }
+    try {
+      for await (const pcm of voice.speak(c.a.text, c.abort.signal)) {
+        if (this.current !== c) return;
+        this.o.playback.write(pcm);
+        c.audioMs += msFor(this.o.playback.format, pcm.length);
+      }
+    } catch (err) {
+      if (this.current !== c) return;
+      this.finish(c, { ok: false, message: `${voice.name} failed: ${(err as Error).message}` });
+      return;
+    }
+    if (this.current !== c) return;
+    c.sourced = true;
+    if (c.audioMs === 0) {
+      this.finish(c, { ok: true });
+      return;
+    }
+    this.o.playback.endOfReply();
+  }
+
+  private finish(c: Speaking, r: { ok: boolean; message?: string }): void {
+    this.end(c, r.ok ? "completed" : "failed");
+    this.o.dispatch({ type: "announce.done", id: c.a.id, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
+  }
+
+  /** It is over: what was heard joins the agent's history. */
+  private end(c: Speaking, how: "completed" | "interrupted" | "failed"): void {
+    if (this.current === c) this.current = null;
+    this.texts.delete(c.a.id);
+    const heardMs = how === "completed" ? c.audioMs : how === "failed" || c.startedAt === null ? 0 : Math.max(0, Math.min(this.o.clock.now() - c.startedAt, c.audioMs));
+    const heard = how === "completed" ? c.a.text : this.heardText(c, heardMs);
+    this.o.log.info({ id: c.a.id, heardMs: Math.round(heardMs) }, `announcement ${how}`);
+    this.o.report({ kind: "announcement", id: c.a.id, event: how, text: c.a.text, heard, voice: c.voice, source: c.a.source });
+    if (heard && this.o.linkUsable()) this.o.backend.rememberAnnouncement?.(heard);
+  }
+
+  /**
+   * The part of the text that was heard, by the share of its audio that played: voices
+   * speak at an even pace, so characters follow time closely enough for the history.
+   */
+  private heardText(c: Speaking, heardMs: number): string {
+    if (heardMs <= 0) return "";
+    if (!c.sourced || c.audioMs <= 0) return "";
+    return firstChars(c.a.text, Math.round((charCount(c.a.text) * heardMs) / c.audioMs));
+  }
+}

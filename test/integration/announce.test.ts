@@ -1,0 +1,203 @@
+/**
+ * Announcements (seed 004's ExternalTextToSpeech) on the whole device: the compiled daemon
+ * on the rig's real-time card, the emulator over a loopback WebSocket, the command over the
+ * real control socket, spoken by the device's offline voice (espeak-ng, the real program).
+ */
+import { describe, test, before } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { execFileSync } from "node:child_process";
+import { daemonPlayback, nextClientEvent, startDevice, type Device } from "../support/device";
+import { until } from "../support/daemon-process";
+import { openControlConnection, type ControlConnection, type ControlReply } from "../../src/control/client";
+import { MAGIC } from "../../src/control/framing";
+
+const BYTES_PER_MS = 32; // 16 kHz mono S16_LE at the card
+
+/** How long espeak-ng speaks `text` (its own WAV, 22050 Hz, header of 44 bytes). */
+function espeakMs(text: string): number {
+  const wav = execFileSync("espeak-ng", ["--stdout", "--stdin", "-b", "1", "-v", /\p{Script=Han}/u.test(text) ? "cmn" : "en-us", "-s", "160"], { input: text });
+  return ((wav.length - 44) / 2 / 22050) * 1000;
+}
+
+/** The state stream, followed: frames in order, and a wait for the next that matches. */
+async function follow(dev: Device): Promise<{ frames: ControlReply[]; next(match: (f: ControlReply) => boolean, what: string): Promise<ControlReply>; close(): Promise<void> }> {
+  const conn = await openControlConnection(dev.socket);
+  const frames: ControlReply[] = [];
+  conn.onEvent((f) => frames.push(f));
+  const reply = await conn.request({ Command: "Subscribe" });
+  assert.equal(reply.Ok, true);
+  let seen = 0;
+  return {
+    frames,
+    async next(match, what) {
+      await until(() => frames.slice(seen).some(match), what, 20_000);
+      const i = frames.findIndex((f, j) => j >= seen && match(f));
+      seen = i + 1;
+      return frames[i]!;
+    },
+    close: () => conn.close(),
+  };
+}
+
+const announcement = (status: string, text?: string) => (f: ControlReply) => f.Event === "Announcement" && f.Status === status && (text === undefined || f.Text === text);
+const say = (c: ControlConnection, text: string, mode: 1 | 2 | 3 | string) => c.request({ Command: "ExternalTextToSpeech", Message: text, InterruptMode: mode });
+
+/** Audio at the card from `fromNs` on, in ms: what played of the chunks that started after it. */
+function playedMsAfter(dev: Device, fromNs: bigint): number {
+  return daemonPlayback(dev.rig).chunks.filter(([ns]) => ns >= fromNs).reduce((n, [, , len]) => n + len, 0) / BYTES_PER_MS;
+}
+
+describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own voice", { timeout: 120_000 }, () => {
+  before(() => {
+    try {
+      execFileSync("espeak-ng", ["--version"]);
+    } catch {
+      assert.fail("espeak-ng is not installed: bash scripts/setup.sh installs it (apt-get install espeak-ng)");
+    }
+  });
+
+  test("idle, mode 3: spoken at once in the local voice, heard in full at the card; the device announces, then rests", async () => {
+    const dev = await startDevice();
+    try {
+      const stream = await follow(dev);
+      const text = "The doorbell rang.";
+      const t0 = process.hrtime.bigint();
+      const reply = await say(dev.control, text, 3);
+      assert.equal(reply.Ok, true, JSON.stringify(reply));
+      assert.equal(reply.Result, "spoken");
+      assert.equal(reply.Voice, "local");
+      assert.equal(reply.State, "announcing");
+      await stream.next(announcement("started", text), "the announcement started");
+      await stream.next(announcement("completed", text), "the announcement completed");
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle again");
+      const heard = playedMsAfter(dev, t0);
+      const expected = espeakMs(text);
+      assert.ok(Math.abs(heard - expected) < 100, `${heard.toFixed(0)} ms played, espeak-ng speaks it in ${expected.toFixed(0)} ms`);
+      const states = stream.frames.filter((f) => f.Event === "State").map((f) => f.State);
+      assert.deepEqual(states, ["announcing", "idle"]);
+      await stream.close();
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("mode 1 during a reply: the reply is cancelled on the wire, its sound stops, the announcement is heard in full", async () => {
+    const dev = await startDevice();
+    try {
+      await dev.press();
+      await dev.appends(150);
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      await until(() => daemonPlayback(dev.rig).bytes.length > 3_200, "the reply at the speaker");
+      const stream = await follow(dev);
+      const text = "Battery low, please charge me.";
+      const cancel = nextClientEvent(dev.emulator, "conversation.chat.cancel");
+      const reply = await say(dev.control, text, "1");
+      assert.equal(reply.Result, "spoken");
+      const cancelAt = await cancel;
+      const done = await stream.next(announcement("completed", text), "the announcement completed");
+      assert.equal(done.Voice, "local");
+      const after = playedMsAfter(dev, cancelAt);
+      const expected = espeakMs(text);
+      // The reply had seconds queued: what played after the cancel is the announcement, not it.
+      assert.ok(after < expected + 150, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected.toFixed(0)} ms`);
+      assert.ok(after > expected - 100, `only ${after.toFixed(0)} ms of a ${expected.toFixed(0)} ms announcement played`);
+      await dev.daemon.waitForState("idle");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("mode 2 during a reply: both heard after the reply, in order; mode 3 meanwhile is dropped", async () => {
+    const dev = await startDevice();
+    try {
+      await dev.press();
+      await dev.appends(50);
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      const stream = await follow(dev);
+      const a = await say(dev.control, "First notice.", 2);
+      const b = await say(dev.control, "第二条通知。", 2);
+      const c = await say(dev.control, "Only when idle.", 3);
+      assert.deepEqual([a.Result, a.Position, b.Result, b.Position], ["queued", 1, "queued", 2]);
+      assert.equal(c.Result, "dropped");
+      assert.match(String(c.Reason), /speaking/);
+      await stream.next(announcement("completed", "第二条通知。"), "the second announcement completed");
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle after both");
+      const order = stream.frames.filter((f) => f.Event === "Announcement" || f.Event === "State").map((f) => (f.Event === "State" ? f.State : `${f.Status}:${f.Text}`));
+      // No moment of rest between the reply and the first, nor between the two.
+      assert.deepEqual(order, ["dropped:Only when idle.", "started:First notice.", "announcing", "completed:First notice.", "started:第二条通知。", "completed:第二条通知。", "idle"]);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("the talk button during an announcement cuts it (only the heard part is reported) and starts the turn", async () => {
+    const dev = await startDevice();
+    try {
+      const stream = await follow(dev);
+      const text = "This is a long announcement that the user will interrupt with the talk button before it ends.";
+      await say(dev.control, text, 3);
+      await stream.next(announcement("started"), "started");
+      await until(() => daemonPlayback(dev.rig).bytes.length > 500 * BYTES_PER_MS, "half a second of it at the speaker");
+      const pressed = await dev.press();
+      assert.equal(pressed.State, "listening");
+      const cut = await stream.next(announcement("interrupted"), "the announcement interrupted");
+      const heard = String(cut.Heard);
+      assert.ok(heard.length > 0 && heard.length < text.length && text.startsWith(heard), `heard part: '${heard}'`);
+      const cutAt = process.hrtime.bigint();
+      await dev.appends(25);
+      assert.ok(playedMsAfter(dev, cutAt) < 100, "the announcement played on after the press");
+      await dev.release();
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("bad input gets an error reply naming the rule, and nothing else changes; 200 Chinese characters are fine", async () => {
+    const dev = await startDevice();
+    try {
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ Command: "ExternalTextToSpeech", Message: "x".repeat(201), InterruptMode: 1 }, /at most 200 characters.*201/],
+        [{ Command: "ExternalTextToSpeech", Message: "", InterruptMode: 1 }, /Message must not be empty/],
+        [{ Command: "ExternalTextToSpeech", Message: "   ", InterruptMode: 1 }, /Message must not be empty/],
+        [{ Command: "ExternalTextToSpeech", InterruptMode: 1 }, /Message must be a string/],
+        [{ Command: "ExternalTextToSpeech", Message: "hi" }, /InterruptMode must be 1/],
+        [{ Command: "ExternalTextToSpeech", Message: "hi", InterruptMode: 4 }, /InterruptMode must be 1/],
+        [{ Command: "ExternalTextToSpeech", Message: "hi", InterruptMode: "high" }, /InterruptMode must be 1/],
+        [{ Command: "ExternalTextToSpeech", Message: 42, InterruptMode: 1 }, /Message must be a string/],
+        [{ Command: "ExternalTextToSpeech", Message: ["hi"], InterruptMode: 1 }, /Message must be a string/],
+        [{ Command: "ExternalTextToSpeech", Message: "hi", InterruptMode: 1.5 }, /InterruptMode must be 1/],
+      ];
+      for (const [cmd, rule] of bad) {
+        const r = await dev.control.request(cmd);
+        assert.equal(r.Ok, false, JSON.stringify(cmd));
+        assert.match(String(r.Error), rule, JSON.stringify(cmd));
+      }
+      assert.equal((await dev.status()).State, "idle");
+      assert.ok(!dev.daemon.logs.some((l) => String(l.msg).startsWith("announcing")), "a bad command was spoken");
+
+      // A 1 MB frame: an error reply, the connection closed (the frame cannot be skipped), the daemon fine.
+      const s = net.createConnection(dev.socket);
+      await once(s, "connect");
+      const header = Buffer.alloc(8);
+      MAGIC.copy(header, 0);
+      header.writeUInt32BE(1024 * 1024, 4);
+      s.write(header);
+      const [data] = (await once(s, "data")) as [Buffer];
+      assert.match(data.subarray(8).toString("utf8"), /exceeds the 65536-byte limit/);
+      s.destroy();
+      assert.equal((await dev.status()).State, "idle");
+
+      const chinese = "请".repeat(200);
+      assert.equal(Buffer.byteLength(chinese), 600);
+      const ok = await say(dev.control, chinese, 3);
+      assert.equal(ok.Ok, true, String(ok.Error));
+      assert.equal(ok.Result, "spoken");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
