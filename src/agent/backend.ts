@@ -60,6 +60,12 @@ export interface AgentBackend {
    * heard before it was cut. Optional: a backend without it keeps no such history.
    */
   rememberAnnouncement?(text: string): boolean;
+  /**
+   * The agent's own voice for an announcement: `text` as mono S16_LE PCM at `rate`, chunk by
+   * chunk as it is synthesised. Throws when it cannot (the link is down, the service refused);
+   * the device then speaks with its offline voice. Optional: without it, always the offline voice.
+   */
+  synthesize?(text: string, rate: number, signal: AbortSignal): AsyncIterable<Buffer>;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

@@ -140,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       localTurns,
       tools,
       capturePeriods,
+      announceVoice: config.announce.voice,
       localVoice: espeakVoice({
         command: config.announce.local_voice.command,
         voice: config.announce.local_voice.voice,

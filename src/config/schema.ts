@@ -183,6 +183,8 @@ export function configSchema(audio: AudioDefaults) {
     // What the device says on its own (seed 004's ExternalTextToSpeech, alerts): the offline voice.
     announce: z
       .strictObject({
+        // agent: the agent's own voice when the backend has one and the link is up, else local; local: always the device's.
+        voice: z.enum(["agent", "local"]).default("agent"),
         local_voice: z
           .strictObject({
             // espeak-ng (apt-get install espeak-ng); a full path for another build.

@@ -23,6 +23,7 @@ import type { DeviceActivity } from "../core/activity";
 import { msFor, type PcmFormat } from "../core/pcm";
 import type { Logger } from "../log/logger";
 import type { DeviceInput } from "./state-machine";
+import { fromMonoS16 } from "../codec/pcm16";
 
 /** The playback the announcer shares with replies. */
 export interface AnnouncerPlayback {
@@ -34,10 +35,12 @@ export interface AnnouncerPlayback {
 }
 
 export interface AnnouncerOptions {
-  backend: Pick<AgentBackend, "rememberAnnouncement">;
+  backend: Pick<AgentBackend, "rememberAnnouncement" | "synthesize">;
   playback: AnnouncerPlayback;
   /** The device's offline voice; null: none installed (an announcement then fails, said in the reply). */
   localVoice: LocalVoice | null;
+  /** "agent": the agent's voice when it can speak; "local": always the device's own. */
+  prefer: AnnouncementVoice;
   /** The link is up and the agent can be told what was said. */
   linkUsable(): boolean;
   clock: Clock;
@@ -106,7 +109,8 @@ export class Announcer {
   speak(id: string): void {
     const a = this.texts.get(id);
     if (!a) return;
-    const voice: AnnouncementVoice = "local";
+    // The agent's voice when it has one and the link is up; else, and when that fails before any audio, the device's.
+    const voice: AnnouncementVoice = this.o.prefer === "agent" && this.o.backend.synthesize && this.o.linkUsable() ? "agent" : "local";
     const c: Speaking = { a, voice, abort: new AbortController(), audioMs: 0, sourced: false, startedAt: null };
     this.current = c;
     this.record({ id, decision: "spoken", voice });
@@ -143,21 +147,36 @@ export class Announcer {
   }
 
   private async play(c: Speaking): Promise<void> {
-    const voice = this.o.localVoice;
-    if (!voice) {
-      this.finish(c, { ok: false, message: "no offline voice is installed (apt-get install espeak-ng) and the agent cannot speak it" });
-      return;
-    }
-    try {
-      for await (const pcm of voice.speak(c.a.text, c.abort.signal)) {
-        if (this.current !== c) return;
-        this.o.playback.write(pcm);
-        c.audioMs += msFor(this.o.playback.format, pcm.length);
-      }
-    } catch (err) {
+    if (c.voice === "agent") {
+      const problem = await this.fromAgent(c);
       if (this.current !== c) return;
-      this.finish(c, { ok: false, message: `${voice.name} failed: ${(err as Error).message}` });
-      return;
+      if (problem !== null) {
+        if (c.audioMs > 0) {
+          // Half of it was said in the agent's voice: the rest in another would be worse than the cut.
+          this.o.log.warn(`the agent's voice stopped mid-announcement (${problem}); it ends there`);
+        } else {
+          this.o.log.warn(`the agent cannot speak the announcement (${problem}); the device's own voice does`);
+          c.voice = "local";
+          this.o.report({ kind: "announcement", id: c.a.id, event: "started", text: c.a.text, voice: "local", source: c.a.source });
+        }
+      }
+    }
+    if (c.voice === "local") {
+      const voice = this.o.localVoice;
+      if (!voice) {
+        this.finish(c, { ok: false, message: "no offline voice is installed (apt-get install espeak-ng) and the agent cannot speak it" });
+        return;
+      }
+      try {
+        for await (const pcm of voice.speak(c.a.text, c.abort.signal)) {
+          if (this.current !== c) return;
+          this.write(c, pcm);
+        }
+      } catch (err) {
+        if (this.current !== c) return;
+        this.finish(c, { ok: false, message: `${voice.name} failed: ${(err as Error).message}` });
+        return;
+      }
     }
     if (this.current !== c) return;
     c.sourced = true;
@@ -166,6 +185,26 @@ export class Announcer {
       return;
     }
     this.o.playback.endOfReply();
+  }
+
+  /** The agent's voice: null when it spoke the whole text, else what went wrong. */
+  private async fromAgent(c: Speaking): Promise<string | null> {
+    const format = this.o.playback.format;
+    try {
+      for await (const mono of this.o.backend.synthesize!(c.a.text, format.sampleRate, c.abort.signal)) {
+        if (this.current !== c) return null;
+        this.write(c, fromMonoS16(mono, format));
+      }
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private write(c: Speaking, pcm: Buffer): void {
+    if (pcm.length === 0) return;
+    this.o.playback.write(pcm);
+    c.audioMs += msFor(this.o.playback.format, pcm.length);
   }
 
   private finish(c: Speaking, r: { ok: boolean; message?: string }): void {

@@ -31,7 +31,7 @@ import type { LocalTurnDetector } from "./local-turns";
 import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
 import { Announcer, type AnnounceResult } from "./announcer";
-import type { AnnouncementSource, InterruptMode, LocalVoice } from "../core/announcement";
+import type { AnnouncementSource, AnnouncementVoice, InterruptMode, LocalVoice } from "../core/announcement";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -58,6 +58,8 @@ export interface ConversationOptions {
   capturePeriods?: CapturePeriods;
   /** The device's offline voice for announcements (null: none). */
   localVoice?: LocalVoice | null;
+  /** Announcements in the agent's voice when it can ("agent", the default), or always the device's. */
+  announceVoice?: AnnouncementVoice;
 }
 
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
@@ -116,6 +118,7 @@ export class Conversation extends EventEmitter {
       backend: o.backend,
       playback: o.playback,
       localVoice: o.localVoice ?? null,
+      prefer: o.announceVoice ?? "agent",
       linkUsable: () => this.link.usable,
       clock: o.clock,
       log: o.log,

@@ -21,6 +21,7 @@ import type { ClientEventRecord, ScriptedToolCall, ToolOutputRecord, TurnRecord,
 import type { Flavour, RealtimeResponseRecord, RealtimeSessionView } from "./realtime/records";
 import { RealtimeSession, type RealtimePacing } from "./realtime/session";
 import { EmulatorSession } from "./coze/session";
+import { SpeechSession, type SpeechRecord } from "./coze/speech";
 import { ToolScript } from "./shared/tool-script";
 
 export type {
@@ -104,6 +105,8 @@ export interface Emulator {
   scriptToolCall(call: ScriptedToolCall): void;
   /** Every tool output clients have sent, in order. */
   toolOutputs(): ToolOutputRecord[];
+  /** Coze speech synthesis (`/v1/audio/speech`): one record per connection, in order ('speech' event when one completes). */
+  speeches(): SpeechRecord[];
   /** Sends any raw frame, to test how a client copes with malformed server messages. */
   inject(session: number, data: string | Buffer, opts?: { binary?: boolean }): void;
   /** inject() for a Realtime session. */
@@ -119,6 +122,8 @@ export interface Emulator {
 
 const PATH = cozeBackend.emulator.path;
 const REALTIME_PATH = realtimeBackend.emulator.path;
+/** Coze's speech synthesis, on the host of /v1/chat. */
+const SPEECH_PATH = "/v1/audio/speech";
 const REALTIME_MODEL = "AG-voice-chat-agent";
 const DEFAULT_IDLE_CLOSE_MS = 120_000;
 /** How long close() waits for clients to answer the close handshake before cutting them off. */
@@ -136,6 +141,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const realtimeResponses: RealtimeResponseRecord[] = [];
   const toolScript = new ToolScript();
   const toolOutputs: ToolOutputRecord[] = [];
+  const speeches: SpeechRecord[] = [];
   const onToolOutput = (record: ToolOutputRecord): void => {
     toolOutputs.push(record);
     events.emit("tool-output", record);
@@ -151,7 +157,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!serve || d.emulator.path === PATH || d.emulator.path === REALTIME_PATH) continue;
     extra.set(d.emulator.path, serve.bind(d.emulator));
   }
-  const paths = [`${PATH}?bot_id=<id>`, `${REALTIME_PATH}?model=${REALTIME_MODEL}`, ...extra.keys()];
+  const paths = [`${PATH}?bot_id=<id>`, SPEECH_PATH, `${REALTIME_PATH}?model=${REALTIME_MODEL}`, ...extra.keys()];
   let accepting = true;
 
   const wss = new WebSocketServer({ noServer: true });
@@ -172,7 +178,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       rejectUpgrade(socket, status, body);
     };
     const serve = extra.get(url.pathname);
-    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH && !serve) {
+    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH && url.pathname !== SPEECH_PATH && !serve) {
       return refuse(404, `no endpoint ${url.pathname}: connect to ${paths.join(" or ")}`);
     }
     if (!accepting) return refuse(503, "the emulator is not accepting connections (simulated outage)");
@@ -180,6 +186,20 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return refuse(401, "missing or wrong token: send the header Authorization: Bearer <token> with the emulator's token");
     }
     if (url.pathname === REALTIME_PATH) return upgradeRealtime(req, socket, head, url, refuse);
+    if (url.pathname === SPEECH_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const record: SpeechRecord = { index: speeches.length, text: "", voiceId: null, sampleRate: 24000, audioBytes: 0, completed: false };
+        speeches.push(record);
+        served.set(ws, socket);
+        ws.once("close", () => {
+          served.delete(ws);
+          events.emit("speech", record);
+        });
+        log.info({ path: url.pathname }, "emulator: speech client connected");
+        new SpeechSession(record, ws, log);
+      });
+      return;
+    }
     if (serve) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         served.set(ws, socket);
@@ -320,6 +340,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     realtimeResponses: () => realtimeResponses.slice(),
     scriptToolCall: (call) => toolScript.add(call),
     toolOutputs: () => toolOutputs.slice(),
+    speeches: () => speeches.slice(),
     inject: (index, data, injectOpts) => openSession(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     injectRealtime: (index, data, injectOpts) => openRealtime(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     dropAll: () => {

@@ -12,8 +12,11 @@ import { daemonPlayback, nextClientEvent, startDevice, type Device } from "../su
 import { until } from "../support/daemon-process";
 import { openControlConnection, type ControlConnection, type ControlReply } from "../../src/control/client";
 import { MAGIC } from "../../src/control/framing";
+import { SPEECH_MS_PER_CHAR } from "../../src/emulator/coze/speech";
 
 const BYTES_PER_MS = 32; // 16 kHz mono S16_LE at the card
+/** The device's own voice, whatever the agent can do. */
+const LOCAL = { config: { announce: { voice: "local" } } };
 
 /** How long espeak-ng speaks `text` (its own WAV, 22050 Hz, header of 44 bytes). */
 function espeakMs(text: string): number {
@@ -59,7 +62,7 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
   });
 
   test("idle, mode 3: spoken at once in the local voice, heard in full at the card; the device announces, then rests", async () => {
-    const dev = await startDevice();
+    const dev = await startDevice(LOCAL);
     try {
       const stream = await follow(dev);
       const text = "The doorbell rang.";
@@ -84,7 +87,7 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
   });
 
   test("mode 1 during a reply: the reply is cancelled on the wire, its sound stops, the announcement is heard in full", async () => {
-    const dev = await startDevice();
+    const dev = await startDevice(LOCAL);
     try {
       await dev.press();
       await dev.appends(150);
@@ -111,7 +114,7 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
   });
 
   test("mode 2 during a reply: both heard after the reply, in order; mode 3 meanwhile is dropped", async () => {
-    const dev = await startDevice();
+    const dev = await startDevice(LOCAL);
     try {
       await dev.press();
       await dev.appends(50);
@@ -135,7 +138,7 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
   });
 
   test("the talk button during an announcement cuts it (only the heard part is reported) and starts the turn", async () => {
-    const dev = await startDevice();
+    const dev = await startDevice(LOCAL);
     try {
       const stream = await follow(dev);
       const text = "This is a long announcement that the user will interrupt with the talk button before it ends.";
@@ -157,7 +160,7 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
   });
 
   test("bad input gets an error reply naming the rule, and nothing else changes; 200 Chinese characters are fine", async () => {
-    const dev = await startDevice();
+    const dev = await startDevice(LOCAL);
     try {
       const bad: [Record<string, unknown>, RegExp][] = [
         [{ Command: "ExternalTextToSpeech", Message: "x".repeat(201), InterruptMode: 1 }, /at most 200 characters.*201/],
@@ -196,6 +199,86 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
       const ok = await say(dev.control, chinese, 3);
       assert.equal(ok.Ok, true, String(ok.Error));
       assert.equal(ok.Result, "spoken");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
+/** What the device told the agent it said: the assistant messages on the chat link (seed 004, Q2/Q3). */
+function remembered(dev: Device): string[] {
+  return dev.emulator
+    .sessions()
+    .flatMap((s) => s.received)
+    .map((r) => r.event)
+    .filter((e) => e?.event_type === "conversation.message.create" && e.data?.role === "assistant")
+    .map((e) => String(e!.data!.content));
+}
+
+describe("announcements in the agent's voice (Coze speech synthesis), and the fallback", { timeout: 120_000 }, () => {
+  test("idle: spoken by Coze's /v1/audio/speech at the speaker's rate, heard in full, and kept in the history", async () => {
+    const dev = await startDevice();
+    try {
+      const stream = await follow(dev);
+      const text = "Dinner is ready.";
+      const t0 = process.hrtime.bigint();
+      const reply = await say(dev.control, text, 2);
+      assert.equal(reply.Result, "spoken");
+      assert.equal(reply.Voice, "agent");
+      const done = await stream.next(announcement("completed", text), "the announcement completed");
+      assert.equal(done.Voice, "agent");
+      const speech = dev.emulator.speeches();
+      assert.equal(speech.length, 1);
+      assert.deepEqual([speech[0]!.text, speech[0]!.sampleRate, speech[0]!.completed], [text, 16000, true]);
+      const expected = [...text].length * SPEECH_MS_PER_CHAR;
+      const heard = playedMsAfter(dev, t0);
+      assert.ok(Math.abs(heard - expected) < 60, `${heard.toFixed(0)} ms played; the emulator speaks it in ${expected} ms`);
+      await until(() => remembered(dev).length > 0, "the assistant message");
+      assert.deepEqual(remembered(dev), [text]);
+      await stream.close();
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("cut by the talk button: only the part heard joins the history", async () => {
+    const dev = await startDevice();
+    try {
+      const stream = await follow(dev);
+      const text = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"; // 30 characters: 3.6 s
+      await say(dev.control, text, 1);
+      await stream.next(announcement("started"), "started");
+      const t0 = process.hrtime.bigint();
+      await until(() => playedMsAfter(dev, t0) > 1200, "1.2 s of it at the speaker");
+      await dev.press();
+      const cut = await stream.next(announcement("interrupted"), "interrupted");
+      const heard = String(cut.Heard);
+      await until(() => remembered(dev).length > 0, "the assistant message");
+      assert.deepEqual(remembered(dev), [heard]);
+      assert.ok(text.startsWith(heard), heard);
+      const chars = [...heard].length;
+      // 1.2 s or a little more of 3.6 s: about 10 of 30 characters, never the whole.
+      assert.ok(chars >= 9 && chars <= 16, `${chars} characters heard: '${heard}'`);
+      await dev.release();
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("the agent unreachable: the device's own voice speaks, and says so", async () => {
+    const dev = await startDevice();
+    try {
+      dev.emulator.setAcceptConnections(false);
+      dev.emulator.dropAll();
+      await dev.daemon.waitForState("offline");
+      const stream = await follow(dev);
+      const reply = await say(dev.control, "The network is down.", 3);
+      assert.equal(reply.Result, "spoken");
+      assert.equal(reply.Voice, "local");
+      const done = await stream.next(announcement("completed", "The network is down."), "completed");
+      assert.equal(done.Voice, "local");
+      assert.equal(dev.emulator.speeches().length, 0);
+      await stream.next((f) => f.Event === "State" && f.State === "offline", "offline again");
     } finally {
       await dev.stop().catch(() => {});
     }

@@ -86,6 +86,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     state: { dir: path.join(rig.dir, "state"), ...o.config?.state },
     log: { level: "debug", format: "json", ...o.config?.log },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
+    ...(o.config?.announce ? { announce: o.config.announce } : {}),
   };
   const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);
   try {

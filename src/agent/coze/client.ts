@@ -12,6 +12,7 @@ import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
 import { encodeAppend } from "./append";
+import { synthesizeSpeech } from "./speech";
 import { C, decodeServerEvent, encodeEvent, errorHint, linkHoldingProblem, S, str } from "./protocol";
 import { classifyRejection } from "./rejection";
 import { buildChatUpdate, formatsFromChatUpdated, type CozeSessionSettings } from "./session-config";
@@ -100,6 +101,26 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
 
   cancelReply(): boolean {
     return this.send(C.cancel);
+  }
+
+  /** An announcement in the bot's voice, from Coze's speech WebSocket (speech.ts); needs the link up. */
+  synthesize(text: string, rate: number, signal: AbortSignal): AsyncIterable<Buffer> {
+    if (!this.link.readySocket()) throw new Error("the link to Coze is down");
+    const s = this.opts.session;
+    return synthesizeSpeech(
+      { chatUrl: this.opts.url, token: this.opts.token, ...(s.voiceId ? { voiceId: s.voiceId } : {}), speechRate: s.speechRate, timeoutMs: this.opts.connectTimeoutMs, log: this.log },
+      text,
+      rate,
+      signal,
+    );
+  }
+
+  /**
+   * An announcement joins the conversation as the bot's words (seed 004, Q2/Q3): an assistant
+   * message on the chat link, which Coze keeps in the history and does not answer.
+   */
+  rememberAnnouncement(text: string): boolean {
+    return this.send(C.messageCreate, { role: "assistant", content_type: "text", content: text });
   }
 
   /**
