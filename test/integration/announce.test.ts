@@ -284,3 +284,34 @@ describe("announcements in the agent's voice (Coze speech synthesis), and the fa
     }
   });
 });
+
+describe("announcements on Realtime: the device's voice, the history where the service keeps one", { timeout: 60_000 }, () => {
+  for (const flavour of ["openai", "volcengine"] as const) {
+    test(`${flavour}: spoken, and ${flavour === "openai" ? "added as an assistant message item" : "not sent (the gateway takes no message items)"}`, async () => {
+      // OpenAI takes pcm16 at 24 kHz only.
+      const dev = await startDevice({ realtime: { flavour }, ...(flavour === "openai" ? { config: { audio: { uplink_rate: 24000, downlink_rate: 24000 } } } : {}) });
+      try {
+        const stream = await follow(dev);
+        const text = "Time to leave for school.";
+        const reply = await say(dev.control, text, 3);
+        assert.equal(reply.Voice, "local");
+        await stream.next(announcement("completed", text), "completed");
+        const session = dev.emulator.realtimeSessions()[0]!;
+        const created = () => session.received.filter((r) => r.type === "conversation.item.create").map((r) => r.event!.item);
+        if (flavour === "openai") {
+          await until(() => created().length > 0, "the item");
+          assert.deepEqual(created(), [{ type: "message", role: "assistant", content: [{ type: "text", text }] }]);
+        } else {
+          // An absence has no event: a turn's audio after it, on the same socket, arrives after anything sent before.
+          await dev.press();
+          await dev.appends(3);
+          await dev.release();
+          assert.deepEqual(created(), []);
+        }
+        assert.deepEqual(session.errors, [], "the service refused something");
+      } finally {
+        await dev.stop().catch(() => {});
+      }
+    });
+  }
+});

@@ -234,6 +234,16 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     return true;
   }
 
+  /**
+   * An announcement joins the conversation as the assistant's words (seed 004, Q2/Q3): an
+   * assistant message item. OpenAI takes it; the Volcengine gateway takes no items but
+   * function outputs, so there it is not kept (false).
+   */
+  rememberAnnouncement(text: string): boolean {
+    if (this.opts.flavour !== "openai") return false;
+    return this.send(C.itemCreate, { item: { type: "message", role: "assistant", content: [{ type: "text", text }] } }) !== null;
+  }
+
   cancelReply(heardMs?: number): boolean {
     if (!this.isReady()) return false;
     this.responses.dropQueued();
