@@ -2,6 +2,7 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
+import { ALERT_PHRASES, type AlertPhrases } from "../device/alerts";
 import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { openAgent } from "./agent";
@@ -17,6 +18,7 @@ import { codecRules, FREE_FRAME_MS } from "../core/media";
 import { Uplink } from "../device/uplink";
 import { Downlink } from "../device/downlink";
 import type { LoadedConfig } from "../config/load";
+import type { Config } from "../config/schema";
 import { sectionOf } from "../config/schema";
 import type { BackendDescriptor } from "../agent/descriptor";
 import { startControlServer, type ControlServer } from "../control/server";
@@ -141,6 +143,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       tools,
       capturePeriods,
       announceVoice: config.announce.voice,
+      alerts: alertPhrases(config.announce),
       localVoice: espeakVoice({
         command: config.announce.local_voice.command,
         voice: config.announce.local_voice.voice,
@@ -267,4 +270,16 @@ function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["co
   const x = strip(a) as Record<string, unknown>;
   const y = strip(b) as Record<string, unknown>;
   return Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+}
+
+/** The spoken alerts' phrases: the language's, each replaced by the config's own; null when off. */
+function alertPhrases(a: Config["announce"]): AlertPhrases | null {
+  if (!a.alerts.enabled) return null;
+  const base = ALERT_PHRASES[a.language];
+  return {
+    offline: a.alerts.offline ?? base.offline,
+    unreachable: a.alerts.unreachable ?? base.unreachable,
+    auth: a.alerts.auth ?? base.auth,
+    quota: a.alerts.quota ?? base.quota,
+  };
 }

@@ -185,6 +185,18 @@ export function configSchema(audio: AudioDefaults) {
       .strictObject({
         // agent: the agent's own voice when the backend has one and the link is up, else local; local: always the device's.
         voice: z.enum(["agent", "local"]).default("agent"),
+        // The language of the built-in phrases (spoken alerts).
+        language: z.enum(["en", "zh"]).default("en"),
+        // Spoken alerts, once per incident, never over the user; a phrase "" is not said.
+        alerts: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            offline: z.string().max(200).optional(),
+            unreachable: z.string().max(200).optional(),
+            auth: z.string().max(200).optional(),
+            quota: z.string().max(200).optional(),
+          })
+          .prefault({}),
         local_voice: z
           .strictObject({
             // espeak-ng (apt-get install espeak-ng); a full path for another build.

@@ -31,6 +31,7 @@ import type { LocalTurnDetector } from "./local-turns";
 import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
 import { Announcer, type AnnounceResult } from "./announcer";
+import { SpokenAlerts, type AlertPhrases } from "./alerts";
 import type { AnnouncementSource, AnnouncementVoice, InterruptMode, LocalVoice } from "../core/announcement";
 
 export interface ConversationOptions {
@@ -60,6 +61,8 @@ export interface ConversationOptions {
   localVoice?: LocalVoice | null;
   /** Announcements in the agent's voice when it can ("agent", the default), or always the device's. */
   announceVoice?: AnnouncementVoice;
+  /** Spoken alerts (offline, unreachable, credentials, quota); null or absent: none. */
+  alerts?: AlertPhrases | null;
 }
 
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
@@ -80,6 +83,7 @@ export class Conversation extends EventEmitter {
   private readonly link: LinkMonitor;
   private readonly mic: UplinkStream;
   private readonly announcer: Announcer;
+  private readonly alerts: SpokenAlerts | null;
 
   constructor(private readonly o: ConversationOptions) {
     super();
@@ -114,6 +118,7 @@ export class Conversation extends EventEmitter {
     });
     const report = (a: DeviceActivity): void => this.report(a);
     const stages = { turns, stats: this.stats, replies: this.replies, link: this.link, log: o.log, report };
+    this.alerts = o.alerts ? new SpokenAlerts({ phrases: o.alerts, say: (text, mode, source) => this.announcer.request(text, mode, source) }) : null;
     this.announcer = new Announcer({
       backend: o.backend,
       playback: o.playback,
@@ -223,6 +228,7 @@ export class Conversation extends EventEmitter {
 
   /** What the device does, for the outside (the control socket's state stream): `on("activity")`. */
   private report(a: DeviceActivity): void {
+    this.alerts?.onActivity(a);
     this.emit("activity", a);
   }
 

@@ -315,3 +315,29 @@ describe("announcements on Realtime: the device's voice, the history where the s
     });
   }
 });
+
+describe("spoken alerts", { timeout: 60_000 }, () => {
+  test("the link lost: said once per incident in the device's voice, however often reconnecting fails; again after the next loss", async () => {
+    const dev = await startDevice({ config: { announce: { alerts: { enabled: true } } } });
+    try {
+      const stream = await follow(dev);
+      const alerts = () => stream.frames.filter((f) => f.Event === "Announcement" && f.Source === "alert" && f.Status === "started");
+      dev.emulator.setAcceptConnections(false);
+      dev.emulator.dropAll();
+      const said = await stream.next((f) => f.Event === "Announcement" && f.Source === "alert" && f.Status === "completed", "the offline alert");
+      assert.equal(said.Text, "I am offline. Reconnecting.");
+      assert.equal(said.Voice, "local");
+      // Failed reconnects (reconnect.max_ms is 1 s in tests) for seconds after the alert ended: nothing more is said.
+      const downs = () => stream.frames.filter((f) => f.Event === "Link" && f.State === "down").length;
+      const before = downs();
+      await until(() => downs() >= before + 4, "four more failed reconnects");
+      assert.equal(alerts().length, 1);
+      dev.emulator.setAcceptConnections(true);
+      await stream.next((f) => f.Event === "Link" && f.State === "ready", "the link back");
+      dev.emulator.dropAll();
+      await until(() => alerts().length === 2, "the second incident's alert");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});

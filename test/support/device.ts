@@ -86,7 +86,8 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     state: { dir: path.join(rig.dir, "state"), ...o.config?.state },
     log: { level: "debug", format: "json", ...o.config?.log },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
-    ...(o.config?.announce ? { announce: o.config.announce } : {}),
+    // Spoken alerts off unless a test asks: they would play into other tests' exact playback.
+    announce: { alerts: { enabled: false }, ...o.config?.announce },
   };
   const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);
   try {

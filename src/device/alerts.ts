@@ -1,0 +1,83 @@
+/**
+ * Spoken alerts: a driver cannot look at an LED, so the device says when it lost its agent,
+ * could not reach it, had its credentials rejected or ran out of quota — once per incident
+ * (until the link is up again), never over the user (as a mode-3 announcement: dropped while
+ * the device interacts, and tried again when it rests), in the device's own voice (the
+ * agent is what is missing).
+ */
+import type { DeviceActivity } from "../core/activity";
+import type { AnnouncementSource, InterruptMode } from "../core/announcement";
+
+export type AlertKind = "offline" | "unreachable" | "auth" | "quota";
+
+/** The phrase for each alert; an empty one is not said. */
+export type AlertPhrases = Record<AlertKind, string>;
+
+export const ALERT_PHRASES: Record<"en" | "zh", AlertPhrases> = {
+  en: {
+    offline: "I am offline. Reconnecting.",
+    unreachable: "I cannot reach the agent. Check the network.",
+    auth: "The agent rejected my credentials. Check the token.",
+    quota: "The agent's quota is used up.",
+  },
+  zh: {
+    offline: "网络已断开，正在重新连接。",
+    unreachable: "无法连接到智能体，请检查网络。",
+    auth: "智能体拒绝了凭证，请检查令牌。",
+    quota: "智能体的额度已用完。",
+  },
+};
+
+export interface AlertsOptions {
+  phrases: AlertPhrases;
+  /** Speaks it as the device's own (mode 3, source "alert", the local voice); dropped while the device is busy. */
+  say(text: string, mode: InterruptMode, source: AnnouncementSource): { decision: "spoken" | "queued" | "dropped" };
+}
+
+export class SpokenAlerts {
+  /** The incident under way (null: the link is up, or nothing to say about it) and whether it was said. */
+  private incident: { kind: AlertKind; said: boolean } | null = null;
+  private everUp = false;
+
+  constructor(private readonly o: AlertsOptions) {}
+
+  /** Follows what the device reports (the conversation's activity). */
+  onActivity(a: DeviceActivity): void {
+    if (a.kind === "state") {
+      // An alert dropped while the device was busy is tried again at each change (mode 3 decides).
+      this.later();
+      return;
+    }
+    if (a.kind !== "link") return;
+    if (a.state === "ready") {
+      this.everUp = true;
+      this.incident = null;
+      return;
+    }
+    if (a.state !== "down") return;
+    const kind: AlertKind = a.problem === "auth" ? "auth" : a.problem === "quota" ? "quota" : this.everUp ? "offline" : "unreachable";
+    // One incident, one alert: retries failing the same way say nothing more; a different failure is a new incident.
+    if (this.incident?.kind === kind) return;
+    this.incident = { kind, said: false };
+    this.later();
+  }
+
+  /**
+   * Reports come from inside the state machine's handling of an input: the request waits
+   * until that is over, so the machine decides on it at once and its answer is the real one.
+   */
+  private later(): void {
+    queueMicrotask(() => this.trySay());
+  }
+
+  private trySay(): void {
+    const i = this.incident;
+    if (!i || i.said) return;
+    const text = this.o.phrases[i.kind];
+    if (!text) {
+      i.said = true;
+      return;
+    }
+    i.said = this.o.say(text, 3, "alert").decision !== "dropped";
+  }
+}
