@@ -79,7 +79,8 @@ export class Announcer {
   private readonly texts = new Map<string, Announcement>();
   private current: Speaking | null = null;
   private seq = 0;
-  /** What the machine decided for a request while it was being handled. */
+  /** The request being decided, and what the machine decided for it (effects for other ids, such as a waiting one starting, are not its answer). */
+  private requesting: string | null = null;
   private decided: AnnounceResult | null = null;
 
   constructor(private readonly o: AnnouncerOptions) {
@@ -98,9 +99,13 @@ export class Announcer {
     const id = `announce-${++this.seq}`;
     if (this.texts.size >= MAX_KEPT) return { id, decision: "dropped", reason: "too many announcements are waiting; try again when the device is idle" };
     this.texts.set(id, { id, text, mode, source });
+    this.requesting = id;
     this.decided = null;
     this.o.dispatch({ type: "announce.request", id, mode });
+    // Nothing decided: the request came while the machine was handling an input, and waits
+    // behind it in the machine's queue (callers from inside it, like the alerts, defer instead).
     const result = this.decided ?? { id, decision: "queued" as const };
+    this.requesting = null;
     this.decided = null;
     return result;
   }
@@ -116,7 +121,9 @@ export class Announcer {
     this.record({ id, decision: "spoken", voice });
     this.o.log.info({ id, mode: a.mode, source: a.source, voice, chars: charCount(a.text) }, `announcing: ${a.text}`);
     this.o.report({ kind: "announcement", id, event: "started", text: a.text, voice, source: a.source });
-    void this.play(c);
+    this.play(c).catch((err: Error) => {
+      if (this.current === c) this.finish(c, { ok: false, message: err.message });
+    });
   }
 
   /** The machine's announce.queue. */
@@ -143,7 +150,7 @@ export class Announcer {
   }
 
   private record(r: AnnounceResult): void {
-    this.decided = r;
+    if (r.id === this.requesting) this.decided = r;
   }
 
   private async play(c: Speaking): Promise<void> {
