@@ -2,7 +2,7 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
-import { ALERT_PHRASES, type AlertPhrases } from "../device/alerts";
+import { ALERT_PHRASES, IDLE_PROMPTS, type AlertPhrases } from "../device/alerts";
 import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { openAgent } from "./agent";
@@ -144,6 +144,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       capturePeriods,
       announceVoice: config.announce.voice,
       alerts: alertPhrases(config.announce),
+      idlePrompt:
+        config.announce.idle_prompt_ms !== undefined ? { ms: config.announce.idle_prompt_ms, text: config.announce.idle_prompt ?? IDLE_PROMPTS[config.announce.language] } : null,
       localVoice: espeakVoice({
         command: config.announce.local_voice.command,
         voice: config.announce.local_voice.voice,

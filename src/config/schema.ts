@@ -185,8 +185,11 @@ export function configSchema(audio: AudioDefaults) {
       .strictObject({
         // agent: the agent's own voice when the backend has one and the link is up, else local; local: always the device's.
         voice: z.enum(["agent", "local"]).default("agent"),
-        // The language of the built-in phrases (spoken alerts).
+        // The language of the built-in phrases (spoken alerts, the idle prompt).
         language: z.enum(["en", "zh"]).default("en"),
+        // Free conversation: after this long without the user speaking, say idle_prompt (once per silence); unset: never.
+        idle_prompt_ms: duration(1000, HOUR).optional(),
+        idle_prompt: z.string().min(1).max(200).optional(),
         // Spoken alerts, once per incident, never over the user; a phrase "" is not said.
         alerts: z
           .strictObject({

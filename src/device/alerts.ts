@@ -13,6 +13,12 @@ export type AlertKind = "offline" | "unreachable" | "auth" | "quota";
 /** The phrase for each alert; an empty one is not said. */
 export type AlertPhrases = Record<AlertKind, string>;
 
+/** The idle prompt's default (free conversation, `announce.idle_prompt_ms`); the Chinese one is seed 004's own example. */
+export const IDLE_PROMPTS: Record<"en" | "zh", string> = {
+  en: "I noticed you have been quiet for a while. Shall I explain that again?",
+  zh: "我注意到你有一会儿没说话了，需要我解释一下刚才的内容吗？",
+};
+
 export const ALERT_PHRASES: Record<"en" | "zh", AlertPhrases> = {
   en: {
     offline: "I am offline. Reconnecting.",

@@ -32,6 +32,7 @@ import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
 import { Announcer, type AnnounceResult } from "./announcer";
 import { SpokenAlerts, type AlertPhrases } from "./alerts";
+import { IdlePrompt } from "./idle-prompt";
 import type { AnnouncementSource, AnnouncementVoice, InterruptMode, LocalVoice } from "../core/announcement";
 
 export interface ConversationOptions {
@@ -63,6 +64,8 @@ export interface ConversationOptions {
   announceVoice?: AnnouncementVoice;
   /** Spoken alerts (offline, unreachable, credentials, quota); null or absent: none. */
   alerts?: AlertPhrases | null;
+  /** Free conversation: say `text` after `ms` of the user's silence (once per silence); absent: never. */
+  idlePrompt?: { ms: number; text: string } | null;
 }
 
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
@@ -84,6 +87,7 @@ export class Conversation extends EventEmitter {
   private readonly mic: UplinkStream;
   private readonly announcer: Announcer;
   private readonly alerts: SpokenAlerts | null;
+  private readonly idlePrompt: IdlePrompt | null;
 
   constructor(private readonly o: ConversationOptions) {
     super();
@@ -118,6 +122,8 @@ export class Conversation extends EventEmitter {
     });
     const report = (a: DeviceActivity): void => this.report(a);
     const stages = { turns, stats: this.stats, replies: this.replies, link: this.link, log: o.log, report };
+    const prompt = o.idlePrompt;
+    this.idlePrompt = prompt ? new IdlePrompt({ ms: prompt.ms, clock: o.clock, say: () => this.announcer.request(prompt.text, 3, "idle-prompt") }) : null;
     this.alerts = o.alerts ? new SpokenAlerts({ phrases: o.alerts, say: (text, mode, source) => this.announcer.request(text, mode, source) }) : null;
     this.announcer = new Announcer({
       backend: o.backend,
@@ -229,6 +235,7 @@ export class Conversation extends EventEmitter {
   /** What the device does, for the outside (the control socket's state stream): `on("activity")`. */
   private report(a: DeviceActivity): void {
     this.alerts?.onActivity(a);
+    if (a.kind === "state") this.idlePrompt?.state(a.state, a.mode);
     this.emit("activity", a);
   }
 
@@ -236,11 +243,13 @@ export class Conversation extends EventEmitter {
   private speechStarted(): void {
     // Dispatch first: a barge-in marks the interrupted turn before the new one starts.
     this.machine.dispatch({ type: "speech.started" });
+    this.idlePrompt?.speech();
     if (this.machine.mode === "free") this.stats.begin(this.o.userId);
   }
 
   private speechStopped(): void {
     this.stats.speechEnded(this.o.clock.now());
     this.machine.dispatch({ type: "speech.stopped" });
+    this.idlePrompt?.quiet();
   }
 }

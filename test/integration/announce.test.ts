@@ -341,3 +341,20 @@ describe("spoken alerts", { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe("the idle prompt (free conversation)", { timeout: 60_000 }, () => {
+  test("after announce.idle_prompt_ms of the user's silence, the prompt is spoken, then the device listens again", async () => {
+    const dev = await startDevice({ ready: "listening", config: { conversation: { mode: "free" }, announce: { voice: "local", idle_prompt_ms: 1500 } } });
+    try {
+      const stream = await follow(dev);
+      const t0 = Date.now();
+      const started = await stream.next((f) => f.Event === "Announcement" && f.Source === "idle-prompt" && f.Status === "started", "the idle prompt");
+      assert.ok(Date.now() - t0 >= 1000, "the prompt came before the silence was long enough");
+      assert.equal(started.Text, "I noticed you have been quiet for a while. Shall I explain that again?");
+      await stream.next((f) => f.Event === "Announcement" && f.Source === "idle-prompt" && f.Status === "completed", "the prompt heard");
+      await stream.next((f) => f.Event === "State" && f.State === "listening", "listening again");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
