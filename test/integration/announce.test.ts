@@ -358,3 +358,38 @@ describe("the idle prompt (free conversation)", { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe("announcements on Realtime: priorities", { timeout: 60_000 }, () => {
+  test("mode 1 during a reply: response.cancel (and the heard part truncated) on the wire, the reply's sound stops, the announcement is heard", async () => {
+    const dev = await startDevice({ realtime: { flavour: "openai" }, emulator: { realtimePacing: "realtime" }, config: { audio: { uplink_rate: 24000, downlink_rate: 24000 } } });
+    try {
+      await dev.press();
+      await dev.appends(100);
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      await until(() => daemonPlayback(dev.rig).bytes.length > 3_200, "the reply at the speaker");
+      const stream = await follow(dev);
+      const cancel = new Promise<bigint>((resolve) => {
+        const on = (_i: number, rec: { type: string | null; atNs: bigint }): void => {
+          if (rec.type !== "response.cancel") return;
+          dev.emulator.events.off("realtime-client-event", on);
+          resolve(rec.atNs);
+        };
+        dev.emulator.events.on("realtime-client-event", on);
+      });
+      const text = "Battery low.";
+      const reply = await say(dev.control, text, 1);
+      assert.equal(reply.Result, "spoken");
+      const cancelAt = await cancel;
+      await stream.next(announcement("completed", text), "the announcement completed");
+      const received = dev.emulator.realtimeSessions()[0]!.received.map((r) => r.type);
+      assert.ok(received.includes("conversation.item.truncate"), "the reply was not truncated to what was heard");
+      const after = playedMsAfter(dev, cancelAt);
+      const expected = espeakMs(text);
+      assert.ok(after < expected + 150 && after > expected - 100, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected.toFixed(0)} ms`);
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
