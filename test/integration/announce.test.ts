@@ -13,6 +13,7 @@ import { until } from "../support/daemon-process";
 import { openControlConnection, type ControlConnection, type ControlReply } from "../../src/control/client";
 import { MAGIC } from "../../src/control/framing";
 import { SPEECH_MS_PER_CHAR } from "../../src/emulator/coze/speech";
+import { SPEECH_16K, silence } from "../support/speech";
 
 const BYTES_PER_MS = 32; // 16 kHz mono S16_LE at the card
 /** The device's own voice, whatever the agent can do. */
@@ -388,6 +389,25 @@ describe("announcements on Realtime: priorities", { timeout: 60_000 }, () => {
       const expected = espeakMs(text);
       assert.ok(after < expected + 150 && after > expected - 100, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected.toFixed(0)} ms`);
       await stream.next((f) => f.Event === "State" && f.State === "idle", "idle");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
+describe("announcements and the user's voice (free conversation)", { timeout: 60_000 }, () => {
+  test("mode 2 waiting for a reply is dropped when the user speaks over that reply (seed 004, Q1)", async () => {
+    // 1 s quiet, an utterance, 1.5 s quiet (the reply starts), a second utterance over the reply.
+    const micPcm = Buffer.concat([silence(16000, 1), SPEECH_16K, silence(16000, 1.5), SPEECH_16K, silence(16000, 30)]);
+    const dev = await startDevice({ rig: { micPcm }, ready: "listening", config: { conversation: { mode: "free" }, audio: { echo: "none" }, announce: { voice: "local" } } });
+    try {
+      const stream = await follow(dev);
+      await stream.next((f) => f.Event === "State" && f.State === "speaking", "the first reply");
+      const queued = await say(dev.control, "After this answer.", 2);
+      assert.equal(queued.Result, "queued");
+      const dropped = await stream.next(announcement("dropped", "After this answer."), "the queued announcement dropped");
+      assert.match(String(dropped.Reason), /interrupted the reply by voice/);
+      assert.ok(!stream.frames.some(announcement("started")), "it was spoken");
     } finally {
       await dev.stop().catch(() => {});
     }
