@@ -41,10 +41,6 @@ export class IdlePrompt {
     if (this.listening) this.arm();
   }
 
-  close(): void {
-    this.disarm();
-  }
-
   private arm(): void {
     this.disarm();
     if (this.said) return;

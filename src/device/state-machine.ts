@@ -604,7 +604,6 @@ export class DeviceStateMachine {
     // What waited for the interaction to end is spoken now, without a moment of rest between.
     const next = this.waiting.shift();
     if (next !== undefined) {
-      this.announcing = null;
       this.startAnnouncement(next, cause);
       return;
     }

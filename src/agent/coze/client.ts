@@ -108,7 +108,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     if (!this.link.readySocket()) throw new Error("the link to Coze is down");
     const s = this.opts.session;
     return synthesizeSpeech(
-      { chatUrl: this.opts.url, token: this.opts.token, ...(s.voiceId ? { voiceId: s.voiceId } : {}), speechRate: s.speechRate, timeoutMs: this.opts.connectTimeoutMs, log: this.log },
+      { chatUrl: this.opts.url, token: this.opts.token, ...(s.voiceId ? { voiceId: s.voiceId } : {}), speechRate: s.speechRate, timeoutMs: this.opts.connectTimeoutMs },
       text,
       rate,
       signal,

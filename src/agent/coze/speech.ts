@@ -9,7 +9,6 @@ import WebSocket from "ws";
 import { z } from "zod";
 import { decodeEvent, decodeBase64, encodeEvent } from "./protocol";
 import { checkFields, code, text as textField } from "../wire/fields";
-import type { Logger } from "../../log/logger";
 
 export const SPEECH = {
   update: "speech.update",
@@ -34,7 +33,6 @@ export interface CozeSpeechOptions {
   speechRate?: number;
   /** How long the connection and each step may take. */
   timeoutMs: number;
-  log: Logger;
 }
 
 const SERVER_DATA: Record<string, z.ZodType> = {
