@@ -12,6 +12,31 @@ export interface BackendCapabilities {
   serverVad: boolean;
   /** A reply can be interrupted (false e.g. for a Coze bot behind the Volcengine gateway). */
   interruption: boolean;
+  /**
+   * synthesize() works while a reply is being made (it has a connection of its own), so a
+   * "please wait" can be said in the agent's voice while it thinks. Absent: false.
+   */
+  speaksBesideReplies?: boolean;
+}
+
+/** The agent's own voice for one announcement: audio in `format`, chunk by chunk as it is synthesised. */
+export interface AgentSpeech {
+  format: AudioFormat;
+  audio: AsyncIterable<Buffer>;
+}
+
+/** What became of an announcement, for the agent's history (seed 004, Q2 and Q3). */
+export interface HeardAnnouncement {
+  /** The whole text. */
+  text: string;
+  /** What of it was heard: the whole text, its first part, or "" (cut before a sound). */
+  heard: string;
+  /** How much of its audio came out of the speaker, ms. */
+  heardMs: number;
+  /** Heard to its end. */
+  complete: boolean;
+  /** Spoken by synthesize() (the agent's own voice), not by the device's offline voice. */
+  byAgent: boolean;
 }
 
 /** A tool's answer, JSON text (an error answer is `{"error": "..."}`). */
@@ -55,17 +80,19 @@ export interface AgentBackend {
   /** Answers to tool.call events. */
   submitToolOutputs(outputs: ToolOutput[]): boolean;
   /**
-   * Something the device said on its own (an announcement, seed 004) joins the conversation's
-   * history as the agent's words, so the agent knows it was said: the whole text, or the part
-   * heard before it was cut. Optional: a backend without it keeps no such history.
+   * An announcement (seed 004) has ended: what was heard of it joins the conversation's history
+   * as the agent's words, so the agent knows it was said, and only what was heard (Q2, Q3).
+   * Called once per announcement that started, while the link is usable. Optional: a backend
+   * without it keeps no such history.
    */
-  rememberAnnouncement?(text: string): boolean;
+  rememberAnnouncement?(a: HeardAnnouncement): boolean;
   /**
-   * The agent's own voice for an announcement: `text` as mono S16_LE PCM at `rate`, chunk by
-   * chunk as it is synthesised. Throws when it cannot (the link is down, the service refused);
-   * the device then speaks with its offline voice. Optional: without it, always the offline voice.
+   * The agent's own voice for an announcement, `rate` being the speaker's (a backend that can
+   * choose its output rate picks it). Throws, at once or from the audio, when it cannot (the link
+   * is down, the service refused); the device then speaks with its offline voice. Aborting
+   * `signal` stops it (on the server too). Optional: without it, always the offline voice.
    */
-  synthesize?(text: string, rate: number, signal: AbortSignal): AsyncIterable<Buffer>;
+  synthesize?(text: string, rate: number, signal: AbortSignal): AgentSpeech;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

@@ -66,3 +66,14 @@ export function firstChars(text: string, chars: number): string {
   }
   return out;
 }
+
+/**
+ * About how long a voice takes to say `text`, for when its audio has not all come yet (a voice
+ * that streams in real time, cut early): a Chinese, Japanese or Korean character is a syllable,
+ * about 200 ms; other characters about 65 ms (150 words a minute).
+ */
+export function typicalSpeechMs(text: string): number {
+  let ms = 0;
+  for (const c of text) ms += /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(c) ? 200 : 65;
+  return ms;
+}

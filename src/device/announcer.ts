@@ -12,6 +12,7 @@ import type { Clock } from "../core/clock";
 import {
   firstChars,
   charCount,
+  typicalSpeechMs,
   type Announcement,
   type AnnouncementDecision,
   type AnnouncementSource,
@@ -23,7 +24,7 @@ import type { DeviceActivity } from "../core/activity";
 import { msFor, type PcmFormat } from "../core/pcm";
 import type { Logger } from "../log/logger";
 import type { DeviceInput } from "./state-machine";
-import { fromMonoS16 } from "../codec/pcm16";
+import { Downlink } from "./downlink";
 
 /** The playback the announcer shares with replies. */
 export interface AnnouncerPlayback {
@@ -196,15 +197,21 @@ export class Announcer {
 
   /** The agent's voice: null when it spoke the whole text, else what went wrong. */
   private async fromAgent(c: Speaking): Promise<string | null> {
-    const format = this.o.playback.format;
+    const device = this.o.playback.format;
+    let downlink: Downlink | null = null;
     try {
-      for await (const mono of this.o.backend.synthesize!(c.a.text, format.sampleRate, c.abort.signal)) {
+      const speech = this.o.backend.synthesize!(c.a.text, device.sampleRate, c.abort.signal);
+      // In the agent's wire format (Coze: PCM at the speaker's rate; Realtime: its negotiated output).
+      downlink = await Downlink.create(speech.format, device, this.o.log);
+      for await (const chunk of speech.audio) {
         if (this.current !== c) return null;
-        this.write(c, fromMonoS16(mono, format));
+        this.write(c, downlink.decode(chunk));
       }
       return null;
     } catch (err) {
       return (err as Error).message;
+    } finally {
+      downlink?.close();
     }
   }
 
@@ -227,16 +234,18 @@ export class Announcer {
     const heard = how === "completed" ? c.a.text : this.heardText(c, heardMs);
     this.o.log.info({ id: c.a.id, heardMs: Math.round(heardMs) }, `announcement ${how}`);
     this.o.report({ kind: "announcement", id: c.a.id, event: how, text: c.a.text, heard, voice: c.voice, source: c.a.source });
-    if (heard && this.o.linkUsable()) this.o.backend.rememberAnnouncement?.(heard);
+    if (!this.o.linkUsable()) return;
+    this.o.backend.rememberAnnouncement?.({ text: c.a.text, heard, heardMs, complete: how === "completed", byAgent: c.voice === "agent" });
   }
 
   /**
    * The part of the text that was heard, by the share of its audio that played: voices
-   * speak at an even pace, so characters follow time closely enough for the history.
+   * speak at an even pace, so characters follow time closely enough for the history. A voice
+   * still streaming (its whole length not known yet) is taken to speak at a typical pace.
    */
   private heardText(c: Speaking, heardMs: number): string {
-    if (heardMs <= 0) return "";
-    if (!c.sourced || c.audioMs <= 0) return "";
-    return firstChars(c.a.text, Math.round((charCount(c.a.text) * heardMs) / c.audioMs));
+    if (heardMs <= 0 || c.audioMs <= 0) return "";
+    const totalMs = c.sourced ? c.audioMs : Math.max(c.audioMs, typicalSpeechMs(c.a.text));
+    return firstChars(c.a.text, Math.min(charCount(c.a.text), Math.round((charCount(c.a.text) * heardMs) / totalMs)));
   }
 }

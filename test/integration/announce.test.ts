@@ -12,7 +12,7 @@ import { daemonPlayback, nextClientEvent, startDevice, type Device } from "../su
 import { until } from "../support/daemon-process";
 import { openControlConnection, type ControlConnection, type ControlReply } from "../../src/control/client";
 import { MAGIC } from "../../src/control/framing";
-import { SPEECH_MS_PER_CHAR } from "../../src/emulator/coze/speech";
+import { SPEECH_MS_PER_CHAR } from "../../src/emulator/shared/speech-tone";
 import { SPEECH_16K, silence } from "../support/speech";
 
 const BYTES_PER_MS = 32; // 16 kHz mono S16_LE at the card
@@ -286,11 +286,52 @@ describe("announcements in the agent's voice (Coze speech synthesis), and the fa
   });
 });
 
-describe("announcements on Realtime: the device's voice, the history where the service keeps one", { timeout: 60_000 }, () => {
+/** OpenAI takes pcm16 at 24 kHz only. */
+const OPENAI = { audio: { uplink_rate: 24000, downlink_rate: 24000 } };
+
+/** The emulator's Realtime responses that were told to say something (announcements in the agent's voice). */
+function toldResponses(dev: Device): { id: string; instructions: string; status: string; itemId: string | null; truncateMs: number | null }[] {
+  return dev.emulator
+    .realtimeSessions()
+    .flatMap((s) => s.responses)
+    .filter((r) => typeof r.request?.instructions === "string")
+    .map((r) => ({ id: r.id, instructions: String(r.request!.instructions), status: r.status, itemId: r.itemId, truncateMs: r.truncate?.audioEndMs ?? null }));
+}
+
+describe("announcements on Realtime in the agent's voice, in the history as its words", { timeout: 60_000 }, () => {
   for (const flavour of ["openai", "volcengine"] as const) {
-    test(`${flavour}: spoken, and ${flavour === "openai" ? "added as an assistant message item" : "not sent (the gateway takes no message items)"}`, async () => {
-      // OpenAI takes pcm16 at 24 kHz only.
-      const dev = await startDevice({ realtime: { flavour }, ...(flavour === "openai" ? { config: { audio: { uplink_rate: 24000, downlink_rate: 24000 } } } : {}) });
+    test(`${flavour}: a response told to say the text word for word, heard in full at the card, no reply events, no extra item`, async () => {
+      const dev = await startDevice({ realtime: { flavour }, ...(flavour === "openai" ? { config: OPENAI } : {}) });
+      try {
+        const stream = await follow(dev);
+        const text = "Time to leave for school.";
+        const t0 = process.hrtime.bigint();
+        const reply = await say(dev.control, text, 3);
+        assert.equal(reply.Voice, "agent", JSON.stringify(reply));
+        const done = await stream.next(announcement("completed", text), "completed");
+        assert.equal(done.Voice, "agent");
+        await stream.next((f) => f.Event === "State" && f.State === "idle", "idle");
+        const told = toldResponses(dev);
+        assert.equal(told.length, 1);
+        assert.ok(told[0]!.instructions.endsWith(JSON.stringify(text)), told[0]!.instructions);
+        assert.equal(told[0]!.status, "completed");
+        const expected = [...text].length * SPEECH_MS_PER_CHAR;
+        const heard = playedMsAfter(dev, t0);
+        assert.ok(Math.abs(heard - expected) < 80, `${heard.toFixed(0)} ms played; the agent says it in ${expected} ms`);
+        const session = dev.emulator.realtimeSessions()[0]!;
+        // Its own response put it in the history: no message item besides.
+        assert.deepEqual(session.received.filter((r) => r.type === "conversation.item.create"), []);
+        assert.deepEqual(session.errors, [], "the service refused something");
+        // The device never took it for a reply: no turn, no reply text in the stream.
+        assert.ok(!stream.frames.some((f) => f.Event === "State" && f.State === "speaking"), "the announcement was taken for a reply");
+        await stream.close();
+      } finally {
+        await dev.stop().catch(() => {});
+      }
+    });
+
+    test(`${flavour}, the device's voice: ${flavour === "openai" ? "added as an assistant message item" : "not sent (the gateway takes no message items)"}`, async () => {
+      const dev = await startDevice({ realtime: { flavour }, config: { ...(flavour === "openai" ? OPENAI : {}), announce: { voice: "local" } } });
       try {
         const stream = await follow(dev);
         const text = "Time to leave for school.";
@@ -309,12 +350,27 @@ describe("announcements on Realtime: the device's voice, the history where the s
           await dev.release();
           assert.deepEqual(created(), []);
         }
+        assert.deepEqual(toldResponses(dev), []);
         assert.deepEqual(session.errors, [], "the service refused something");
       } finally {
         await dev.stop().catch(() => {});
       }
     });
   }
+
+  test("volcengine with a Coze bot: instructions do not reach the bot, so the device's own voice speaks", async () => {
+    const dev = await startDevice({ realtime: { flavour: "volcengine" }, config: { agent: { realtime: { flavour: "volcengine", coze_bot_id: "7400000000000000001" } } } });
+    try {
+      const reply = await say(dev.control, "Dinner is ready.", 3);
+      assert.equal(reply.Result, "spoken");
+      const stream = await follow(dev);
+      const done = await stream.next(announcement("completed", "Dinner is ready."), "completed");
+      assert.equal(done.Voice, "local");
+      assert.deepEqual(toldResponses(dev), []);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
 });
 
 describe("spoken alerts", { timeout: 60_000 }, () => {
@@ -360,35 +416,114 @@ describe("the idle prompt (free conversation)", { timeout: 60_000 }, () => {
   });
 });
 
-describe("announcements on Realtime: priorities", { timeout: 60_000 }, () => {
+describe("announcements on Realtime (OpenAI): priorities, in the agent's voice", { timeout: 60_000 }, () => {
+  const realtime = { realtime: { flavour: "openai" as const }, emulator: { realtimePacing: "realtime" as const }, config: OPENAI };
+
+  /** A reply playing at the card. */
+  async function replying(dev: Device, appends = 100): Promise<void> {
+    await dev.press();
+    await dev.appends(appends);
+    await dev.release();
+    await dev.daemon.waitForState("speaking");
+    await until(() => daemonPlayback(dev.rig).bytes.length > 3_200, "the reply at the speaker");
+  }
+
+  /** When the emulator receives the next client event of `type`. */
+  function nextRealtimeEvent(dev: Device, type: string): Promise<bigint> {
+    return new Promise<bigint>((resolve) => {
+      const on = (_i: number, rec: { type: string | null; atNs: bigint }): void => {
+        if (rec.type !== type) return;
+        dev.emulator.events.off("realtime-client-event", on);
+        resolve(rec.atNs);
+      };
+      dev.emulator.events.on("realtime-client-event", on);
+    });
+  }
+
   test("mode 1 during a reply: response.cancel (and the heard part truncated) on the wire, the reply's sound stops, the announcement is heard", async () => {
-    const dev = await startDevice({ realtime: { flavour: "openai" }, emulator: { realtimePacing: "realtime" }, config: { audio: { uplink_rate: 24000, downlink_rate: 24000 } } });
+    const dev = await startDevice(realtime);
     try {
-      await dev.press();
-      await dev.appends(100);
-      await dev.release();
-      await dev.daemon.waitForState("speaking");
-      await until(() => daemonPlayback(dev.rig).bytes.length > 3_200, "the reply at the speaker");
+      await replying(dev);
       const stream = await follow(dev);
-      const cancel = new Promise<bigint>((resolve) => {
-        const on = (_i: number, rec: { type: string | null; atNs: bigint }): void => {
-          if (rec.type !== "response.cancel") return;
-          dev.emulator.events.off("realtime-client-event", on);
-          resolve(rec.atNs);
-        };
-        dev.emulator.events.on("realtime-client-event", on);
-      });
+      const cancel = nextRealtimeEvent(dev, "response.cancel");
       const text = "Battery low.";
       const reply = await say(dev.control, text, 1);
       assert.equal(reply.Result, "spoken");
       const cancelAt = await cancel;
-      await stream.next(announcement("completed", text), "the announcement completed");
-      const received = dev.emulator.realtimeSessions()[0]!.received.map((r) => r.type);
-      assert.ok(received.includes("conversation.item.truncate"), "the reply was not truncated to what was heard");
+      const done = await stream.next(announcement("completed", text), "the announcement completed");
+      assert.equal(done.Voice, "agent");
+      const session = dev.emulator.realtimeSessions()[0]!;
+      const reply1 = session.responses[0]!;
+      assert.equal(reply1.status, "cancelled");
+      assert.ok(reply1.truncate, "the reply was not truncated to what was heard");
+      const told = toldResponses(dev);
+      assert.deepEqual(told.map((r) => r.status), ["completed"]);
       const after = playedMsAfter(dev, cancelAt);
-      const expected = espeakMs(text);
-      assert.ok(after < expected + 150 && after > expected - 100, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected.toFixed(0)} ms`);
+      const expected = [...text].length * SPEECH_MS_PER_CHAR;
+      assert.ok(after < expected + 150 && after > expected - 100, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected} ms`);
       await stream.next((f) => f.Event === "State" && f.State === "idle", "idle");
+      assert.deepEqual(session.errors, []);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("mode 2 during a reply: both heard after it, in order, each its own response; mode 3 meanwhile dropped, and spoken once idle", async () => {
+    const dev = await startDevice(realtime);
+    try {
+      await replying(dev, 40);
+      const stream = await follow(dev);
+      const a = await say(dev.control, "First notice.", 2);
+      const b = await say(dev.control, "第二条通知。", "2");
+      const c = await say(dev.control, "Only when idle.", 3);
+      assert.deepEqual([a.Result, a.Position, b.Result, b.Position, c.Result], ["queued", 1, "queued", 2, "dropped"]);
+      await stream.next(announcement("completed", "第二条通知。"), "the second announcement completed");
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle after both");
+      const order = stream.frames.filter((f) => f.Event === "Announcement" || f.Event === "State").map((f) => (f.Event === "State" ? f.State : `${f.Status}:${f.Text}`));
+      assert.deepEqual(order, ["dropped:Only when idle.", "started:First notice.", "announcing", "completed:First notice.", "started:第二条通知。", "completed:第二条通知。", "idle"]);
+      const session = dev.emulator.realtimeSessions()[0]!;
+      // The reply ran to its end: the announcements waited for it.
+      assert.equal(session.responses[0]!.status, "completed");
+      assert.deepEqual(toldResponses(dev).map((r) => JSON.parse(r.instructions.slice(r.instructions.lastIndexOf(": ") + 2)) as string), ["First notice.", "第二条通知。"]);
+      const idle = await say(dev.control, "Now it is quiet.", 3);
+      assert.equal(idle.Result, "spoken");
+      assert.equal(idle.Voice, "agent");
+      await stream.next(announcement("completed", "Now it is quiet."), "the mode-3 one, idle");
+      assert.deepEqual(session.errors, []);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("cut by the talk button: its response is cancelled and its item truncated to what was heard; the turn that follows is answered", async () => {
+    const dev = await startDevice(realtime);
+    try {
+      const stream = await follow(dev);
+      const text = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"; // 30 characters: 3.6 s
+      await say(dev.control, text, 3);
+      await stream.next(announcement("started"), "started");
+      const t0 = process.hrtime.bigint();
+      await until(() => playedMsAfter(dev, t0) > 1200, "1.2 s of it at the speaker");
+      const truncated = nextRealtimeEvent(dev, "conversation.item.truncate");
+      await dev.press();
+      const cut = await stream.next(announcement("interrupted"), "interrupted");
+      await truncated;
+      const told = toldResponses(dev);
+      assert.equal(told.length, 1);
+      await until(() => toldResponses(dev)[0]!.status !== "in_progress", "the response ended");
+      const r = toldResponses(dev)[0]!;
+      assert.equal(r.status, "cancelled");
+      // 1.2 s or a little more of 3.6 s was heard; the item keeps that much, never the whole.
+      assert.ok(r.truncateMs !== null && r.truncateMs >= 1150 && r.truncateMs <= 2000, `truncated at ${r.truncateMs} ms`);
+      // Still streaming when cut, so the stream's Heard is an estimate at a typical pace; the history (the truncated item) is exact.
+      const heard = String(cut.Heard);
+      assert.ok(heard.length > 0 && heard.length < text.length && text.startsWith(heard), `heard: '${heard}'`);
+      const session = dev.emulator.realtimeSessions()[0]!;
+      assert.deepEqual(session.received.filter((e) => e.type === "conversation.item.create"), [], "the heard part was added besides the truncated item");
+      await dev.appends(20);
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      assert.deepEqual(session.errors, []);
     } finally {
       await dev.stop().catch(() => {});
     }

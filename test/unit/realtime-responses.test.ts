@@ -5,22 +5,28 @@ import { Responses } from "../../src/agent/realtime/responses";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
 
-function tracker(): { responses: Responses; sent: string[]; clock: FakeClock } {
+function tracker(): { responses: Responses; sent: string[]; bodies: unknown[]; failed: string[]; clock: FakeClock } {
   const sent: string[] = [];
+  const bodies: unknown[] = [];
+  const failed: string[] = [];
   const clock = new FakeClock();
   let n = 0;
   const responses = new Responses({
-    send: (type) => {
+    send: (type, fields) => {
       sent.push(type);
+      if (type === "response.create") bodies.push(fields?.response);
       return `evt-${++n}`;
     },
     replyCanceled: () => undefined,
+    announcementFailed: (why) => failed.push(why),
     createTimeoutMs: 10_000,
     clock,
     log: silentLogger(),
   });
-  return { responses, sent, clock };
+  return { responses, sent, bodies, failed, clock };
 }
+
+const ANNOUNCE = { kind: "announcement" as const, response: { instructions: "say it" } };
 
 describe("Realtime responses", () => {
   test("a second request waits for the first response to finish", () => {
@@ -91,5 +97,50 @@ describe("Realtime responses: a response.done that never comes", () => {
     responses.created("resp-2");
     clock.advance(20_000);
     assert.deepEqual(sent, ["response.create", "response.cancel", "response.create"]);
+  });
+});
+
+describe("Realtime responses: announcements in the agent's voice", () => {
+  test("mode 1 during a reply: the announcement is asked for once the cancelled reply is done, with its own body, and its response is one", () => {
+    const { responses, sent, bodies } = tracker();
+    responses.request();
+    assert.equal(responses.created("resp-1"), "reply");
+    responses.dropQueued();
+    responses.interrupt("resp-1");
+    responses.request(ANNOUNCE);
+    assert.deepEqual(sent, ["response.create", "response.cancel"]);
+    responses.done({ id: "resp-1", status: "canceled", calls: [] });
+    assert.deepEqual(sent, ["response.create", "response.cancel", "response.create"]);
+    assert.deepEqual(bodies[1], { instructions: "say it" });
+    assert.equal(responses.created("resp-2"), "announcement");
+  });
+
+  test("cut while asked for: cancelled as it starts; cut while waiting: never asked for; a queued reply is not dropped with it", () => {
+    const { responses, sent } = tracker();
+    responses.request(ANNOUNCE);
+    responses.cancelAnnouncement(undefined);
+    responses.created("resp-1");
+    assert.deepEqual(sent, ["response.create", "response.cancel"]);
+    responses.request(ANNOUNCE);
+    responses.request();
+    responses.cancelAnnouncement("resp-1");
+    responses.done({ id: "resp-1", status: "canceled", calls: [] });
+    assert.deepEqual(sent, ["response.create", "response.cancel", "response.create"]);
+    assert.equal(responses.created("resp-2"), "reply");
+  });
+
+  test("cut while it runs: cancelled; an announcement's create refused or unanswered is reported (the device's voice takes over)", () => {
+    const { responses, sent, failed, clock } = tracker();
+    responses.request(ANNOUNCE);
+    responses.created("resp-1");
+    responses.cancelAnnouncement("resp-1");
+    assert.deepEqual(sent, ["response.create", "response.cancel"]);
+    responses.done({ id: "resp-1", status: "canceled", calls: [] });
+    responses.request(ANNOUNCE);
+    responses.refused("evt-3");
+    assert.deepEqual(failed, ["the agent refused response.create"]);
+    responses.request(ANNOUNCE);
+    clock.advance(10_000);
+    assert.deepEqual(failed, ["the agent refused response.create", "no response within 10000 ms"]);
   });
 });

@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
-import type { AgentBackend, Credentials, ToolOutput, TurnContext } from "../backend";
+import type { AgentBackend, AgentSpeech, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
@@ -69,7 +69,8 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   // Coze's server VAD and chat.cancel work for every bot.
-  readonly capabilities = { serverVad: true, interruption: true };
+  // Speech synthesis has its own connection (speech.ts): it can speak while the chat answers.
+  readonly capabilities = { serverVad: true, interruption: true, speaksBesideReplies: true };
 
   beginTurn(_turn: TurnContext): boolean {
     // Coze takes the user per link (chat.update), and a push-to-talk turn begins
@@ -103,24 +104,27 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     return this.send(C.cancel);
   }
 
-  /** An announcement in the bot's voice, from Coze's speech WebSocket (speech.ts); needs the link up. */
-  synthesize(text: string, rate: number, signal: AbortSignal): AsyncIterable<Buffer> {
+  /** An announcement in the bot's voice, from Coze's speech WebSocket (speech.ts, a connection of its own); needs the link up. */
+  synthesize(text: string, rate: number, signal: AbortSignal): AgentSpeech {
     if (!this.link.readySocket()) throw new Error("the link to Coze is down");
     const s = this.opts.session;
-    return synthesizeSpeech(
+    const audio = synthesizeSpeech(
       { chatUrl: this.opts.url, token: this.opts.token, ...(s.voiceId ? { voiceId: s.voiceId } : {}), speechRate: s.speechRate, timeoutMs: this.opts.connectTimeoutMs },
       text,
       rate,
       signal,
     );
+    return { format: { codec: "pcm", sampleRate: rate, channels: 1 }, audio };
   }
 
   /**
-   * An announcement joins the conversation as the bot's words (seed 004, Q2/Q3): an assistant
-   * message on the chat link, which Coze keeps in the history and does not answer.
+   * An announcement joins the conversation as the bot's words (seed 004, Q2/Q3): what was heard
+   * of it, as an assistant message on the chat link, which Coze keeps in the history and does
+   * not answer. Whichever voice spoke it: the speech connection keeps no history.
    */
-  rememberAnnouncement(text: string): boolean {
-    return this.send(C.messageCreate, { role: "assistant", content_type: "text", content: text });
+  rememberAnnouncement(a: HeardAnnouncement): boolean {
+    if (a.heard === "") return false;
+    return this.send(C.messageCreate, { role: "assistant", content_type: "text", content: a.heard });
   }
 
   /**

@@ -12,7 +12,7 @@ import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../core/clock";
 import { ConfigError } from "../../core/config-error";
 import type { StateStore } from "../../core/state-store";
-import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
+import type { AgentBackend, AgentSpeech, BackendCapabilities, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd, type LinkFailure } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
@@ -34,12 +34,13 @@ import {
   type WireError,
   type WireEvent,
 } from "./protocol";
+import { AgentVoice, announcementResponse } from "./agent-voice";
 import { SavedConversation } from "./conversation-id";
 import { Keepalive } from "./keepalive";
 import { authHint, classifyRejection } from "./rejection";
 import { Responses } from "./responses";
 import { buildSession, checkFormats, checkSessionUpdated, turnDetection, type RealtimeSessionSettings, type TurnMode } from "./session-config";
-import { newTracker, translate } from "./translate";
+import { newTracker, translate, type AudioItem } from "./translate";
 
 export interface RealtimeOptions extends LinkSettings {
   flavour: RealtimeFlavour;
@@ -87,11 +88,19 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   /** The turn's audio held back while it may still come to nothing (canClear false); null: streaming. */
   private held: Buffer[] | null = null;
   private heldMs = 0;
+  /** The announcement being spoken in the agent's voice (agent-voice.ts). */
+  private voice: AgentVoice | null = null;
+  private voiceSeq = 0;
+  /**
+   * Responses that are announcements, until their response.done: their events (late audio
+   * after a cut, their end) are never a reply's. Few at a time: one runs, one is being cancelled.
+   */
+  private readonly announcementIds = new Set<string>();
 
   constructor(
     private readonly opts: RealtimeOptions,
     private readonly log: Logger,
-    clock: Clock = realClock,
+    private readonly clock: Clock = realClock,
   ) {
     super();
     const issues = checkFormats(opts.flavour, opts.session.input, opts.session.output);
@@ -119,6 +128,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.responses = new Responses({
       send: (type, fields) => this.send(type, fields),
       replyCanceled: (replyId) => this.later(() => this.emit({ type: "reply.done", replyId, status: "canceled" })),
+      announcementFailed: (why) => this.voice?.fail(new Error(why)),
       createTimeoutMs: opts.connectTimeoutMs,
       clock,
       log,
@@ -235,13 +245,45 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   }
 
   /**
-   * An announcement joins the conversation as the assistant's words (seed 004, Q2/Q3): an
-   * assistant message item. OpenAI takes it; the Volcengine gateway takes no items but
-   * function outputs, so there it is not kept (false).
+   * An announcement in the agent's voice (agent-voice.ts): a response asked to say the text
+   * word for word, in the default conversation, so it joins the history as the agent's words.
+   * Not for a Coze bot behind the gateway: the gateway does not pass instructions to it (seed 001).
    */
-  rememberAnnouncement(text: string): boolean {
-    if (this.opts.flavour !== "openai") return false;
-    return this.send(C.itemCreate, { item: { type: "message", role: "assistant", content: [{ type: "text", text }] } }) !== null;
+  synthesize(text: string, _rate: number, signal: AbortSignal): AgentSpeech {
+    const output = this.negotiated?.output;
+    if (!this.isReady() || !output) throw new Error("the link to the agent is down");
+    if (this.cozeBotId) throw new Error("a Coze bot behind the gateway speaks only its own answers (response.create instructions do not reach it)");
+    this.voice?.fail(new Error("a newer announcement took the agent's voice"));
+    const voice = new AgentVoice(this.clock, this.opts.connectTimeoutMs);
+    this.voice = voice;
+    this.responses.request({ kind: "announcement", response: announcementResponse(text, this.opts.flavour, `announcement-${++this.voiceSeq}`) });
+    const ended = (): void => {
+      if (this.voice !== voice) return;
+      this.voice = null;
+      // Stopped before its end (a press, a newer announcement): the server stops too.
+      this.responses.cancelAnnouncement(this.tracker.active?.id);
+    };
+    return { format: output, audio: voice.audio(signal, ended) };
+  }
+
+  /**
+   * An announcement ends in the history as the agent's words (seed 004, Q2/Q3). Said in the
+   * agent's voice, its response put it there: cut short, the response is stopped and, on
+   * OpenAI, its item truncated to what was heard, as for a reply. Said in the device's voice,
+   * it becomes an assistant message item on OpenAI; the gateway takes no items but function
+   * outputs, so there it is not kept (false).
+   */
+  rememberAnnouncement(a: HeardAnnouncement): boolean {
+    if (a.byAgent) {
+      const voice = this.voice;
+      if (a.complete || !voice) return true;
+      this.voice = null;
+      this.responses.cancelAnnouncement(this.tracker.active?.id);
+      if (this.opts.flavour === "openai" && voice.item) this.truncateItem(voice.item, a.heardMs);
+      return true;
+    }
+    if (this.opts.flavour !== "openai" || a.heard === "") return false;
+    return this.send(C.itemCreate, { item: { type: "message", role: "assistant", content: [{ type: "text", text: a.heard }] } }) !== null;
   }
 
   cancelReply(heardMs?: number): boolean {
@@ -361,10 +403,14 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   private truncate(heardMs: number | undefined): void {
     const item = this.tracker.audio;
     if (this.opts.flavour !== "openai" || heardMs === undefined || !item) return;
+    this.truncateItem(item, heardMs);
+  }
+
+  private truncateItem(item: AudioItem, heardMs: number): void {
     // The server rejects an end beyond the audio it sent.
     const end = Math.max(0, Math.min(Math.round(heardMs - item.startMs), Math.floor(item.ms)));
     this.send(C.itemTruncate, { item_id: item.id, content_index: 0, audio_end_ms: end });
-    this.tracker.audio = null;
+    if (this.tracker.audio === item) this.tracker.audio = null;
   }
 
   /** Events caused by a method call reach listeners after the call returns, never inside it. */
@@ -455,7 +501,16 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
       this.log.warn({ type: ev.type, why: t.why }, "ignored an invalid event from the agent");
       return;
     }
-    if (ev.type === S.responseCreated) this.responses.created(this.tracker.active?.id);
+    if (ev.type === S.responseCreated && this.responses.created(this.tracker.active?.id) === "announcement") {
+      const id = this.tracker.active?.id;
+      if (id) this.noteAnnouncement(id);
+    }
+    // Only response.* events belong to a response (VAD and transcription events are the user's).
+    const ownerId = ev.type.startsWith("response.") ? (t.finished?.id ?? str(ev.response_id) ?? this.tracker.active?.id) : undefined;
+    if (ownerId && this.announcementIds.has(ownerId)) {
+      this.onAnnouncementEvent(ownerId, t);
+      return;
+    }
     // The user speaks again before the tool answered: that answer is no longer wanted.
     if (ev.type === S.speechStarted) this.responses.abandonTools();
     // Server VAD: the server commits; what was appended so far is gone from its buffer.
@@ -516,6 +571,27 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.emit({ type: "agent.error", error: { code: e.code || e.type || "error", message, ...(hint ? { hint } : {}) } });
   }
 
+  private noteAnnouncement(id: string): void {
+    if (this.announcementIds.size >= 8) this.announcementIds.delete(this.announcementIds.values().next().value!);
+    this.announcementIds.add(id);
+    if (this.voice && this.voice.responseId === null) this.voice.responseId = id;
+  }
+
+  /** An announcement's response: its audio to the announcer, never a reply event to the device. */
+  private onAnnouncementEvent(id: string, t: Extract<ReturnType<typeof translate>, { kind: "events" }>): void {
+    const voice = this.voice?.responseId === id ? this.voice : null;
+    for (const e of t.events) {
+      if (e.type === "reply.audio") {
+        if (voice) voice.item = this.tracker.audio;
+        voice?.push(e.audio);
+      } else if (e.type === "reply.done") voice?.finish(e.status, e.error?.message);
+    }
+    if (!t.finished) return;
+    this.announcementIds.delete(id);
+    // The calls a model may still make instead of speaking are not followed up: nothing asked for them.
+    this.responses.done({ ...t.finished, calls: [] });
+  }
+
   /** A new conversation: the gateway keeps history per link, so the link is replaced. */
   private renew(): void {
     const phase = this.link.phase;
@@ -525,6 +601,9 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   }
 
   private resetLink(): void {
+    this.voice?.fail(new Error("the link to the agent dropped"));
+    this.voice = null;
+    this.announcementIds.clear();
     this.keepalive.stop();
     this.responses.reset();
     this.setupError = null;

@@ -14,6 +14,16 @@ import type { FinishedResponse } from "./translate";
 /** Where a `response.create` stands: sent and not yet answered by response.created, or running. */
 type ResponseState = "idle" | "requested" | "active";
 
+/**
+ * What a response is for: the agent's answer, or an announcement in the agent's voice
+ * (`response` is its response.create body). A response the server started on its own
+ * (server VAD) is a reply.
+ */
+export type CreateRequest = { kind: "reply" } | { kind: "announcement"; response: Record<string, unknown> };
+export type ResponseKind = CreateRequest["kind"];
+
+const REPLY: CreateRequest = { kind: "reply" };
+
 /** A function-call response whose calls wait for the device's outputs. */
 interface ToolChain {
   responseId: string;
@@ -27,6 +37,8 @@ export interface ResponsesOptions {
   send: (type: string, fields?: Record<string, unknown>) => string | null;
   /** A reply that asked for tools ends without an answer: the backend reports it as canceled. */
   replyCanceled: (replyId: string) => void;
+  /** An announcement's response.create was given up (refused, or never answered): why. */
+  announcementFailed: (why: string) => void;
   /** How long a response.create may go unanswered before later ones stop waiting for it. */
   createTimeoutMs: number;
   clock: Clock;
@@ -35,7 +47,12 @@ export interface ResponsesOptions {
 
 export class Responses {
   private state: ResponseState = "idle";
-  private queued = false;
+  /** Creates waiting for the response requested or running, at most one of each kind. */
+  private queue: CreateRequest[] = [];
+  /** The create sent and not yet answered (state requested). */
+  private requested: CreateRequest | null = null;
+  /** What the running response is for (state active). */
+  private activeKind: ResponseKind | null = null;
   private createEventId: string | null = null;
   private cancelOnCreate = false;
   private createTimer: ClockTimer | undefined;
@@ -51,27 +68,39 @@ export class Responses {
   constructor(private readonly o: ResponsesOptions) {}
 
   /** Asks for a response: now, or once the one requested or running is done. */
-  request(): void {
+  request(r: CreateRequest = REPLY): void {
     if (this.state !== "idle") {
-      this.queued = true;
+      this.enqueue(r);
       return;
     }
-    const id = this.o.send(C.responseCreate, { response: { modalities: ["audio", "text"] } });
-    if (!id) return;
+    const id = this.o.send(C.responseCreate, { response: r.kind === "reply" ? { modalities: ["audio", "text"] } : r.response });
+    if (!id) {
+      if (r.kind === "announcement") this.o.announcementFailed("the link is down");
+      return;
+    }
     this.createEventId = id;
+    this.requested = r;
     this.state = "requested";
     // A create the server silently dropped must not hold every later one back until the link drops.
     this.o.clock.clearTimeout(this.createTimer);
     this.createTimer = this.o.clock.setTimeout(() => {
       if (this.state !== "requested" || this.createEventId !== id) return;
       this.o.log.warn(`the agent did not start a response within ${this.o.createTimeoutMs} ms of response.create; not waiting for it any longer`);
-      this.abandonRequest();
+      this.abandonRequest(`no response within ${this.o.createTimeoutMs} ms`);
     }, this.o.createTimeoutMs);
   }
 
   /** The server met our response.create with one still running: ask again after it. */
   askAgainAfterActive(): void {
-    this.queued = true;
+    if (this.requested) this.queue.unshift(this.requested);
+    // It is asked again, not given up, when the request is abandoned.
+    this.requested = null;
+  }
+
+  private enqueue(r: CreateRequest): void {
+    const i = this.queue.findIndex((q) => q.kind === r.kind);
+    if (i >= 0) this.queue[i] = r;
+    else this.queue.push(r);
   }
 
   /** The server refused the client event `eventId`: if it was the pending response.create, nothing runs. */
@@ -83,7 +112,7 @@ export class Responses {
       return;
     }
     if (eventId !== this.createEventId || this.state !== "requested") return;
-    this.abandonRequest();
+    this.abandonRequest("the agent refused response.create");
   }
 
   /**
@@ -92,21 +121,28 @@ export class Responses {
    * the next turn must not wait for it — nor cancel its own response in its place.
    */
   failedWhileRequested(): void {
-    if (this.state === "requested") this.abandonRequest();
+    if (this.state === "requested") this.abandonRequest("the agent answered response.create with an error");
   }
 
-  private abandonRequest(): void {
+  private abandonRequest(why: string): void {
     this.o.clock.clearTimeout(this.createTimer);
+    const given = this.requested;
     this.state = "idle";
+    this.requested = null;
     this.createEventId = null;
+    if (given?.kind === "announcement") this.o.announcementFailed(why);
     // The cancel was meant for the abandoned response, not for whichever starts next.
     this.cancelOnCreate = false;
     this.flushQueued();
   }
 
-  /** response.created; `activeId`: the response that now runs. */
-  created(activeId: string | undefined): void {
+  /** response.created; `activeId`: the response that now runs. Returns what it is for. */
+  created(activeId: string | undefined): ResponseKind {
+    // Only one create is ever unanswered, so this is its response; without one, the server's own (VAD).
+    const kind = this.state === "requested" ? (this.requested?.kind ?? "reply") : "reply";
     this.state = "active";
+    this.activeKind = kind;
+    this.requested = null;
     this.createEventId = null;
     this.o.clock.clearTimeout(this.createTimer);
     if (this.cancelOnCreate) {
@@ -114,6 +150,7 @@ export class Responses {
       this.interrupted = activeId ?? null;
       this.cancel();
     }
+    return kind;
   }
 
   /**
@@ -134,12 +171,20 @@ export class Responses {
     this.o.clock.clearTimeout(this.cancelTimer);
     this.cancelEventId = null;
     this.state = "idle";
+    this.activeKind = null;
     this.flushQueued();
   }
 
   /** The user no longer waits for an answer that has not been asked for yet. */
   dropQueued(): void {
-    this.queued = false;
+    this.queue = this.queue.filter((q) => q.kind !== "reply");
+  }
+
+  /** The announcement in the agent's voice is cut: not asked for, cancelled as it starts, or cancelled. */
+  cancelAnnouncement(activeId: string | undefined): void {
+    this.queue = this.queue.filter((q) => q.kind !== "announcement");
+    if (this.state === "requested" && this.requested?.kind === "announcement") this.cancelOnCreate = true;
+    else if (this.state === "active" && this.activeKind === "announcement") this.interrupt(activeId);
   }
 
   /** The user interrupted the reply: the running response is canceled, a requested one as soon as it starts. */
@@ -173,6 +218,7 @@ export class Responses {
     this.o.clock.clearTimeout(this.cancelTimer);
     this.cancelEventId = null;
     this.state = "idle";
+    this.activeKind = null;
     this.cancelOnCreate = false;
     if (f.calls.length > 0) {
       const wanted = f.status === "completed" && this.interrupted !== f.id;
@@ -212,7 +258,9 @@ export class Responses {
     this.o.clock.clearTimeout(this.cancelTimer);
     this.cancelEventId = null;
     this.state = "idle";
-    this.queued = false;
+    this.queue = [];
+    this.requested = null;
+    this.activeKind = null;
     this.createEventId = null;
     this.cancelOnCreate = false;
     this.interrupted = null;
@@ -221,9 +269,8 @@ export class Responses {
   }
 
   private flushQueued(): void {
-    if (!this.queued) return;
-    this.queued = false;
-    this.request();
+    const next = this.queue.shift();
+    if (next) this.request(next);
   }
 
   private continueChain(): void {

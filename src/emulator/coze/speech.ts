@@ -1,8 +1,7 @@
 /**
  * The emulator's Coze speech synthesis (`/v1/audio/speech`): speech.created on connect,
  * speech.update → speech.updated, input_text_buffer.append / complete →
- * input_text_buffer.completed, then the "speech": a 660 Hz tone of SPEECH_MS_PER_CHAR per
- * character (so a test can tell it from the echo agent's replies and check its length), as
+ * input_text_buffer.completed, then the "speech" (../shared/speech-tone.ts), as
  * speech.audio.update deltas a few times faster than real time, then speech.audio.completed.
  * What clients send is checked as the chat endpoint checks it: an error event for a bad one.
  */
@@ -10,10 +9,8 @@ import type WebSocket from "ws";
 import { decodeEvent, encodeEvent, ErrorCode } from "../../agent/coze/protocol";
 import { SPEECH, SPEECH_PCM_RATES } from "../../agent/coze/speech";
 import type { Logger } from "../../log/logger";
+import { SPEECH_MS_PER_CHAR, tone } from "../shared/speech-tone";
 
-/** How long the emulator speaks a character. */
-export const SPEECH_MS_PER_CHAR = 120;
-export const SPEECH_TONE_HZ = 660;
 /** The text one connection may synthesise (the service's own limit is not documented; generous). */
 const MAX_TEXT_CHARS = 1024;
 /** Each delta carries this much audio; one goes out every DELTA_EVERY_MS (5× real time). */
@@ -113,11 +110,4 @@ export class SpeechSession {
     next();
     if (sent < total) this.timer = setInterval(next, DELTA_EVERY_MS);
   }
-}
-
-/** `count` samples of the emulator's speech tone from sample `from`, mono S16_LE. */
-export function tone(from: number, count: number, rate: number): Buffer {
-  const out = Buffer.alloc(count * 2);
-  for (let i = 0; i < count; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * SPEECH_TONE_HZ * (from + i)) / rate)), i * 2);
-  return out;
 }

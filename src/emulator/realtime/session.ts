@@ -9,7 +9,8 @@ import WebSocket, { type RawData } from "ws";
 import { decodeBase64 } from "../../agent/coze/protocol";
 import type { AudioCodec } from "../../core/media";
 import type { Logger } from "../../log/logger";
-import { buildEchoReply } from "../shared/echo-agent";
+import { buildEchoReply, type EchoReply } from "../shared/echo-agent";
+import { spokenText } from "../shared/speech-tone";
 import { createInputDecoder, type InputDecoder } from "../shared/input-decoder";
 import { encodeReply } from "../shared/output-encoder";
 import type { ToolCallRecord, ToolOutputRecord, VadEventRecord } from "../shared/records";
@@ -387,15 +388,21 @@ export class RealtimeSession {
     if (m !== undefined && (!Array.isArray(m) || m.length === 0 || !m.every((x) => x === "text" || x === "audio"))) {
       return this.invalid("invalid_value", `response.modalities must be an array of "text" and/or "audio"; got ${JSON.stringify(m)}`, eventId, "response.modalities");
     }
+    if (request.instructions !== undefined && typeof request.instructions !== "string") {
+      return this.invalid("invalid_type", `response.instructions must be a string; got ${JSON.stringify(request.instructions)}`, eventId, "response.instructions");
+    }
     return this.startResponse(request);
   }
 
   private async startResponse(request: Obj | null): Promise<void> {
     const out = audioFormat(this.info.flavour, this.session.output_audio_format) as { codec: AudioCodec; rate: number };
     const user = this.lastUser ?? { pcm: Buffer.alloc(0), rate: out.rate };
-    const echo = await buildEchoReply(user.pcm, user.rate, out.rate);
+    // The gateway does not pass instructions to a Coze bot (seed 001).
+    const told = this.cozeBot ? null : toldToSay(request?.instructions);
+    const echo: EchoReply = told !== null ? { transcript: "", answer: told, pcm: spokenText(told, out.rate) } : await buildEchoReply(user.pcm, user.rate, out.rate);
     if (!this.open) return;
-    const toolCalls = this.hooks.toolCalls();
+    // A model told what to say, or told not to call tools, calls none (the script waits for the next response).
+    const toolCalls = told !== null || request?.tool_choice === "none" ? [] : this.hooks.toolCalls();
     const record: RealtimeResponseRecord = {
       session: this.info.index,
       id: newId("resp"),
@@ -516,6 +523,23 @@ async function createInputPipeline(flavour: Flavour, session: Obj): Promise<Inpu
       ? await SpeechDetector.create({ inputRate: fmt.rate, prefixPaddingMs: Number(td.prefix_padding_ms), silenceDurationMs: Number(td.silence_duration_ms) })
       : null;
   return { codec: fmt.codec, rate: fmt.rate, decoder: createInputDecoder(fmt.codec, fmt.rate), detector };
+}
+
+/**
+ * The emulator's model follows one kind of instruction: instructions that end in a JSON string
+ * literal (as talkbox's announcements do) have it say that text, in the speech tone; any other
+ * response echoes the user.
+ */
+function toldToSay(instructions: unknown): string | null {
+  if (typeof instructions !== "string") return null;
+  const m = /("(?:[^"\\]|\\.)*")\s*$/.exec(instructions);
+  if (!m) return null;
+  try {
+    const text = JSON.parse(m[1]!) as unknown;
+    return typeof text === "string" && text !== "" ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 function parse(raw: string, isBinary: boolean): ParsedEvent {
