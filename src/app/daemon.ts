@@ -2,7 +2,9 @@
  * Assembles the device from the config: audio drivers, the agent backend, the
  * conversation, the buttons and the control socket. Owns start-up and shutdown.
  */
-import { ALERT_PHRASES, IDLE_PROMPTS, type AlertPhrases } from "../device/alerts";
+import { ALERT_PHRASES, IDLE_PROMPTS, SLOW_REPLY_PHRASES, type AlertPhrases } from "../device/alerts";
+import { loadEarcons } from "../device/earcons";
+import { earconFiles } from "./earcon-files";
 import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { openAgent } from "./agent";
@@ -146,6 +148,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       alerts: alertPhrases(config.announce),
       idlePrompt:
         config.announce.idle_prompt_ms !== undefined ? { ms: config.announce.idle_prompt_ms, text: config.announce.idle_prompt ?? IDLE_PROMPTS[config.announce.language] } : null,
+      slowReply:
+        config.announce.slow_reply_ms !== undefined
+          ? { ms: config.announce.slow_reply_ms, text: config.announce.slow_reply ?? SLOW_REPLY_PHRASES[config.announce.language] }
+          : null,
+      earcons: await loadEarcons(earconFiles(config.earcons), spkFormat, log),
       localVoice: espeakVoice({
         command: config.announce.local_voice.command,
         voice: config.announce.local_voice.voice,

@@ -19,6 +19,14 @@ const AGENT_URL = `expected "${EMULATOR_URL}" (the built-in emulator) or a ws://
  * `auth_failure_ms: 3000000000` would be a reconnect loop, not a long wait.
  */
 const duration = (min: number, max: number) => z.int().min(min).max(Math.min(max, 2 ** 31 - 1));
+/** An earcon: builtin, off, or a WAV file's path (absolute, or relative to the working directory). */
+const earcon = () =>
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((v) => v === "builtin" || v === "off" || !v.includes("\0"), "expected builtin, off, or the path of a WAV file")
+    .default("off");
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -190,6 +198,9 @@ export function configSchema(audio: AudioDefaults) {
         // Free conversation: after this long without the user speaking, say idle_prompt (once per silence); unset: never.
         idle_prompt_ms: duration(1000, HOUR).optional(),
         idle_prompt: z.string().min(1).max(200).optional(),
+        // After this long thinking, say slow_reply once per turn, until the answer's first sound; unset: never.
+        slow_reply_ms: duration(300, MINUTE).optional(),
+        slow_reply: z.string().min(1).max(200).optional(),
         // Spoken alerts, once per incident, never over the user; a phrase "" is not said.
         alerts: z
           .strictObject({
@@ -210,6 +221,14 @@ export function configSchema(audio: AudioDefaults) {
             speed_wpm: z.int().min(80).max(450).default(160),
           })
           .prefault({}),
+      })
+      .prefault({}),
+    // Short sounds: each builtin (firmware/sounds/), off, or the path of a 16-bit PCM WAV file of at most 2 s.
+    earcons: z
+      .strictObject({
+        listen_start: earcon(),
+        listen_stop: earcon(),
+        error: earcon(),
       })
       .prefault({}),
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),

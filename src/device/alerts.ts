@@ -19,6 +19,12 @@ export const IDLE_PROMPTS: Record<"en" | "zh", string> = {
   zh: "我注意到你有一会儿没说话了，需要我解释一下刚才的内容吗？",
 };
 
+/** The slow-reply phrase's default (`announce.slow_reply_ms`); the Chinese one is seed 004's own example. */
+export const SLOW_REPLY_PHRASES: Record<"en" | "zh", string> = {
+  en: "One moment, I am working on it.",
+  zh: "正在处理，请稍等。",
+};
+
 export const ALERT_PHRASES: Record<"en" | "zh", AlertPhrases> = {
   en: {
     offline: "I am offline. Reconnecting.",

@@ -18,13 +18,12 @@ import {
   type AnnouncementSource,
   type AnnouncementVoice,
   type InterruptMode,
-  type LocalVoice,
 } from "../core/announcement";
 import type { DeviceActivity } from "../core/activity";
 import { msFor, type PcmFormat } from "../core/pcm";
 import type { Logger } from "../log/logger";
 import type { DeviceInput } from "./state-machine";
-import { Downlink } from "./downlink";
+import { NO_LOCAL_VOICE, type Voices } from "./voices";
 
 /** The playback the announcer shares with replies. */
 export interface AnnouncerPlayback {
@@ -36,10 +35,10 @@ export interface AnnouncerPlayback {
 }
 
 export interface AnnouncerOptions {
-  backend: Pick<AgentBackend, "rememberAnnouncement" | "synthesize">;
+  backend: Pick<AgentBackend, "rememberAnnouncement">;
   playback: AnnouncerPlayback;
-  /** The device's offline voice; null: none installed (an announcement then fails, said in the reply). */
-  localVoice: LocalVoice | null;
+  /** The agent's voice and the device's offline one (without either, an announcement fails, said in the reply). */
+  voices: Pick<Voices, "agent" | "local" | "hasAgentVoice" | "localName">;
   /** "agent": the agent's voice when it can speak; "local": always the device's own. */
   prefer: AnnouncementVoice;
   /** The link is up and the agent can be told what was said. */
@@ -116,7 +115,7 @@ export class Announcer {
     const a = this.texts.get(id);
     if (!a) return;
     // The agent's voice when it has one and the link is up; else, and when that fails before any audio, the device's.
-    const voice: AnnouncementVoice = this.o.prefer === "agent" && this.o.backend.synthesize && this.o.linkUsable() ? "agent" : "local";
+    const voice: AnnouncementVoice = this.o.prefer === "agent" && this.o.voices.hasAgentVoice && this.o.linkUsable() ? "agent" : "local";
     const c: Speaking = { a, voice, abort: new AbortController(), audioMs: 0, sourced: false, startedAt: null };
     this.current = c;
     this.record({ id, decision: "spoken", voice });
@@ -170,19 +169,18 @@ export class Announcer {
       }
     }
     if (c.voice === "local") {
-      const voice = this.o.localVoice;
-      if (!voice) {
-        this.finish(c, { ok: false, message: "no offline voice is installed (apt-get install espeak-ng) and the agent cannot speak it" });
+      if (this.o.voices.localName === null) {
+        this.finish(c, { ok: false, message: NO_LOCAL_VOICE });
         return;
       }
       try {
-        for await (const pcm of voice.speak(c.a.text, c.abort.signal)) {
+        for await (const pcm of this.o.voices.local(c.a.text, c.abort.signal)) {
           if (this.current !== c) return;
           this.write(c, pcm);
         }
       } catch (err) {
         if (this.current !== c) return;
-        this.finish(c, { ok: false, message: `${voice.name} failed: ${(err as Error).message}` });
+        this.finish(c, { ok: false, message: (err as Error).message });
         return;
       }
     }
@@ -197,21 +195,14 @@ export class Announcer {
 
   /** The agent's voice: null when it spoke the whole text, else what went wrong. */
   private async fromAgent(c: Speaking): Promise<string | null> {
-    const device = this.o.playback.format;
-    let downlink: Downlink | null = null;
     try {
-      const speech = this.o.backend.synthesize!(c.a.text, device.sampleRate, c.abort.signal);
-      // In the agent's wire format (Coze: PCM at the speaker's rate; Realtime: its negotiated output).
-      downlink = await Downlink.create(speech.format, device, this.o.log);
-      for await (const chunk of speech.audio) {
+      for await (const pcm of this.o.voices.agent(c.a.text, c.abort.signal)) {
         if (this.current !== c) return null;
-        this.write(c, downlink.decode(chunk));
+        this.write(c, pcm);
       }
       return null;
     } catch (err) {
       return (err as Error).message;
-    } finally {
-      downlink?.close();
     }
   }
 

@@ -34,6 +34,10 @@ import { Announcer, type AnnounceResult } from "./announcer";
 import { SpokenAlerts, type AlertPhrases } from "./alerts";
 import { IdlePrompt } from "./idle-prompt";
 import type { AnnouncementSource, AnnouncementVoice, InterruptMode, LocalVoice } from "../core/announcement";
+import { SharedPlayback, type CueEnd } from "./shared-playback";
+import { Earcons, type EarconSounds } from "./earcons";
+import { Voices } from "./voices";
+import { SlowReply } from "./slow-reply";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -66,6 +70,10 @@ export interface ConversationOptions {
   alerts?: AlertPhrases | null;
   /** Free conversation: say `text` after `ms` of the user's silence (once per silence); absent: never. */
   idlePrompt?: { ms: number; text: string } | null;
+  /** Short sounds for listening start and stop, and errors (in the speaker's format); absent: none. */
+  earcons?: EarconSounds;
+  /** After `ms` of thinking, say `text` (once per turn, until the answer's first sound); absent: never. */
+  slowReply?: { ms: number; text: string } | null;
 }
 
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
@@ -88,10 +96,15 @@ export class Conversation extends EventEmitter {
   private readonly announcer: Announcer;
   private readonly alerts: SpokenAlerts | null;
   private readonly idlePrompt: IdlePrompt | null;
+  /** The speaker, shared by the voice (replies, announcements) and cues (earcons) that give way to it. */
+  private readonly speaker: SharedPlayback;
+  private readonly earcons: Earcons;
 
   constructor(private readonly o: ConversationOptions) {
     super();
     this.gate = new EchoGate(o.echo, o.echoTailMs, o.clock);
+    this.speaker = new SharedPlayback(o.playback, o.clock);
+    this.earcons = new Earcons({ sounds: o.earcons ?? {}, speaker: this.speaker, log: o.log });
     this.stats = new TurnStats(o.clock);
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
     const turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
@@ -113,7 +126,7 @@ export class Conversation extends EventEmitter {
     });
     this.replies = new ReplyPlayer({
       downlink: o.downlink,
-      playback: o.playback,
+      playback: this.speaker,
       stats: this.stats,
       log: o.log,
       clock: o.clock,
@@ -122,13 +135,26 @@ export class Conversation extends EventEmitter {
     });
     const report = (a: DeviceActivity): void => this.report(a);
     const stages = { turns, stats: this.stats, replies: this.replies, link: this.link, log: o.log, report };
+    const voices = new Voices({ backend: o.backend, localVoice: o.localVoice ?? null, device: o.playback.format, log: o.log });
+    const slow = o.slowReply;
+    const slowReply = slow
+      ? new SlowReply({
+          text: slow.text,
+          voices,
+          // The agent's voice only where it can speak while its answer is being made (its own connection).
+          agentVoiceUsable: () => (o.announceVoice ?? "agent") === "agent" && o.backend.capabilities.speaksBesideReplies === true && this.link.usable,
+          speaker: this.speaker,
+          log: o.log,
+          report,
+        })
+      : null;
     const prompt = o.idlePrompt;
     this.idlePrompt = prompt ? new IdlePrompt({ ms: prompt.ms, clock: o.clock, say: () => this.announcer.request(prompt.text, 3, "idle-prompt") }) : null;
     this.alerts = o.alerts ? new SpokenAlerts({ phrases: o.alerts, say: (text, mode, source) => this.announcer.request(text, mode, source) }) : null;
     this.announcer = new Announcer({
       backend: o.backend,
-      playback: o.playback,
-      localVoice: o.localVoice ?? null,
+      playback: this.speaker,
+      voices,
       prefer: o.announceVoice ?? "agent",
       linkUsable: () => this.link.usable,
       clock: o.clock,
@@ -139,6 +165,7 @@ export class Conversation extends EventEmitter {
     const effects = new EffectRunner({
       ...stages,
       announcer: this.announcer,
+      slowReply,
       mic: this.mic,
       gate: this.gate,
       backend: o.backend,
@@ -146,7 +173,14 @@ export class Conversation extends EventEmitter {
       decidesTurns: () => Boolean(o.localTurns) && this.machine.mode === "free",
     });
     this.machine = new DeviceStateMachine(
-      { clock: o.clock, mode: o.mode, replyTimeoutMs: o.replyTimeoutMs, errorHoldMs: o.errorHoldMs ?? 3000, maxTurnMs: o.maxTurnMs },
+      {
+        clock: o.clock,
+        mode: o.mode,
+        replyTimeoutMs: o.replyTimeoutMs,
+        errorHoldMs: o.errorHoldMs ?? 3000,
+        maxTurnMs: o.maxTurnMs,
+        slowReplyMs: slow?.ms ?? 0,
+      },
       (e) => effects.run(e),
       (c) => this.onStateChange(c),
     );
@@ -160,14 +194,19 @@ export class Conversation extends EventEmitter {
     o.backend.subscribe((e) => agent.handle(e));
     o.capture.on("data", (chunk: Buffer) => o.uplink.push(chunk, (frame) => this.mic.frame(frame)));
     o.capture.on("error", (err: Error) => o.log.error(err.message));
-    o.playback.on("started", (at: number) => {
+    this.speaker.on("started", (at: number) => {
       this.replies.playbackStarted(at);
       this.gate.playbackStarted();
       this.stats.playbackStarted(at);
     });
-    o.playback.on("drained", () => {
+    this.speaker.on("drained", () => {
       this.gate.playbackDrained();
       this.machine.dispatch({ type: "playback.drained" });
+    });
+    // The agent must not hear a cue either (free conversation); one cut for the voice leaves the gate to the voice.
+    this.speaker.on("cue.started", () => this.gate.playbackStarted());
+    this.speaker.on("cue.ended", (how: CueEnd) => {
+      if (how !== "yielded") this.gate.playbackDrained();
     });
     o.playback.on("underrun", () => {
       o.log.debug("playback underrun: reply audio arrived too late");
@@ -229,6 +268,7 @@ export class Conversation extends EventEmitter {
   private onStateChange(c: StateChange): void {
     this.o.log.info({ from: c.from, to: c.to, cause: c.cause }, `state ${c.to}`);
     this.emit("state", c);
+    this.earcons.stateChanged(c.from, c.to, c.cause);
     this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode });
   }
 

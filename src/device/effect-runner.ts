@@ -12,6 +12,7 @@ import type { Announcer } from "./announcer";
 import type { EchoGate } from "./echo-gate";
 import type { LinkMonitor } from "./link-monitor";
 import type { ReplyPlayer } from "./reply-player";
+import type { SlowReply } from "./slow-reply";
 import type { Effect } from "./state-machine";
 import type { TurnBuffer } from "./turn-buffer";
 import type { TurnStats } from "./turn-stats";
@@ -24,6 +25,8 @@ export interface EffectRunnerOptions {
   replies: Pick<ReplyPlayer, "turnCommitted" | "interrupt" | "heardMs" | "flush">;
   gate: Pick<EchoGate, "playbackFlushed">;
   announcer: Pick<Announcer, "speak" | "queue" | "drop" | "stop">;
+  /** The slow-reply phrase; null when announce.slow_reply_ms is not set. */
+  slowReply: Pick<SlowReply, "start" | "stop"> | null;
   link: Pick<LinkMonitor, "usable">;
   backend: Pick<AgentBackend, "abortTurn" | "cancelReply" | "wake">;
   log: Logger;
@@ -112,6 +115,12 @@ export class EffectRunner {
         return;
       case "announce.stop":
         this.o.announcer.stop(e.id);
+        return;
+      case "filler.start":
+        this.o.slowReply?.start();
+        return;
+      case "filler.stop":
+        this.o.slowReply?.stop();
         return;
     }
   }

@@ -84,7 +84,11 @@ export type Effect =
   /** It will not be spoken. */
   | { type: "announce.drop"; id: string; reason: string }
   /** Cut the announcement being spoken short (what was heard of it is kept in the history). */
-  | { type: "announce.stop"; id: string };
+  | { type: "announce.stop"; id: string }
+  /** The agent is slow to answer: say the slow-reply phrase (once per turn). */
+  | { type: "filler.start" }
+  /** The wait is over (the answer came, or the turn ended otherwise): the phrase stops if it still plays. */
+  | { type: "filler.stop" };
 
 export interface StateMachineOptions {
   clock: Clock;
@@ -97,6 +101,8 @@ export interface StateMachineOptions {
   maxTurnMs: number;
   /** The longest an announcement may take before it is given up (the announcer never said it ended). */
   announceTimeoutMs?: number;
+  /** After this long in `thinking`, the slow-reply phrase (filler.start); absent or 0: never. */
+  slowReplyMs?: number;
 }
 
 /** Mode-2 announcements waiting at most; more are dropped, so a chatty client costs bounded memory. */
@@ -135,6 +141,9 @@ export class DeviceStateMachine {
   /** Inputs, and timer expiries (functions), waiting for the one being handled. */
   private readonly inbox: Array<DeviceInput | (() => void)> = [];
   private handling = false;
+  /** The slow-reply phrase's wait in `thinking`, and whether it is being said. */
+  private fillerTimer: ClockTimer | undefined;
+  private filling = false;
 
   constructor(
     private readonly opts: StateMachineOptions,
@@ -511,6 +520,18 @@ export class DeviceStateMachine {
     this.replyDone = false;
     this.go("thinking", cause);
     this.arm(this.opts.replyTimeoutMs, () => this.onReplyTimeout());
+    const slowMs = this.opts.slowReplyMs ?? 0;
+    if (slowMs > 0) {
+      // Once per turn: think() is entered once per turn, and the wait ends with `thinking` (go).
+      this.fillerTimer = this.opts.clock.setTimeout(() => {
+        this.fillerTimer = undefined;
+        this.serialise(() => {
+          if (this.current !== "thinking") return;
+          this.filling = true;
+          this.effect({ type: "filler.start" });
+        });
+      }, slowMs);
+    }
   }
 
   private onReplyDone(input: Extract<DeviceInput, { type: "reply.done" }>): void {
@@ -618,8 +639,17 @@ export class DeviceStateMachine {
   private go(to: DeviceState, cause: StateChange["cause"]): void {
     const from = this.current;
     if (from === to) return;
+    if (from === "thinking") this.endFiller();
     this.current = to;
     this.onChange({ from, to, cause });
+  }
+
+  private endFiller(): void {
+    this.opts.clock.clearTimeout(this.fillerTimer);
+    this.fillerTimer = undefined;
+    if (!this.filling) return;
+    this.filling = false;
+    this.effect({ type: "filler.stop" });
   }
 
   private arm(ms: number, fn: () => void): void {

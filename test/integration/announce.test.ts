@@ -548,3 +548,56 @@ describe("announcements and the user's voice (free conversation)", { timeout: 60
     }
   });
 });
+
+describe("the slow-reply phrase (seed 004's 延迟安抚)", { timeout: 60_000 }, () => {
+  test("Coze, slow: after slow_reply_ms the agent's voice says it; the reply's first audio cuts it, the reply plays whole; not in the history", async () => {
+    const dev = await startDevice({ emulator: { replyDelayMs: 2500 }, config: { announce: { slow_reply_ms: 600 } } });
+    try {
+      const stream = await follow(dev);
+      await dev.press();
+      await dev.appends(40);
+      const done = dev.nextTurn();
+      await dev.release();
+      const started = await stream.next((f) => f.Event === "Announcement" && f.Source === "slow-reply" && f.Status === "started", "the phrase");
+      assert.equal(started.Text, "One moment, I am working on it.");
+      assert.equal(started.Voice, "agent");
+      // 31 characters: 3.7 s of the emulator's speech, longer than the 2.5 s the reply takes.
+      const cut = await stream.next((f) => f.Event === "Announcement" && f.Source === "slow-reply" && f.Status !== "started", "the phrase's end");
+      assert.equal(cut.Status, "interrupted");
+      const turn = await done;
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle after the reply");
+      const states = stream.frames.filter((f) => f.Event === "State").map((f) => f.State);
+      assert.deepEqual(states, ["listening", "thinking", "speaking", "idle"], "the phrase is no state of its own");
+      assert.equal(await dev.stopDaemon(), 0);
+      const played = daemonPlayback(dev.rig).bytes;
+      assert.ok(played.length > turn.reply.length + 1000 * BYTES_PER_MS, "the phrase did not play for the second and a half before the reply");
+      assert.ok(played.subarray(played.length - turn.reply.length).equals(turn.reply), "the reply did not play whole after the phrase");
+      assert.deepEqual(remembered(dev), [], "the phrase joined the agent's history");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("Realtime: the device's own voice says it (a response.create would wait behind the reply), heard whole when the reply is slower, once", async () => {
+    const dev = await startDevice({
+      realtime: { flavour: "volcengine" },
+      emulator: { replyDelayMs: 3000 },
+      config: { announce: { slow_reply_ms: 400, slow_reply: "Wait." } },
+    });
+    try {
+      const stream = await follow(dev);
+      await dev.press();
+      await dev.appends(30);
+      await dev.release();
+      const started = await stream.next((f) => f.Event === "Announcement" && f.Source === "slow-reply" && f.Status === "started", "the phrase");
+      assert.equal(started.Voice, "local");
+      await stream.next((f) => f.Event === "Announcement" && f.Source === "slow-reply" && f.Status === "completed", "the phrase heard whole");
+      await stream.next((f) => f.Event === "State" && f.State === "idle", "idle after the reply");
+      assert.deepEqual(toldResponses(dev), [], "the phrase was asked of the agent");
+      const said = () => stream.frames.filter((f) => f.Event === "Announcement" && f.Source === "slow-reply" && f.Status === "started").length;
+      assert.equal(said(), 1);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});

@@ -86,6 +86,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     state: { dir: path.join(rig.dir, "state"), ...o.config?.state },
     log: { level: "debug", format: "json", ...o.config?.log },
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
+    ...(o.config?.earcons ? { earcons: o.config.earcons } : {}),
     // Spoken alerts off unless a test asks: they would play into other tests' exact playback.
     announce: { alerts: { enabled: false }, ...o.config?.announce },
   };

@@ -37,6 +37,7 @@ function effects(opts: { usable?: boolean; commit?: "held" | boolean; reached?: 
     replies: recorder("replies", calls, { heardMs: 1234 }),
     gate: recorder("gate", calls),
     announcer: recorder("announcer", calls),
+    slowReply: recorder("slowReply", calls),
     link: { usable: opts.usable ?? true },
     backend: recorder("backend", calls),
     log: silentLogger(),
