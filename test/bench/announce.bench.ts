@@ -34,8 +34,13 @@ async function firstSound(dev: Device, since: bigint): Promise<bigint> {
 }
 
 /** Command sent → first sample at the card, RUNS times; and CPU (daemon + espeak-ng) per spoken second. */
-async function measure(voice: "agent" | "local"): Promise<{ latency: number[]; cpuPerSpokenS: number; childCpuPerSpokenS: number }> {
-  const dev = await startDevice({ config: { announce: { voice }, log: { level: "info" } } });
+async function measure(voice: "agent" | "local", realtime = false): Promise<{ latency: number[]; cpuPerSpokenS: number; childCpuPerSpokenS: number }> {
+  const dev = await startDevice(
+    realtime
+      ? // OpenAI's flavour: pcm16 at 24 kHz on the wire, resampled to the 16 kHz card.
+        { realtime: { flavour: "openai" }, config: { announce: { voice }, log: { level: "info" }, audio: { uplink_rate: 24000, downlink_rate: 24000 } } }
+      : { config: { announce: { voice }, log: { level: "info" } } },
+  );
   const latency: number[] = [];
   let cpu = 0;
   let childCpu = 0;
@@ -69,9 +74,11 @@ async function measure(voice: "agent" | "local"): Promise<{ latency: number[]; c
 
 async function main(): Promise<void> {
   const agent = await measure("agent");
+  const realtime = await measure("agent", true);
   const local = await measure("local");
   const rows: Row[] = [
     { metric: "command → first announcement sample at the card, agent's voice (Coze speech, emulator)", unit: "ms", values: agent.latency, note: "one speech WebSocket per announcement" },
+    { metric: "command → first announcement sample at the card, agent's voice (Realtime, OpenAI flavour, emulator)", unit: "ms", values: realtime.latency, note: "a response.create on the open link" },
     { metric: "command → first announcement sample at the card, device's voice (espeak-ng)", unit: "ms", values: local.latency },
     { metric: "CPU per spoken second, device's voice: daemon + espeak-ng", unit: "s/s", values: [local.cpuPerSpokenS], note: "the rig's card thread runs in the daemon and is counted" },
     { metric: "CPU per spoken second, device's voice: espeak-ng alone", unit: "s/s", values: [local.childCpuPerSpokenS], note: "10 ms ticks, summed over the runs" },

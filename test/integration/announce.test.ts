@@ -266,24 +266,27 @@ describe("announcements in the agent's voice (Coze speech synthesis), and the fa
     }
   });
 
-  test("the agent unreachable: the device's own voice speaks, and says so", async () => {
-    const dev = await startDevice();
-    try {
-      dev.emulator.setAcceptConnections(false);
-      dev.emulator.dropAll();
-      await dev.daemon.waitForState("offline");
-      const stream = await follow(dev);
-      const reply = await say(dev.control, "The network is down.", 3);
-      assert.equal(reply.Result, "spoken");
-      assert.equal(reply.Voice, "local");
-      const done = await stream.next(announcement("completed", "The network is down."), "completed");
-      assert.equal(done.Voice, "local");
-      assert.equal(dev.emulator.speeches().length, 0);
-      await stream.next((f) => f.Event === "State" && f.State === "offline", "offline again");
-    } finally {
-      await dev.stop().catch(() => {});
-    }
-  });
+  for (const backend of ["coze", "realtime"] as const) {
+    test(`the agent unreachable (${backend}): the device's own voice speaks, and says so`, async () => {
+      const dev = await startDevice(backend === "realtime" ? { realtime: { flavour: "openai" }, config: { audio: { uplink_rate: 24000, downlink_rate: 24000 } } } : {});
+      try {
+        dev.emulator.setAcceptConnections(false);
+        dev.emulator.dropAll();
+        await dev.daemon.waitForState("offline");
+        const stream = await follow(dev);
+        const reply = await say(dev.control, "The network is down.", 3);
+        assert.equal(reply.Result, "spoken");
+        assert.equal(reply.Voice, "local");
+        const done = await stream.next(announcement("completed", "The network is down."), "completed");
+        assert.equal(done.Voice, "local");
+        assert.equal(dev.emulator.speeches().length, 0);
+        assert.equal(dev.emulator.realtimeSessions().flatMap((x) => x.responses).length, 0);
+        await stream.next((f) => f.Event === "State" && f.State === "offline", "offline again");
+      } finally {
+        await dev.stop().catch(() => {});
+      }
+    });
+  }
 });
 
 /** OpenAI takes pcm16 at 24 kHz only. */
@@ -531,22 +534,25 @@ describe("announcements on Realtime (OpenAI): priorities, in the agent's voice",
 });
 
 describe("announcements and the user's voice (free conversation)", { timeout: 60_000 }, () => {
-  test("mode 2 waiting for a reply is dropped when the user speaks over that reply (seed 004, Q1)", async () => {
-    // 1 s quiet, an utterance, 1.5 s quiet (the reply starts), a second utterance over the reply.
-    const micPcm = Buffer.concat([silence(16000, 1), SPEECH_16K, silence(16000, 1.5), SPEECH_16K, silence(16000, 30)]);
-    const dev = await startDevice({ rig: { micPcm }, ready: "listening", config: { conversation: { mode: "free" }, audio: { echo: "none" }, announce: { voice: "local" } } });
-    try {
-      const stream = await follow(dev);
-      await stream.next((f) => f.Event === "State" && f.State === "speaking", "the first reply");
-      const queued = await say(dev.control, "After this answer.", 2);
-      assert.equal(queued.Result, "queued");
-      const dropped = await stream.next(announcement("dropped", "After this answer."), "the queued announcement dropped");
-      assert.match(String(dropped.Reason), /interrupted the reply by voice/);
-      assert.ok(!stream.frames.some(announcement("started")), "it was spoken");
-    } finally {
-      await dev.stop().catch(() => {});
-    }
-  });
+  for (const backend of ["coze", "realtime"] as const) {
+    test(`${backend}: mode 2 waiting for a reply is dropped when the user speaks over that reply (seed 004, Q1)`, async () => {
+      // 1 s quiet, an utterance, 1.5 s quiet (the reply starts), a second utterance over the reply.
+      const micPcm = Buffer.concat([silence(16000, 1), SPEECH_16K, silence(16000, 1.5), SPEECH_16K, silence(16000, 30)]);
+      const config = { conversation: { mode: "free" }, audio: { echo: "none", ...(backend === "realtime" ? { uplink_rate: 24000, downlink_rate: 24000 } : {}) }, announce: { voice: "local" } };
+      const dev = await startDevice({ rig: { micPcm }, ready: "listening", config, ...(backend === "realtime" ? { realtime: { flavour: "openai" as const }, emulator: { realtimePacing: "realtime" as const } } : {}) });
+      try {
+        const stream = await follow(dev);
+        await stream.next((f) => f.Event === "State" && f.State === "speaking", "the first reply");
+        const queued = await say(dev.control, "After this answer.", 2);
+        assert.equal(queued.Result, "queued");
+        const dropped = await stream.next(announcement("dropped", "After this answer."), "the queued announcement dropped");
+        assert.match(String(dropped.Reason), /interrupted the reply by voice/);
+        assert.ok(!stream.frames.some(announcement("started")), "it was spoken");
+      } finally {
+        await dev.stop().catch(() => {});
+      }
+    });
+  }
 });
 
 describe("the slow-reply phrase (seed 004's 延迟安抚)", { timeout: 60_000 }, () => {

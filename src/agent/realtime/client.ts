@@ -253,7 +253,13 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     const output = this.negotiated?.output;
     if (!this.isReady() || !output) throw new Error("the link to the agent is down");
     if (this.cozeBotId) throw new Error("a Coze bot behind the gateway speaks only its own answers (response.create instructions do not reach it)");
-    this.voice?.fail(new Error("a newer announcement took the agent's voice"));
+    const previous = this.voice;
+    if (previous) {
+      // Not expected (the device speaks one announcement at a time), but never two responses for one voice.
+      previous.fail(new Error("a newer announcement took the agent's voice"));
+      this.voice = null;
+      this.responses.cancelAnnouncement(this.tracker.active?.id);
+    }
     const voice = new AgentVoice(this.clock, this.opts.connectTimeoutMs);
     this.voice = voice;
     this.responses.request({ kind: "announcement", response: announcementResponse(text, this.opts.flavour, `announcement-${++this.voiceSeq}`) });
