@@ -108,6 +108,9 @@ describe("announcements (ExternalTextToSpeech) on the ALSA rig, the device's own
       // The reply had seconds queued: what played after the cancel is the announcement, not it.
       assert.ok(after < expected + 150, `${after.toFixed(0)} ms played after the cancel; the announcement is ${expected.toFixed(0)} ms`);
       assert.ok(after > expected - 100, `only ${after.toFixed(0)} ms of a ${expected.toFixed(0)} ms announcement played`);
+      // In the history as the bot's words, whole (heard to its end).
+      await until(() => remembered(dev).length > 0, "the assistant message");
+      assert.deepEqual(remembered(dev), [text]);
       await dev.daemon.waitForState("idle");
     } finally {
       await dev.stop().catch(() => {});
