@@ -53,6 +53,8 @@ export interface BackendContext<S> {
 export interface SettingsContext {
   /** agent.url is `emulator`: credentials are not needed. */
   emulator: boolean;
+  /** agent.url is set (to a real agent or the emulator): the backend's own address keys are not needed. */
+  urlGiven: boolean;
   uplinkCodec: AudioFormat["codec"];
   downlinkCodec: AudioFormat["codec"];
   /** Reports a problem with `agent.<name>.<key>`; the message says what to do. */

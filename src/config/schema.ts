@@ -266,6 +266,7 @@ export function configSchema(audio: AudioDefaults) {
     };
     const settings = d.complete(raw, {
       emulator,
+      urlGiven: c.agent.url !== undefined,
       uplinkCodec: a.uplink_codec,
       downlinkCodec: a.downlink_codec,
       issue: (key, message) => ctx.addIssue({ code: "custom", path: ["agent", d.name, key], message }),

@@ -23,6 +23,8 @@ import { RealtimeSession, type RealtimePacing } from "./realtime/session";
 import { EmulatorSession } from "./coze/session";
 import { SpeechSession, type SpeechRecord } from "./coze/speech";
 import { ToolScript } from "./shared/tool-script";
+import { PATHS as VOICE_PATHS } from "../agent/voiceapi/names";
+import { VoiceApiSession, type VoiceApiSessionView, type VoiceApiTurnRecord, type VoiceApiVersion } from "./voiceapi/session";
 
 export type {
   CanceledBy,
@@ -107,6 +109,15 @@ export interface Emulator {
   toolOutputs(): ToolOutputRecord[];
   /** Coze speech synthesis (`/v1/audio/speech`): one record per connection, in order ('speech' event when one completes). */
   speeches(): SpeechRecord[];
+  /**
+   * The voice API (seed 002, v1 and v2 paths): one view per connection, in order. Events:
+   * 'voiceapi-message'(index, VoiceApiClientMessage), 'voiceapi-turn'(VoiceApiTurnRecord) once
+   * an answer has gone out, 'voiceapi-close'(index).
+   */
+  voiceApiSessions(): VoiceApiSessionView[];
+  voiceApiTurns(): VoiceApiTurnRecord[];
+  /** Sends any raw message on a voice API connection. */
+  injectVoiceApi(session: number, data: string | Buffer, opts?: { binary?: boolean }): void;
   /** Sends any raw frame, to test how a client copes with malformed server messages. */
   inject(session: number, data: string | Buffer, opts?: { binary?: boolean }): void;
   /** inject() for a Realtime session. */
@@ -142,6 +153,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const toolScript = new ToolScript();
   const toolOutputs: ToolOutputRecord[] = [];
   const speeches: SpeechRecord[] = [];
+  const voiceSessions: VoiceApiSession[] = [];
+  const voiceSockets: WebSocket[] = [];
+  const voiceTurns: VoiceApiTurnRecord[] = [];
   const onToolOutput = (record: ToolOutputRecord): void => {
     toolOutputs.push(record);
     events.emit("tool-output", record);
@@ -157,11 +171,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!serve || d.emulator.path === PATH || d.emulator.path === REALTIME_PATH) continue;
     extra.set(d.emulator.path, serve.bind(d.emulator));
   }
-  const paths = [`${PATH}?bot_id=<id>`, SPEECH_PATH, `${REALTIME_PATH}?model=${REALTIME_MODEL}`, ...extra.keys()];
+  const paths = [`${PATH}?bot_id=<id>`, SPEECH_PATH, `${REALTIME_PATH}?model=${REALTIME_MODEL}`, VOICE_PATHS.v1, VOICE_PATHS.v2, ...extra.keys()];
+  const voiceVersion = (path: string): VoiceApiVersion | null => (path === VOICE_PATHS.v1 ? "v1" : path === VOICE_PATHS.v2 ? "v2" : null);
   let accepting = true;
 
   const wss = new WebSocketServer({ noServer: true });
-  const http = createServer((_req, res) => {
+  const http = createServer((req, res) => {
+    // The voice API's health check (seed 002): a plain GET.
+    if (new URL(req.url ?? "/", "http://emulator").pathname === VOICE_PATHS.ping && req.method === "GET") {
+      res.writeHead(accepting ? 200 : 503, { "Content-Type": "text/plain; charset=utf-8" });
+      res.end(accepting ? "pong\n" : "unavailable (simulated outage)\n");
+      return;
+    }
     res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8" });
     res.end(`talkbox emulator: open a WebSocket to ${PATH}?bot_id=<any id> (Coze) or ${REALTIME_PATH}?model=${REALTIME_MODEL} (Realtime)\n`);
   });
@@ -178,14 +199,37 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       rejectUpgrade(socket, status, body);
     };
     const serve = extra.get(url.pathname);
-    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH && url.pathname !== SPEECH_PATH && !serve) {
+    const voice = voiceVersion(url.pathname);
+    if (url.pathname !== PATH && url.pathname !== REALTIME_PATH && url.pathname !== SPEECH_PATH && !serve && !voice) {
       return refuse(404, `no endpoint ${url.pathname}: connect to ${paths.join(" or ")}`);
     }
     if (!accepting) return refuse(503, "the emulator is not accepting connections (simulated outage)");
-    if (token && !headerMatches(req.headers.authorization, token)) {
+    // The voice API's key goes in its open frame, not in a header.
+    if (token && !voice && !headerMatches(req.headers.authorization, token)) {
       return refuse(401, "missing or wrong token: send the header Authorization: Bearer <token> with the emulator's token");
     }
     if (url.pathname === REALTIME_PATH) return upgradeRealtime(req, socket, head, url, refuse);
+    if (voice) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const index = voiceSessions.length;
+        served.set(ws, socket);
+        const session = new VoiceApiSession(index, voice, ws, log, opts.token ?? null, {
+          message: (record) => events.emit("voiceapi-message", index, record),
+          turn: (record) => {
+            voiceTurns.push(record);
+            events.emit("voiceapi-turn", record);
+          },
+          closed: () => {
+            served.delete(ws);
+            events.emit("voiceapi-close", index);
+          },
+        });
+        voiceSessions.push(session);
+        voiceSockets.push(ws);
+        log.info({ voiceapi: index, version: voice }, "emulator: voice API client connected");
+      });
+      return;
+    }
     if (url.pathname === SPEECH_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const record: SpeechRecord = { index: speeches.length, text: "", voiceId: null, sampleRate: 24000, audioBytes: 0, completed: false };
@@ -341,6 +385,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     scriptToolCall: (call) => toolScript.add(call),
     toolOutputs: () => toolOutputs.slice(),
     speeches: () => speeches.slice(),
+    voiceApiSessions: () => voiceSessions.map((s) => s.view),
+    voiceApiTurns: () => voiceTurns.slice(),
+    injectVoiceApi: (index, data, injectOpts) => {
+      const ws = voiceSockets[index];
+      if (!ws || !voiceSessions[index]!.view.open) throw new Error(`emulator voice API session ${index} is not open`);
+      ws.send(data, { binary: injectOpts?.binary ?? Buffer.isBuffer(data) });
+    },
     inject: (index, data, injectOpts) => openSession(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     injectRealtime: (index, data, injectOpts) => openRealtime(index).inject(data, injectOpts?.binary ?? Buffer.isBuffer(data)),
     dropAll: () => {

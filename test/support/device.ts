@@ -9,6 +9,7 @@ import { openControlConnection, type ControlConnection } from "../../src/control
 import { startRig, type Chunk, type Rig, type RigOptions } from "../rig/rig";
 import { DaemonProcess } from "./daemon-process";
 import { FaultProxy } from "./fault-proxy";
+import { PATHS as VOICE_PATHS } from "../../src/agent/voiceapi/names";
 
 export interface DeviceOptions {
   emulator?: EmulatorOptions;
@@ -27,6 +28,8 @@ export interface DeviceOptions {
   cli?: string;
   /** The agent backend (default coze, against the emulator's /v1/chat; realtime: its /v1/realtime). */
   realtime?: { flavour: "volcengine" | "openai" };
+  /** The voice API backend (seed 002) against the emulator's endpoint of that version. */
+  voiceapi?: { version: "v1" | "v2" } & Record<string, unknown>;
   /** Put a FaultProxy (a misbehaving server) between the daemon and the emulator. */
   proxy?: boolean;
 }
@@ -61,14 +64,18 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const spkRate = o.spk?.rate ?? rate;
   const emulator = await startEmulator(o.emulator ?? {});
   const proxy = o.proxy ? await FaultProxy.start(emulator.url) : null;
-  const emulatorUrl = o.realtime ? emulator.realtimeUrl : emulator.url;
+  const emulatorUrl = o.realtime ? emulator.realtimeUrl : o.voiceapi ? `${emulator.base}${VOICE_PATHS[o.voiceapi.version]}` : emulator.url;
   const rig = await startRig({ micRate: rate, ...o.rig });
   const socket = path.join(rig.dir, "control.sock");
   const config: Record<string, Record<string, unknown> | string> = {
     board: o.board ?? "sim",
     agent: {
       url: proxy ? proxy.url(emulatorUrl) : emulatorUrl,
-      ...(o.realtime ? { backend: "realtime", realtime: { flavour: o.realtime.flavour } } : { coze: { bot_id: "7000000000000000001" } }),
+      ...(o.realtime
+        ? { backend: "realtime", realtime: { flavour: o.realtime.flavour } }
+        : o.voiceapi
+          ? { backend: "voiceapi", voiceapi: o.voiceapi }
+          : { coze: { bot_id: "7000000000000000001" } }),
       token: "test-token-1234",
       reconnect: { initial_ms: 100, max_ms: 1000 },
       ...o.config?.agent,

@@ -5,9 +5,10 @@
 import type { BackendDescriptor } from "../descriptor";
 import { cozeBackend } from "../coze/descriptor";
 import { realtimeBackend } from "../realtime/descriptor";
+import { voiceApiBackend } from "../voiceapi/descriptor";
 
 /** The first is the default backend. */
-export const BUILT_IN = [cozeBackend, realtimeBackend] as const;
+export const BUILT_IN = [cozeBackend, realtimeBackend, voiceApiBackend] as const;
 
 const registered: BackendDescriptor<any>[] = [...BUILT_IN];
 
