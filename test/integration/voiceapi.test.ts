@@ -7,9 +7,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
 import { daemonPlayback, startDevice, type Device } from "../support/device";
+import { until } from "../support/daemon-process";
 import { speechLoop, toDevice } from "../support/speech";
 import type { VoiceApiTurnRecord } from "../../src/emulator/voiceapi/session";
+import { DeviceEnd, PtyPair } from "../unit/serial-pty";
 
 /** Resolves once the emulator has had `n` more audio messages. */
 function audioMessages(dev: Device, n: number): Promise<void> {
@@ -77,6 +82,137 @@ describe("the voice API backend on the ALSA rig", { timeout: 90_000 }, () => {
       const played = daemonPlayback(dev.rig).bytes;
       assert.ok(played.equals(record.reply), `the speaker played ${played.length} bytes, the bot answered ${record.reply.length}`);
       assert.deepEqual(session.errors, []);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
+describe("the voice API: several users on one v2 link (a car's serial panel)", { timeout: 90_000 }, () => {
+  test("the driver's and the passenger's buttons each open their own user session on the one connection; each answer plays", async () => {
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "talkbox-voice-panel-"));
+    const pair = await PtyPair.start(dir);
+    const boards = path.join(dir, "boards");
+    fs.mkdirSync(boards);
+    fs.writeFileSync(
+      path.join(boards, "car-test.yaml"),
+      YAML.stringify({
+        name: "car-test",
+        description: "rig audio and a serial panel with a driver's and a passenger's button on a pty",
+        audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
+        buttons: [
+          { name: "talk", driver: "serial", key: "talk", user_id: "driver" },
+          { name: "passenger", driver: "serial", key: "passenger", user_id: "passenger" },
+        ],
+        serial: { panel: { path: pair.a, baud: 115200 } },
+      }),
+    );
+    const dev = await startDevice({ board: "car-test", env: { TALKBOX_BOARDS_DIR: boards }, voiceapi: { version: "v2" }, rig: { micPcm: speechLoop(60) } });
+    const panel = await DeviceEnd.open(pair.b);
+    try {
+      await panel.send("HELLO dash-panel 1.0\n");
+      await panel.waitFor("LED idle");
+      const records: VoiceApiTurnRecord[] = [];
+      for (const key of ["talk", "passenger"]) {
+        await panel.send(`BTN ${key} DOWN\n`);
+        await panel.waitFor("LED listening");
+        await audioMessages(dev, 60);
+        const answered = once(dev.emulator.events, "voiceapi-turn") as Promise<[VoiceApiTurnRecord]>;
+        await panel.send(`BTN ${key} UP\n`);
+        records.push((await answered)[0]);
+        await panel.waitFor("LED speaking");
+        await panel.waitFor("LED idle", 15_000);
+      }
+      assert.deepEqual(records.map((r) => r.userId), ["driver", "passenger"]);
+      const sessions = dev.emulator.voiceApiSessions();
+      assert.equal(sessions.length, 1, "both users must share the one connection");
+      assert.deepEqual(sessions[0]!.users, ["driver", "passenger"]);
+      assert.deepEqual(sessions[0]!.errors, []);
+      assert.equal(await dev.stopDaemon(), 0);
+      const played = daemonPlayback(dev.rig).bytes;
+      assert.ok(played.equals(Buffer.concat(records.map((r) => r.reply))), "the speaker did not play both answers, whole, in order");
+    } finally {
+      await panel.close().catch(() => {});
+      await pair.stop().catch(() => {});
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
+describe("the voice API: a refused key, a server that goes away, a server that sends nonsense", { timeout: 90_000 }, () => {
+  for (const version of ["v1", "v2"] as const) {
+    test(`${version}: a refused API key is a clear auth problem with the long back-off, no hot loop, and the key never logged`, async () => {
+      const dev = await startDevice({ voiceapi: { version }, emulator: { token: "the-right-key" }, ready: "offline" });
+      try {
+        const down = await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down"));
+        assert.match(down.msg, version === "v2" ? /refused the open frame: invalid API key/ : /closed the connection right after the open frame.*API key/);
+        assert.match(down.msg, /retrying in 300\.0 s/);
+        const link = (await dev.status()).Link as Record<string, unknown>;
+        assert.equal(link.problem, "auth");
+        assert.equal((await dev.press()).State, "offline");
+        await dev.daemon.waitForLog((l) => l.msg.startsWith("not reconnecting on button press"));
+        assert.equal(dev.daemon.logs.filter((l) => l.msg === "connecting to agent").length, 1);
+        assert.equal(dev.emulator.voiceApiSessions().length, 1);
+        assert.ok(!dev.daemon.rawOutput.some((line) => line.includes("test-token-1234")), "the key appeared in the log");
+      } finally {
+        await dev.stop();
+      }
+    });
+  }
+
+  test("v2: the server drops the link mid-answer: the device recovers and the next turn is answered on a new link", async () => {
+    const dev = await startDevice({ voiceapi: { version: "v2" }, rig: { micPcm: speechLoop(60) } });
+    try {
+      await dev.press();
+      await audioMessages(dev, 75);
+      await dev.release();
+      await dev.daemon.waitForState("speaking");
+      dev.emulator.dropAll();
+      await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down"));
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.findLastIndex((l) => l.msg.startsWith("agent link down")));
+      await dev.daemon.waitForState("idle", 15_000, dev.daemon.logs.findLastIndex((l) => l.msg.startsWith("agent link down")));
+      const record = await turn(dev, 50);
+      assert.equal(record.session, 1);
+      assert.deepEqual(dev.emulator.voiceApiSessions()[1]!.users, ["talkbox"]);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("v2: an unknown kind, a malformed frame beside a good one, audio for an unknown user, not JSON, a binary message: logged, survived, the next turn answered", async () => {
+    const dev = await startDevice({ voiceapi: { version: "v2" }, rig: { micPcm: speechLoop(60) } });
+    try {
+      const warnings = () => dev.daemon.logs.filter((l) => l.level === 40).map((l) => l.msg);
+      dev.emulator.injectVoiceApi(0, JSON.stringify([{ kind: "bot_session_mood", mood: "happy" }]));
+      dev.emulator.injectVoiceApi(0, JSON.stringify([{ kind: "bot_session_audio", user_id: "talkbox", audio: 42 }, { kind: "user_session_ended", user_id: "nobody" }]));
+      dev.emulator.injectVoiceApi(0, JSON.stringify([{ kind: "bot_session_audio", user_id: "nobody", audio: "AAAA" }]));
+      dev.emulator.injectVoiceApi(0, "this is not JSON");
+      dev.emulator.injectVoiceApi(0, Buffer.alloc(64), { binary: true });
+      await until(() => warnings().length >= 5, "five warnings");
+      const w = warnings();
+      assert.ok(w.some((m) => /frame kind talkbox does not know/.test(m)), w.join("\n"));
+      assert.ok(w.some((m) => /bot_session_audio: audio/.test(m)), w.join("\n"));
+      assert.ok(w.some((m) => /audio for a user without a session/.test(m)), w.join("\n"));
+      assert.ok(w.some((m) => /not JSON/.test(m)), w.join("\n"));
+      assert.ok(w.some((m) => /binary message of 64 bytes/.test(m)), w.join("\n"));
+      assert.equal((await dev.status()).State, "idle");
+      const record = await turn(dev, 50);
+      assert.equal(record.session, 0, "the link was replaced");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
+  test("v1: a text message where only audio comes, and a frame beyond the size limit: logged, the link replaced, the next turn answered", async () => {
+    const dev = await startDevice({ voiceapi: { version: "v1" }, rig: { micPcm: speechLoop(60) } });
+    try {
+      dev.emulator.injectVoiceApi(0, "{\"kind\": \"error\", \"message\": \"surprise\"}");
+      await dev.daemon.waitForLog((l) => /sent a text message where only audio is expected/.test(l.msg));
+      dev.emulator.injectVoiceApi(0, Buffer.alloc(5 * 1024 * 1024), { binary: true });
+      await dev.daemon.waitForLog((l) => l.msg.startsWith("agent link down"));
+      await dev.daemon.waitForLog((l) => l.msg === "agent link ready", 15_000, dev.daemon.logs.findLastIndex((l) => l.msg.startsWith("agent link down")));
+      const record = await turn(dev, 50);
+      assert.equal(record.session, 1);
     } finally {
       await dev.stop().catch(() => {});
     }

@@ -24,8 +24,10 @@ export interface VoiceApiOptions extends LinkSettings {
   version: Version;
   /** The voice box channel's API key (agent.token). */
   token: string;
-  /** The user when a button names none. */
+  /** The user when a button names none (agent.voiceapi.user_id, else conversation.user_id). */
   userId: string;
+  /** conversation.user_id: what a turn carries when its button names no user of its own. */
+  deviceUserId: string;
   context?: Record<string, string>;
   overrides?: Record<string, unknown>;
   /** The bot speaks first (a greeting), before the user. */
@@ -102,7 +104,8 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
 
   beginTurn(turn: TurnContext): boolean {
     if (!this.isReady()) return false;
-    const user = turn.userId || this.opts.userId;
+    // A button's own user_id wins; the device's default user is this backend's default user.
+    const user = turn.userId && turn.userId !== this.opts.deviceUserId ? turn.userId : this.opts.userId;
     this.turnUser = user;
     if (this.opts.version === "v2") this.ensureSession(user);
     return true;
@@ -299,9 +302,11 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   }
 
   private explainClose(wasReady: boolean, code: number, reason: string): LinkEnd | undefined {
-    // Seed 002: an invalid open frame (an invalid API key) makes the server close the connection.
-    const soon = this.openedAt !== null && this.clock.now() - this.openedAt < 5000;
-    if (!this.heardSinceOpen && soon && (this.opts.version === "v1" || !wasReady)) {
+    // Seed 002: an invalid open frame (an invalid API key) makes the server close the connection:
+    // a close before the session was up (v2: before opened; v1: within the open frame's grace),
+    // or one that says the client broke the rules (1008, policy violation).
+    const refused = this.openedAt !== null && !this.heardSinceOpen && !wasReady;
+    if (refused || code === 1008) {
       return {
         problem: "auth",
         message: `the voice API closed the connection right after the open frame (${code}${reason ? ` ${reason}` : ""}): it refused the API key or the overrides; check agent.token and agent.voiceapi.overrides`,
@@ -316,6 +321,6 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     if (this.reply) this.endReply();
     this.sessions.clear();
     this.turnUser = null;
-    this.openedAt = null;
+    // openedAt stays: the link explains its close (explainClose) after this.
   }
 }

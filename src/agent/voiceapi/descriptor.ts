@@ -84,6 +84,7 @@ export const voiceApiBackend = defineBackend({
         version: s.version,
         token,
         userId: s.user_id ?? session.userId,
+        deviceUserId: session.userId,
         ...(s.context ? { context: s.context } : {}),
         overrides: overridesFor(s),
         triggerBotFirst: s.trigger_bot_first,
