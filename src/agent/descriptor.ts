@@ -101,6 +101,8 @@ export interface BackendDescriptor<S = unknown> {
   credentials(settings: S): Omit<Credentials, "token">;
   create(ctx: BackendContext<S>): AgentBackend;
   readonly emulator: EmulatorEndpoint<S>;
+  /** An HTTP endpoint that answers a plain GET while the service is up, for `talkbox doctor`; absent: none documented. */
+  healthUrl?(settings: S, agentUrl: string): string;
 }
 
 /** Checks a descriptor against its settings type where it is written, keeping its name's literal type (the config types its section by it). */

@@ -12,6 +12,7 @@ import { probeAlsa } from "../audio/probe";
 import { alsaPcm } from "../audio/device-name";
 import type { LoadedConfig } from "../config/load";
 import { EMULATOR_URL } from "../config/schema";
+import { backendNamed } from "../agent/registry";
 import { realClock } from "../core/clock";
 import { silentLogger } from "../log/logger";
 
@@ -172,5 +173,24 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
   } finally {
     await backend.stop();
     await emulator?.close();
+  }
+}
+
+/** The backend's health endpoint, when its protocol documents one (the voice API's ping); none with the emulator. */
+export async function healthChecks(loaded: LoadedConfig, timeoutMs = 5_000): Promise<CheckResult[]> {
+  const { config } = loaded;
+  const d = backendNamed(config.agent.backend);
+  if (!d?.healthUrl || config.agent.url === EMULATOR_URL) return [];
+  const url = d.healthUrl((config.agent as unknown as Record<string, unknown>)[d.name], config.agent.url);
+  const name = `health ${url}`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    if (res.ok) return [{ name, ok: true, detail: `HTTP ${res.status}` }];
+    return [{ name, ok: false, detail: `HTTP ${res.status}`, fix: "the service answers but says it is not available: try again later, or check agent.url / the host" }];
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    return [{ name, ok: false, detail: why, fix: "check the network (ping, DNS) and the host in agent.url / agent.voiceapi.host" }];
   }
 }

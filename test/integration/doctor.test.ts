@@ -86,4 +86,22 @@ describe("talkbox doctor", { timeout: 60_000 }, () => {
     assert.equal(broken.code, 1);
     assert.match(broken.out, /^FAIL {2}config: .*agent\.boot_id: unknown key/m);
   });
+
+  test("the voice API: its ping endpoint is checked (seed 002), up and down, each with its fix", async () => {
+    const emulator = await startEmulator();
+    const config = (url: string): string => `board: sim\nagent: { backend: voiceapi, url: "${url}", token: "key-123456" }\n`;
+    try {
+      const up = await doctor(config(`${emulator.base}/api/voice/v2/user-stt-bot-tts/stream`));
+      assert.match(up.out, /^PASS {2}health http:\/\/127\.0\.0\.1:\d+\/api\/voice\/v1\/user-stt-bot-tts\/ping: HTTP 200$/m);
+      assert.match(up.out, /^PASS {2}agent 127\.0\.0\.1:\d+: session opened; pcm\/16000 up, pcm\/16000 down$/m);
+      emulator.setAcceptConnections(false);
+      const down = await doctor(config(`${emulator.base}/api/voice/v2/user-stt-bot-tts/stream`));
+      assert.match(down.out, /^FAIL {2}health .*: HTTP 503\n {6}fix: the service answers but says it is not available/m);
+    } finally {
+      await emulator.close();
+    }
+    // The emulator's port, closed now: nothing listens there.
+    const nowhere = await doctor(config(`${emulator.base}/api/voice/v2/user-stt-bot-tts/stream`));
+    assert.match(nowhere.out, /^FAIL {2}health http:\/\/127\.0\.0\.1:\d+\/.*: ECONNREFUSED\n {6}fix: check the network/m);
+  });
 });

@@ -98,4 +98,12 @@ export const voiceApiBackend = defineBackend({
       clock,
     ),
   emulator: { path: PATHS.v2, url: (base, s) => `${base}${PATHS[s?.version ?? "v2"]}` },
+  // Seed 002: "GET https://{host}/api/voice/v1/user-stt-bot-tts/ping", on the stream's host.
+  healthUrl(_s, agentUrl) {
+    const u = new URL(agentUrl);
+    u.protocol = u.protocol === "ws:" ? "http:" : "https:";
+    u.pathname = PATHS.ping;
+    u.search = "";
+    return u.toString();
+  },
 });
