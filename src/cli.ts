@@ -14,6 +14,7 @@ import { talkCommand } from "./cli/talk";
 import { statusCommand } from "./cli/status";
 import { volumeCommand } from "./cli/volume";
 import { sayCommand } from "./cli/say";
+import { textCommand } from "./cli/text";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -114,6 +115,15 @@ async function run(argv: string[]): Promise<number> {
       const text = words.join(" ");
       if (text.trim() === "") throw new UsageError(command, 'give the text to speak: talkbox say "the doorbell rang"');
       return sayCommand({ socket: socketFrom(values), text, ...(values.mode !== undefined ? { mode: values.mode } : {}) });
+    }
+    case "text": {
+      // As for say: the words first, then the options.
+      const at = rest.findIndex((a) => a === "--user" || a === "-u" || a.startsWith("--user=") || a === "--socket" || a === "--config" || a === "-c");
+      const words = at === -1 ? rest : rest.slice(0, at);
+      const values = parse(command, at === -1 ? [] : rest.slice(at), { user: { type: "string", short: "u" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
+      const text = words.join(" ");
+      if (text.trim() === "") throw new UsageError(command, 'give the question to ask: talkbox text "what is the weather tomorrow"');
+      return textCommand({ socket: socketFrom(values), text, ...(values.user !== undefined ? { user: values.user } : {}) });
     }
     case "emulator": {
       const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });

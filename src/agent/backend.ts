@@ -93,6 +93,12 @@ export interface AgentBackend {
    * `signal` stops it (on the server too). Optional: without it, always the offline voice.
    */
   synthesize?(text: string, rate: number, signal: AbortSignal): AgentSpeech;
+  /**
+   * A typed question from `turn.userId`, skipping speech recognition; the answer comes as a
+   * reply, like a spoken turn's. False when the link is down or this protocol (or its current
+   * mode) takes no text. Optional: without it the device refuses typed questions.
+   */
+  sendText?(text: string, turn: TurnContext): boolean;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

@@ -99,6 +99,23 @@ const COMMANDS: readonly CommandHelp[] = [
     exits: [0, 1, 2, 3],
   },
   {
+    name: "text",
+    summary: "ask the running daemon's agent a typed question; the answer is spoken",
+    usage: 'talkbox text "QUESTION" [--user ID] [--socket PATH | --config FILE]',
+    about:
+      "QUESTION (1 to 2000 characters) goes to the agent as a user turn, skipping speech\n" +
+      "recognition (Coze: a user message; OpenAI Realtime: a user item; the voice API v2: a\n" +
+      "text frame). Whatever the device says is interrupted, as by a press. Refused while the\n" +
+      "talk button is held, without a link, and on backends without text (the Volcengine\n" +
+      "gateway, the voice API v1).",
+    options: [["--user, -u ID", "who asks (a button's user_id); default conversation.user_id"], SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ['talkbox text "What is the weather tomorrow?"', "as the device's user"],
+      ['talkbox text --user passenger "Play some music"', "as the passenger"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
     name: "config check",
     summary: "validate the config and print the effective one, secrets masked",
     usage: "talkbox config check [--config FILE]",

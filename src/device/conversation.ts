@@ -38,6 +38,7 @@ import { SharedPlayback, type CueEnd } from "./shared-playback";
 import { Earcons, type EarconSounds } from "./earcons";
 import { Voices } from "./voices";
 import { SlowReply } from "./slow-reply";
+import { TextTurns, type TextTurnResult } from "./text-turns";
 
 export interface ConversationOptions {
   backend: AgentBackend;
@@ -99,6 +100,7 @@ export class Conversation extends EventEmitter {
   /** The speaker, shared by the voice (replies, announcements) and cues (earcons) that give way to it. */
   private readonly speaker: SharedPlayback;
   private readonly earcons: Earcons;
+  private readonly texts: TextTurns;
 
   constructor(private readonly o: ConversationOptions) {
     super();
@@ -162,10 +164,12 @@ export class Conversation extends EventEmitter {
       dispatch: (input) => this.machine.dispatch(input),
       report,
     });
+    this.texts = new TextTurns({ backend: o.backend, replies: this.replies, stats: this.stats, log: o.log, dispatch: (input) => this.machine.dispatch(input) });
     const effects = new EffectRunner({
       ...stages,
       announcer: this.announcer,
       slowReply,
+      texts: this.texts,
       mic: this.mic,
       gate: this.gate,
       backend: o.backend,
@@ -236,6 +240,11 @@ export class Conversation extends EventEmitter {
   /** Speak `text` on the device's own initiative (seed 004): spoken now, queued or dropped, as `mode` and the state decide. */
   announce(text: string, mode: InterruptMode, source: AnnouncementSource = "command"): AnnounceResult {
     return this.announcer.request(text, mode, source);
+  }
+
+  /** A typed question (no speech recognition), answered by voice; refused while the user holds the button or offline. */
+  text(message: string, userId: string = this.o.userId): TextTurnResult {
+    return this.texts.request(message, userId);
   }
 
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */

@@ -13,6 +13,7 @@ import type { EchoGate } from "./echo-gate";
 import type { LinkMonitor } from "./link-monitor";
 import type { ReplyPlayer } from "./reply-player";
 import type { SlowReply } from "./slow-reply";
+import type { TextTurns } from "./text-turns";
 import type { Effect } from "./state-machine";
 import type { TurnBuffer } from "./turn-buffer";
 import type { TurnStats } from "./turn-stats";
@@ -27,6 +28,7 @@ export interface EffectRunnerOptions {
   announcer: Pick<Announcer, "speak" | "queue" | "drop" | "stop">;
   /** The slow-reply phrase; null when announce.slow_reply_ms is not set. */
   slowReply: Pick<SlowReply, "start" | "stop"> | null;
+  texts: Pick<TextTurns, "send" | "refuse">;
   link: Pick<LinkMonitor, "usable">;
   backend: Pick<AgentBackend, "abortTurn" | "cancelReply" | "wake">;
   log: Logger;
@@ -121,6 +123,12 @@ export class EffectRunner {
         return;
       case "filler.stop":
         this.o.slowReply?.stop();
+        return;
+      case "text.send":
+        this.o.texts.send(e.id, e.userId);
+        return;
+      case "text.refuse":
+        this.o.texts.refuse(e.id, e.reason);
         return;
     }
   }

@@ -53,7 +53,9 @@ export type DeviceInput =
   /** Something asks the device to speak an announcement (its text stays with the announcer). */
   | { type: "announce.request"; id: string; mode: InterruptMode }
   /** The announcement was heard to its end, or no voice could speak it. */
-  | { type: "announce.done"; id: string; ok: boolean; message?: string };
+  | { type: "announce.done"; id: string; ok: boolean; message?: string }
+  /** A typed question (its text stays with the conversation), as `userId`. */
+  | { type: "text.turn"; id: string; userId: string };
 
 export type Effect =
   /** Push-to-talk: start streaming the mic to the agent as the given user. */
@@ -88,7 +90,11 @@ export type Effect =
   /** The agent is slow to answer: say the slow-reply phrase (once per turn). */
   | { type: "filler.start" }
   /** The wait is over (the answer came, or the turn ended otherwise): the phrase stops if it still plays. */
-  | { type: "filler.stop" };
+  | { type: "filler.stop" }
+  /** Send the typed question to the agent (a text turn: no speech recognition). */
+  | { type: "text.send"; id: string; userId: string }
+  /** The typed question will not be sent: why. */
+  | { type: "text.refuse"; id: string; reason: string };
 
 export interface StateMachineOptions {
   clock: Clock;
@@ -309,6 +315,8 @@ export class DeviceStateMachine {
         return;
       case "announce.request":
         return this.onAnnounceRequest(input.id, input.mode);
+      case "text.turn":
+        return this.onTextTurn(input.id, input.userId);
       case "announce.done":
         if (input.id !== this.announcing) return;
         if (!input.ok) this.effect({ type: "notice", level: "error", message: `an announcement could not be spoken: ${input.message ?? "no voice"}` });
@@ -347,6 +355,28 @@ export class DeviceStateMachine {
     }
     this.waiting.push(id);
     this.effect({ type: "announce.queue", id, position: this.waiting.length });
+  }
+
+  /**
+   * A typed question: like a press and a release at once. Whatever the agent says or the
+   * device announces is interrupted, as by a press; not while the user holds the button
+   * (their spoken question comes first), nor without a link.
+   */
+  private onTextTurn(id: string, userId: string): void {
+    if (!this.linkUp) {
+      this.effect({ type: "text.refuse", id, reason: `the device is ${this.current}: the agent is not reachable; try again when the link is up` });
+      return;
+    }
+    if (this.current === "listening" && !this.free) {
+      this.effect({ type: "text.refuse", id, reason: "the talk button is held: the spoken question goes first; send the text after it" });
+      return;
+    }
+    if (this.current === "announcing") this.stopAnnouncement();
+    else if (this.current === "thinking" || this.current === "speaking") this.interrupt();
+    this.userSpeaking = false;
+    this.effect({ type: "text.send", id, userId });
+    this.unacked = false;
+    this.think("text.turn");
   }
 
   /** Mode 1: whatever goes on stops now (a held turn is dropped, a reply cancelled, an announcement cut). */

@@ -38,6 +38,7 @@ function effects(opts: { usable?: boolean; commit?: "held" | boolean; reached?: 
     gate: recorder("gate", calls),
     announcer: recorder("announcer", calls),
     slowReply: recorder("slowReply", calls),
+    texts: recorder("texts", calls),
     link: { usable: opts.usable ?? true },
     backend: recorder("backend", calls),
     log: silentLogger(),

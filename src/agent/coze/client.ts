@@ -127,6 +127,11 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     return this.send(C.messageCreate, { role: "assistant", content_type: "text", content: a.heard });
   }
 
+  /** A typed question: a user message on the chat link, which Coze answers as a spoken turn. */
+  sendText(text: string, _turn: TurnContext): boolean {
+    return this.send(C.messageCreate, { role: "user", content_type: "text", content: text });
+  }
+
   /**
    * Coze wants every call of a requires_action answered in one submit_tool_outputs:
    * answers are held until the last one is in. False when no chat waits for them

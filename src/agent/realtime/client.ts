@@ -292,6 +292,18 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     return this.send(C.itemCreate, { item: { type: "message", role: "assistant", content: [{ type: "text", text: a.heard }] } }) !== null;
   }
 
+  /**
+   * A typed question: a user message item, then a response. OpenAI only: the gateway takes
+   * no items but function outputs (seed 001).
+   */
+  sendText(text: string, _turn: TurnContext): boolean {
+    if (this.opts.flavour !== "openai" || !this.isReady()) return false;
+    if (this.send(C.itemCreate, { item: { type: "message", role: "user", content: [{ type: "input_text", text }] } }) === null) return false;
+    this.link.setReplyExpected(true);
+    this.responses.request();
+    return true;
+  }
+
   cancelReply(heardMs?: number): boolean {
     if (!this.isReady()) return false;
     this.responses.dropQueued();

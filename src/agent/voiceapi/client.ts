@@ -18,7 +18,7 @@ import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnCo
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
-import { closeFrame, decodeV2, openFrame, sessionAudioFrame, sessionEndFrame, sessionStartFrame, type ServerFrame, type Version } from "./protocol";
+import { closeFrame, decodeV2, openFrame, sessionAudioFrame, sessionEndFrame, sessionStartFrame, sessionTextFrame, type ServerFrame, type Version } from "./protocol";
 
 export interface VoiceApiOptions extends LinkSettings {
   version: Version;
@@ -132,6 +132,16 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
       const user = this.turnUser ?? this.opts.userId;
       this.sendFrames(Array.from({ length: frames }, () => sessionAudioFrame(user, silence)));
     }
+    queueMicrotask(() => this.emit({ type: "input.committed" }));
+    return true;
+  }
+
+  /** A typed question (v2): the user's text frame, which skips the server's recognition. v1 has none. */
+  sendText(text: string, turn: TurnContext): boolean {
+    if (this.opts.version !== "v2" || !this.isReady()) return false;
+    const user = turn.userId && turn.userId !== this.opts.deviceUserId ? turn.userId : this.opts.userId;
+    this.ensureSession(user);
+    this.sendFrames([sessionTextFrame(user, text)]);
     queueMicrotask(() => this.emit({ type: "input.committed" }));
     return true;
   }

@@ -42,6 +42,10 @@ export function sessionAudioFrame(userId: string, pcm: Buffer): Record<string, u
   return { [FIELD.kind.name]: KIND.sessionAudio.name, [FIELD.userId.name]: userId, [FIELD.audio.name]: pcm.toString("base64") };
 }
 
+export function sessionTextFrame(userId: string, text: string): Record<string, unknown> {
+  return { [FIELD.kind.name]: KIND.sessionText.name, [FIELD.userId.name]: userId, [FIELD.text.name]: text };
+}
+
 export function sessionEndFrame(userId: string): Record<string, unknown> {
   return { [FIELD.kind.name]: KIND.sessionEnd.name, [FIELD.userId.name]: userId };
 }

@@ -8,11 +8,12 @@ import { announceCommand } from "./announce";
 import { buttonCommand } from "./button";
 import type { Command, CommandDevice } from "./command";
 import { statusCommand } from "./status";
+import { textCommand } from "./text";
 import { volumeCommand } from "./volume";
 
-const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand] as const;
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema]);
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema]);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 

@@ -9,7 +9,7 @@ import WebSocket, { type RawData } from "ws";
 import { decodeBase64 } from "../../agent/coze/protocol";
 import type { AudioCodec } from "../../core/media";
 import type { Logger } from "../../log/logger";
-import { buildEchoReply, type EchoReply } from "../shared/echo-agent";
+import { buildEchoReply, buildTextReply, type EchoReply } from "../shared/echo-agent";
 import { spokenText } from "../shared/speech-tone";
 import { createInputDecoder, type InputDecoder } from "../shared/input-decoder";
 import { encodeReply } from "../shared/output-encoder";
@@ -115,6 +115,8 @@ export class RealtimeSession {
   private vadItemId: string | null = null;
   /** The latest user audio: what the echo agent says back. */
   private lastUser: { pcm: Buffer; rate: number } | null = null;
+  /** The latest user turn when it was typed (a user message item with input_text): what the bot answers. */
+  private lastUserText: string | null = null;
   private response: RealtimeResponse | null = null;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Client events are handled one after another (WASM loads and resampling are asynchronous). */
@@ -361,6 +363,7 @@ export class RealtimeSession {
       atNs,
     });
     this.lastUser = { pcm: audio, rate };
+    this.lastUserText = null;
     const previous = this.conversation.add({ kind: "user", id: itemId });
     this.send("input_audio_buffer.committed", { previous_item_id: previous, item_id: itemId });
     const item = { id: itemId, object: "realtime.item", type: "message", status: "completed", role: "user", content: [{ type: "input_audio", transcript: null }] };
@@ -399,7 +402,13 @@ export class RealtimeSession {
     const user = this.lastUser ?? { pcm: Buffer.alloc(0), rate: out.rate };
     // The gateway does not pass instructions to a Coze bot (seed 001).
     const told = this.cozeBot ? null : toldToSay(request?.instructions);
-    const echo: EchoReply = told !== null ? { transcript: "", answer: told, pcm: spokenText(told, out.rate) } : await buildEchoReply(user.pcm, user.rate, out.rate);
+    const typed = this.lastUserText;
+    const echo: EchoReply =
+      told !== null
+        ? { transcript: "", answer: told, pcm: spokenText(told, out.rate) }
+        : typed !== null
+          ? buildTextReply(typed, out.rate)
+          : await buildEchoReply(user.pcm, user.rate, out.rate);
     if (!this.open) return;
     // A model told what to say, or told not to call tools, calls none (the script waits for the next response).
     const toolCalls = told !== null || request?.tool_choice === "none" ? [] : this.hooks.toolCalls();
@@ -487,6 +496,8 @@ export class RealtimeSession {
       return this.invalid("invalid_value", "conversation.item.create: item must be a function_call_output or a message {role, content[]}", eventId, "item.type");
     }
     const role = item.role as string;
+    const typed = role === "user" ? (item.content as unknown[]).map((c) => (isObj(c) && c.type === "input_text" && typeof c.text === "string" ? c.text : "")).join("") : "";
+    if (typed !== "") this.lastUserText = typed;
     const previous = this.conversation.add({ kind: "message", id, role });
     this.send("conversation.item.created", { previous_item_id: previous, item: { id, object: "realtime.item", type: "message", status: "completed", role, content: item.content } });
   }
