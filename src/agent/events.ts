@@ -32,6 +32,12 @@ export type AgentEvent =
   | { type: "reply.audio"; replyId: string; audio: Buffer }
   /** Text of the reply (caption); `final` marks the complete text. */
   | { type: "reply.text"; replyId: string; text: string; final: boolean }
+  /**
+   * Something the agent sent that is not spoken (the voice API's attachments: a plain text such
+   * as a promo code, a reference such as a URL, or full content), as JSON text of at most
+   * MAX_ATTACHMENT_CHARS; `userId`: the user it was for, when the protocol says.
+   */
+  | { type: "reply.attachment"; content: string; userId?: string }
   /** The reply ended. */
   | { type: "reply.done"; replyId: string; status: "completed" | "failed" | "canceled"; error?: AgentError }
   /**
@@ -52,3 +58,6 @@ export interface AgentError {
 }
 
 export type AgentEventType = AgentEvent["type"];
+
+/** The longest attachment passed on (JSON text); a longer one is cut, saying so. */
+export const MAX_ATTACHMENT_CHARS = 8192;

@@ -127,7 +127,7 @@ export function describeFrame(f: ControlReply): string {
   const s = (k: string): string => formatScalar(f[k]);
   switch (f["Event"]) {
     case "State":
-      return `${time} state ${s("State")} (${s("From")} → ${s("State")}: ${s("Cause")}; ${s("Mode")})`;
+      return `${time} state ${s("State")} (${s("From")} → ${s("State")}: ${s("Cause")}; ${s("Mode")}${f["User"] !== undefined ? `; user ${s("User")}` : ""})`;
     case "Link": {
       const retry = typeof f["RetryInMs"] === "number" ? `; retrying in ${(f["RetryInMs"] / 1000).toFixed(1)} s` : "";
       return `${time} link ${s("State")}${f["Message"] !== undefined ? `: ${s("Message")}` : ""}${retry}`;
@@ -136,6 +136,8 @@ export function describeFrame(f: ControlReply): string {
       return `${time} user: ${s("Text")}`;
     case "Reply":
       return `${time} agent: ${s("Text")}`;
+    case "Attachment":
+      return `${time} attachment${f["User"] !== undefined ? ` for ${s("User")}` : ""}: ${s("Content")}`;
     case "Error":
       return `${time} error: ${s("Message")}`;
     case "Notice":

@@ -100,7 +100,7 @@ export function toFrame(a: DeviceActivity, at = new Date()): Record<string, unkn
   const At = at.toISOString();
   switch (a.kind) {
     case "state":
-      return { Event: "State", State: a.state, From: a.from, Cause: a.cause, Mode: a.mode, At };
+      return { Event: "State", State: a.state, From: a.from, Cause: a.cause, Mode: a.mode, ...(a.user !== undefined ? { User: a.user } : {}), At };
     case "link":
       return {
         Event: "Link",
@@ -114,6 +114,8 @@ export function toFrame(a: DeviceActivity, at = new Date()): Record<string, unkn
       return { Event: "Transcript", Text: a.text, At };
     case "reply":
       return { Event: "Reply", Text: a.text, At };
+    case "attachment":
+      return { Event: "Attachment", Content: a.content, ...(a.user !== undefined ? { User: a.user } : {}), At };
     case "notice":
       return a.level === "error" ? { Event: "Error", Message: a.message, At } : { Event: "Notice", Level: a.level, Message: a.message, At };
     case "volume":

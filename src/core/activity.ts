@@ -7,12 +7,15 @@ import type { AnnouncementSource, AnnouncementVoice } from "./announcement";
 import type { ConversationMode, DeviceState } from "./device-state";
 
 export type DeviceActivity =
-  | { kind: "state"; state: DeviceState; from: DeviceState; cause: string; mode: ConversationMode }
+  /** `user`: whose turn it is, while the device listens to, thinks about or answers one. */
+  | { kind: "state"; state: DeviceState; from: DeviceState; cause: string; mode: ConversationMode; user?: string }
   | { kind: "link"; state: "connecting" | "ready" | "down"; problem?: string; message?: string; retryInMs?: number | null }
   /** What the agent heard the user say (final transcripts only). */
   | { kind: "transcript"; text: string }
   /** The agent's reply as text (final only; a reply cut off by barge-in is not reported). */
   | { kind: "reply"; text: string }
+  /** Something the agent sent that is not spoken (an attachment), as JSON text, and for whom. */
+  | { kind: "attachment"; content: string; user?: string }
   /** What the device tells its user: level error for failures, warn and info for the rest. */
   | { kind: "notice"; level: "info" | "warn" | "error"; message: string }
   | { kind: "volume"; percent: number }

@@ -88,6 +88,10 @@ export class AgentListener {
         stats.replyText(e.text);
         this.o.report({ kind: "reply", text: e.text });
         return;
+      case "reply.attachment":
+        log.info({ user: e.userId }, `the agent sent an attachment: ${e.content}`);
+        this.o.report({ kind: "attachment", content: e.content, ...(e.userId !== undefined ? { user: e.userId } : {}) });
+        return;
       case "reply.done": {
         const end = replies.done(e.replyId, e.status);
         if (end.kind === "stale") return;

@@ -85,6 +85,8 @@ export interface DeviceStatus {
   Playing: boolean;
   Underruns: number;
   LastTurn: TurnTimings | null;
+  /** Whose turn the device listens to, thinks about or answers (a button's user_id, or the default). */
+  User?: string;
 }
 
 export class Conversation extends EventEmitter {
@@ -271,14 +273,21 @@ export class Conversation extends EventEmitter {
       Playing: this.o.playback.playing,
       Underruns: this.o.playback.underruns,
       LastTurn: this.stats.latest,
+      ...(this.interactingUser() !== undefined ? { User: this.interactingUser() } : {}),
     };
+  }
+
+  private interactingUser(): string | undefined {
+    const s = this.machine.state;
+    return s === "listening" || s === "thinking" || s === "speaking" ? this.stats.current?.userId : undefined;
   }
 
   private onStateChange(c: StateChange): void {
     this.o.log.info({ from: c.from, to: c.to, cause: c.cause }, `state ${c.to}`);
     this.emit("state", c);
     this.earcons.stateChanged(c.from, c.to, c.cause);
-    this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode });
+    const user = this.interactingUser();
+    this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode, ...(user !== undefined ? { user } : {}) });
   }
 
   /** What the device does, for the outside (the control socket's state stream): `on("activity")`. */

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { daemonPlayback, startDevice, type Device } from "../support/device";
 import { CLI, until } from "../support/daemon-process";
+import { openControlConnection } from "../../src/control/client";
+import { ATTACHMENT } from "../../src/emulator/voiceapi/session";
 
 const QUESTION = "What is the weather tomorrow?";
 
@@ -96,6 +98,35 @@ describe("typed questions on every backend", { timeout: 90_000 }, () => {
         assert.match(String(r.Error), rule);
       }
     } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
+describe("the voice API's attachments", { timeout: 60_000 }, () => {
+  test("not spoken: logged, and on the state stream for the user it was for; status --follow shows it", async () => {
+    const dev = await startDevice({ voiceapi: { version: "v2" } });
+    const follow = execFile(process.execPath, [CLI, "status", "--follow", "--socket", dev.socket]);
+    let followed = "";
+    follow.stdout!.on("data", (d: Buffer) => (followed += d.toString("utf8")));
+    try {
+      const conn = await openControlConnection(dev.socket);
+      const frames: Record<string, unknown>[] = [];
+      conn.onEvent((f) => frames.push(f));
+      await conn.request({ Command: "Subscribe" });
+      await until(() => followed.includes("--- following"), "status --follow subscribed");
+      await dev.control.request({ Command: "Text", Message: "Send me an attachment, please.", User: "driver" });
+      await until(() => frames.some((f) => f.Event === "Attachment"), "the attachment frame");
+      const a = frames.find((f) => f.Event === "Attachment")!;
+      assert.equal(a.User, "driver");
+      assert.deepEqual(JSON.parse(String(a.Content)), ATTACHMENT);
+      const thinking = frames.find((f) => f.Event === "State" && f.State === "thinking")!;
+      assert.equal(thinking.User, "driver");
+      await until(() => /attachment for driver: .*PROMO-2026/.test(followed), "status --follow's line");
+      assert.ok(dev.daemon.logs.some((l) => /the agent sent an attachment/.test(l.msg)));
+      await conn.close();
+    } finally {
+      follow.kill();
       await dev.stop().catch(() => {});
     }
   });

@@ -15,6 +15,7 @@ import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { AudioFormat } from "../../core/media";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
+import { MAX_ATTACHMENT_CHARS } from "../events";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
@@ -281,9 +282,13 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
         }
         this.onBotAudio(f.userId, f.pcm);
         return;
-      case "bot.attachment":
-        this.log.info({ user: f.userId, attachment: f.attachment }, "the bot sent an attachment");
+      case "bot.attachment": {
+        // Not spoken (seed 002): passed on as JSON text, bounded.
+        let content = JSON.stringify(f.attachment ?? null);
+        if (content.length > MAX_ATTACHMENT_CHARS) content = `${content.slice(0, MAX_ATTACHMENT_CHARS)}… (${content.length} characters, cut)`;
+        this.emit({ type: "reply.attachment", content, ...(f.userId !== null ? { userId: f.userId } : {}) });
         return;
+      }
       case "unknown":
         if (this.warned.has(f.name)) return;
         this.warned.add(f.name);

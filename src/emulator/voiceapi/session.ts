@@ -22,6 +22,8 @@ export const SILENCE_MS = 500;
 /** Bot audio per frame, and how often one goes out (4× real time). */
 const CHUNK_MS = 100;
 const CHUNK_EVERY_MS = 25;
+/** What the emulator's bot attaches when a text asks for an attachment. */
+export const ATTACHMENT = { type: "reference", url: "https://example.com/promo.png", text: "PROMO-2026" };
 /** What the emulator's bot says when it speaks first. */
 export const GREETING = "Hello! How can I help?";
 
@@ -210,6 +212,8 @@ export class VoiceApiSession {
               this.error(`${KIND.sessionText.name}: ${FIELD.text.name} must be a non-empty string`);
               continue;
             }
+            // Asked for one, the bot also sends an attachment (not spoken), before its answer.
+            if (/attachment/i.test(text)) this.send([{ kind: KIND.botAttachment.name, user_id: state.id, attachment: ATTACHMENT }]);
             this.answer(state, null, text, spokenText(text, this.view.ttsRate), atNs);
           } else {
             this.view.contexts.push({ userId: state.id, context: f[FIELD.context.name] });
