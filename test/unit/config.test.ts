@@ -341,7 +341,7 @@ describe("loadConfig: bad files", () => {
     ["a reply timeout of an hour", (c) => (c.conversation = { reply_timeout_ms: 3_600_000 }), "conversation.reply_timeout_ms", /at most 600000/],
     ["a reply buffer below 5 s", (c) => (c.audio = { reply_buffer_ms: 1000 }), "audio.reply_buffer_ms", /at least 5000/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
-    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, connect_timeout_ms/],
+    ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, voiceapi, connect_timeout_ms/],
     ["a typo in a backend's section", (c) => (c.agent.coze = { boot_id: "1" }), "agent.coze.boot_id", /unknown key; allowed keys here: bot_id, device_id/],
     ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, announce, earcons, control, state, tools, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
