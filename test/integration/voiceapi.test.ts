@@ -13,7 +13,7 @@ import YAML from "yaml";
 import { daemonPlayback, startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
 import { speechLoop, toDevice } from "../support/speech";
-import type { VoiceApiTurnRecord } from "../../src/emulator/voiceapi/session";
+import { GREETING, type VoiceApiTurnRecord } from "../../src/emulator/voiceapi/session";
 import { DeviceEnd, PtyPair } from "../unit/serial-pty";
 
 /** Resolves once the emulator has had `n` more audio messages. */
@@ -217,4 +217,30 @@ describe("the voice API: a refused key, a server that goes away, a server that s
       await dev.stop().catch(() => {});
     }
   });
+});
+
+describe("the voice API: the bot speaks first", { timeout: 60_000 }, () => {
+  for (const version of ["v1", "v2"] as const) {
+    test(`${version}: trigger_bot_first asks for the greeting when the link opens; it plays, and the device rests after it`, async () => {
+      const dev = await startDevice({ voiceapi: { version, trigger_bot_first: true } });
+      try {
+        const [record] = (await once(dev.emulator.events, "voiceapi-turn")) as [VoiceApiTurnRecord];
+        assert.equal(record.text, GREETING);
+        assert.equal(record.audio, null);
+        const session = dev.emulator.voiceApiSessions()[0]!;
+        if (version === "v1") assert.equal(session.openFrame!.trigger_bot, true);
+        else assert.deepEqual(session.users, ["talkbox"]);
+        await until(() => daemonPlayback(dev.rig).bytes.length >= record.reply.length, "the greeting at the speaker");
+        for (let i = 0; (await dev.status()).Playing !== false; i++) {
+          assert.ok(i < 500, "the greeting never finished playing");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal((await dev.status()).State, "idle");
+        assert.equal(await dev.stopDaemon(), 0);
+        assert.ok(daemonPlayback(dev.rig).bytes.equals(record.reply), "the greeting did not play whole");
+      } finally {
+        await dev.stop().catch(() => {});
+      }
+    });
+  }
 });
