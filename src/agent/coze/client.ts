@@ -34,6 +34,10 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   private corked: Socket | null = null;
   private readonly replies: ReplyTracker = { current: null };
   private conversationId: string | undefined;
+  /** Whose turns go out now (chat_config.user_id): a button's user_id, or the device's. */
+  private user: string;
+  /** Each other user's conversation, so a user coming back continues theirs. */
+  private readonly conversations = new Map<string, string>();
   /** Audio went out since the last complete or clear: an abandoned turn must take it back. */
   private appended = false;
   /** A conversation.clear waiting for conversation.cleared. */
@@ -46,6 +50,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   ) {
     super();
     this.conversationId = opts.session.conversationId;
+    this.user = opts.session.userId;
     const protocol: LinkProtocol = {
       prepare: (url) => {
         url.searchParams.set("bot_id", opts.botId);
@@ -72,10 +77,30 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   // Speech synthesis has its own connection (speech.ts): it can speak while the chat answers.
   readonly capabilities = { serverVad: true, interruption: true, speaksBesideReplies: true };
 
-  beginTurn(_turn: TurnContext): boolean {
-    // Coze takes the user per link (chat.update), and a push-to-talk turn begins
-    // with its first append; nothing to send here.
-    return this.link.phase === "ready";
+  beginTurn(turn: TurnContext): boolean {
+    // A push-to-talk turn begins with its first append; only another user needs a chat.update first.
+    if (this.link.phase !== "ready") return false;
+    this.asUser(turn.userId);
+    return true;
+  }
+
+  /**
+   * Turns from now on are `userId`'s (seed 003: chat_config.user_id), each user in a conversation
+   * of their own: the one they had, or a new one (chat_config without conversation_id).
+   */
+  private asUser(userId: string): void {
+    const user = userId || this.opts.session.userId;
+    if (user === this.user) return;
+    if (this.conversationId) this.conversations.set(this.user, this.conversationId);
+    // Bounded: a user id per button, and a control client could invent many.
+    if (this.conversations.size > 32) this.conversations.delete(this.conversations.keys().next().value!);
+    this.user = user;
+    this.conversationId = this.conversations.get(user);
+    this.log.info({ user, continuing: this.conversationId !== undefined }, "turns are another user's now: telling the agent (chat.update)");
+    const extra = this.opts.session.extraParams?.();
+    this.send(C.chatUpdate, {
+      chat_config: { user_id: user, auto_save_history: true, ...(this.conversationId ? { conversation_id: this.conversationId } : {}), ...(extra ? { extra_params: extra } : {}) },
+    });
   }
 
   appendAudio(frame: Buffer): boolean {
@@ -128,7 +153,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   }
 
   /** A typed question: a user message on the chat link, which Coze answers as a spoken turn. */
-  sendText(text: string, _turn: TurnContext): boolean {
+  sendText(text: string, turn: TurnContext): boolean {
+    if (this.link.phase !== "ready") return false;
+    this.asUser(turn.userId);
     return this.send(C.messageCreate, { role: "user", content_type: "text", content: text });
   }
 
@@ -264,7 +291,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
 
   private onSetupEvent(ws: WebSocket, type: string, data: Record<string, unknown> | undefined): void {
     if (type === S.chatCreated) {
-      const settings: CozeSessionSettings = { ...this.opts.session };
+      const settings: CozeSessionSettings = { ...this.opts.session, userId: this.user };
       if (this.conversationId) settings.conversationId = this.conversationId;
       else delete settings.conversationId;
       ws.send(encodeEvent(C.chatUpdate, buildChatUpdate(settings)));

@@ -222,7 +222,17 @@ export class EmulatorSession {
   }
 
   private async onChatUpdate(ev: WireEvent<Record<string, unknown>>, raw: string): Promise<void> {
-    const result = applyChatUpdate(this.requested, ev.data ?? {}, this.conversationId);
+    let requested = this.requested;
+    let fallback = this.conversationId;
+    const chat = ev.data?.chat_config;
+    const asked = this.requested.chat_config as Record<string, unknown> | undefined;
+    if (this.effectiveConfig && typeof chat === "object" && chat !== null && !("conversation_id" in chat) && (chat as Record<string, unknown>).user_id !== asked?.user_id) {
+      // Another user, naming no conversation: a new one (the docs: leave conversation_id out to start one).
+      const { conversation_id: _old, ...rest } = asked ?? {};
+      requested = { ...this.requested, chat_config: rest };
+      fallback = `conv_emu_${randomUUID()}`;
+    }
+    const result = applyChatUpdate(requested, ev.data ?? {}, fallback);
     if (!result.ok) return this.violation(ErrorCode.BadParameter, `chat.update: ${result.msg}`, raw);
     const before = this.effectiveConfig;
     const eff = result.effective;
@@ -329,6 +339,8 @@ export class EmulatorSession {
     const turn: TurnRecord = {
       session: this.info.index,
       chatId: `chat_emu_${randomUUID()}`,
+      conversationId: this.conversationId,
+      ...(typeof cfg.chat_config?.user_id === "string" ? { userId: cfg.chat_config.user_id } : {}),
       audio: utterance.audio,
       appendAtNs: utterance.appends.map((a) => a.atNs),
       appendBytes: utterance.appends.map((a) => a.bytes),

@@ -15,6 +15,9 @@ export type CanceledBy = "client" | "user_speech" | "connection";
 export interface TurnRecord {
   session: number;
   chatId: string;
+  /** Coze: the conversation the chat belongs to, and the user it was for (chat_config.user_id). */
+  conversationId?: string;
+  userId?: string;
   /** Decoded PCM 16-bit mono the user sent in this turn, at the session's input rate. */
   audio: Buffer;
   /**

@@ -1,0 +1,51 @@
+/**
+ * A button's own user reaches the agent (issue 16): the compiled daemon on the rig, buttons
+ * with a user_id pressed over the control socket, the emulator's records of the wire. Coze:
+ * a chat.update naming the user before their turn, and each user in a conversation of their own.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { startDevice, type Device } from "../support/device";
+import type { TurnRecord } from "../../src/emulator/server";
+import { speechLoop } from "../support/speech";
+
+/** The sim board's talk button, and a passenger's, both on the control socket. */
+const BUTTONS = { buttons: [{ name: "talk", driver: "control" }, { name: "passenger", driver: "control", user_id: "passenger" }] };
+
+async function buttonTurn(dev: Device, name: string): Promise<TurnRecord> {
+  const from = dev.daemon.logs.length;
+  await dev.control.request({ Command: "Button", Name: name, Action: "down" });
+  await dev.appends(40);
+  const done = once(dev.emulator.events, "turn") as Promise<[TurnRecord]>;
+  await dev.control.request({ Command: "Button", Name: name, Action: "up" });
+  const [turn] = await done;
+  await dev.daemon.waitForState("idle", 15_000, from + 2);
+  return turn;
+}
+
+describe("a button's own user on Coze", { timeout: 90_000 }, () => {
+  test("each user's turn goes out under their user_id, each user in their own conversation, continued when they come back", async () => {
+    const dev = await startDevice({ rig: { micPcm: speechLoop(60) }, config: { board_overrides: BUTTONS } });
+    try {
+      const turns = [await buttonTurn(dev, "talk"), await buttonTurn(dev, "passenger"), await buttonTurn(dev, "talk")];
+      assert.deepEqual(turns.map((t) => t.userId), ["talkbox", "passenger", "talkbox"]);
+      const [a, b, c] = turns.map((t) => t.conversationId);
+      assert.notEqual(a, b, "the passenger joined the driver's conversation");
+      assert.equal(c, a, "the device's user did not continue their conversation");
+      const updates = dev.emulator
+        .sessions()[0]!
+        .received.map((r) => r.event)
+        .filter((e) => e?.event_type === "chat.update")
+        .map((e) => (e!.data as { chat_config?: Record<string, unknown> }).chat_config);
+      // The link's own, then one per change of user: the passenger's names no conversation (a new one), the return names the first.
+      assert.deepEqual(updates.slice(1), [
+        { user_id: "passenger", auto_save_history: true },
+        { user_id: "talkbox", auto_save_history: true, conversation_id: a },
+      ]);
+      assert.equal(dev.emulator.sessions().length, 1);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
