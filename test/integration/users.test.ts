@@ -49,3 +49,32 @@ describe("a button's own user on Coze", { timeout: 90_000 }, () => {
     }
   });
 });
+
+describe("a button's own user on OpenAI Realtime", { timeout: 90_000 }, () => {
+  test("one conversation, and a system message telling the model who speaks whenever that changes", async () => {
+    const dev = await startDevice({
+      realtime: { flavour: "openai" },
+      rig: { micPcm: speechLoop(60) },
+      config: { board_overrides: BUTTONS, audio: { uplink_rate: 24000, downlink_rate: 24000 } },
+    });
+    try {
+      for (const name of ["talk", "passenger", "passenger", "talk"]) {
+        const from = dev.daemon.logs.length;
+        await dev.control.request({ Command: "Button", Name: name, Action: "down" });
+        await dev.appends(20);
+        await dev.control.request({ Command: "Button", Name: name, Action: "up" });
+        await dev.daemon.waitForState("idle", 15_000, from + 2);
+      }
+      const session = dev.emulator.realtimeSessions()[0]!;
+      const told = session.received
+        .filter((r) => r.type === "conversation.item.create")
+        .map((r) => r.event!.item as { role: string; content: { text: string }[] })
+        .map((i) => `${i.role}: ${i.content[0]!.text}`);
+      assert.deepEqual(told, ['system: From now on the speaker is the user "passenger".', "system: From now on the device's usual user is speaking."]);
+      assert.equal(dev.emulator.realtimeSessions().length, 1);
+      assert.deepEqual(session.errors, []);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});

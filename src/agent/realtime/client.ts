@@ -55,6 +55,8 @@ export interface RealtimeOptions extends LinkSettings {
   keepaliveMs: number;
   /** Keeps the Coze bot's conversation id across restarts. */
   state: StateStore;
+  /** conversation.user_id: the user of a turn whose button names none; absent: every turn is the device's user's. */
+  deviceUserId?: string;
 }
 
 export class RealtimeBackend extends LinkedBackend implements AgentBackend {
@@ -96,6 +98,8 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
    * after a cut, their end) are never a reply's. Few at a time: one runs, one is being cancelled.
    */
   private readonly announcementIds = new Set<string>();
+  /** OpenAI: the user the model was last told is speaking (a button's user_id); null: the device's. */
+  private speaker: string | null = null;
 
   constructor(
     private readonly opts: RealtimeOptions,
@@ -164,8 +168,9 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     return super.stop();
   }
 
-  beginTurn(_turn: TurnContext): boolean {
+  beginTurn(turn: TurnContext): boolean {
     if (!this.isReady()) return false;
+    this.tellSpeaker(turn.userId);
     if (this.renewAfterTurn) {
       // The turn during which a new conversation was asked for ended without a commit.
       this.later(() => this.renew());
@@ -296,8 +301,9 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
    * A typed question: a user message item, then a response. OpenAI only: the gateway takes
    * no items but function outputs (seed 001).
    */
-  sendText(text: string, _turn: TurnContext): boolean {
+  sendText(text: string, turn: TurnContext): boolean {
     if (this.opts.flavour !== "openai" || !this.isReady()) return false;
+    this.tellSpeaker(turn.userId);
     if (this.send(C.itemCreate, { item: { type: "message", role: "user", content: [{ type: "input_text", text }] } }) === null) return false;
     this.link.setReplyExpected(true);
     this.responses.request();
@@ -361,6 +367,21 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
 
   private isReady(): boolean {
     return this.link.readySocket() !== null;
+  }
+
+  /**
+   * The Realtime API has no user per turn: the conversation is one, as at a family table. On
+   * OpenAI a system message tells the model who speaks from now on when that changes, so it
+   * can tell the driver from the passenger. The gateway takes no message items: there all
+   * users are one.
+   */
+  private tellSpeaker(userId: string): void {
+    if (this.opts.flavour !== "openai") return;
+    const user = this.opts.deviceUserId === undefined || userId === this.opts.deviceUserId ? null : userId;
+    if (user === this.speaker) return;
+    this.speaker = user;
+    const text = user === null ? "From now on the device's usual user is speaking." : `From now on the speaker is the user "${user}".`;
+    this.send(C.itemCreate, { item: { type: "message", role: "system", content: [{ type: "input_text", text }] } });
   }
 
   /** Sends on the ready link; the event id, or null when the link is not ready. */
@@ -630,6 +651,8 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.appendedMs = 0;
     this.renewAfterTurn = false;
     this.clearIds.clear();
+    // A new link is a new conversation (or one resumed by id): the model is told again.
+    this.speaker = null;
     this.held = null;
     this.heldMs = 0;
   }

@@ -81,6 +81,7 @@ export const realtimeBackend = defineBackend({
         },
         mode: session.mode,
         keepaliveMs: s.keepalive_ms,
+        deviceUserId: session.userId,
         ...link,
         state,
       },
