@@ -99,6 +99,11 @@ export interface AgentBackend {
    * mode) takes no text. Optional: without it the device refuses typed questions.
    */
   sendText?(text: string, turn: TurnContext): boolean;
+  /**
+   * What the device knows changed meaningfully (the car moved more than gps.update_m): the
+   * agent is told, mid-session. Optional: a backend without it hears it only at the next link.
+   */
+  updateContext?(context: Record<string, string>): void;
   /** Forget the conversation so far (long press): the next turn starts a new one. */
   resetConversation(): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */

@@ -117,6 +117,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const emulator = agent.emulator;
     if (emulator) cleanups.push(() => emulator.close());
     const backend: AgentBackend = agent.backend;
+    // A long drive: the agent hears where the car is now, not only where it was when the link opened.
+    location.onMove((where) => backend.updateContext?.(where));
     // Free conversation needs someone to hear the end of a turn: the server, or the device.
     const localTurns = backend.capabilities.serverVad
       ? null

@@ -94,7 +94,8 @@ export const boardProfileSchema = z.strictObject({
   serial: z
     .strictObject({
       panel: z.strictObject({ path: z.string().min(1), baud: z.int().positive().default(115_200) }).optional(),
-      gps: z.strictObject({ path: z.string().min(1), baud: z.int().positive().default(9600) }).optional(),
+      // update_m: the agent is told the position again once it has moved this far (a car, not a walk).
+      gps: z.strictObject({ path: z.string().min(1), baud: z.int().positive().default(9600), update_m: z.number().min(10).max(100_000).default(200) }).optional(),
     })
     .default({}),
   // For the installer and the README: lines for /boot/firmware/config.txt, and notes.

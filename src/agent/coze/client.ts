@@ -152,6 +152,13 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     return this.send(C.messageCreate, { role: "assistant", content_type: "text", content: a.heard });
   }
 
+  /** The position moved: Coze hears it as the chat's extra_params (the same user and conversation). */
+  updateContext(context: Record<string, string>): void {
+    this.send(C.chatUpdate, {
+      chat_config: { user_id: this.user, auto_save_history: true, ...(this.conversationId ? { conversation_id: this.conversationId } : {}), extra_params: context },
+    });
+  }
+
   /** A typed question: a user message on the chat link, which Coze answers as a spoken turn. */
   sendText(text: string, turn: TurnContext): boolean {
     if (this.link.phase !== "ready") return false;

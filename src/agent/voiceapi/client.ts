@@ -19,7 +19,18 @@ import { MAX_ATTACHMENT_CHARS } from "../events";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
-import { closeFrame, decodeV2, openFrame, sessionAudioFrame, sessionEndFrame, sessionStartFrame, sessionTextFrame, type ServerFrame, type Version } from "./protocol";
+import {
+  closeFrame,
+  decodeV2,
+  openFrame,
+  sessionAudioFrame,
+  sessionContextFrame,
+  sessionEndFrame,
+  sessionStartFrame,
+  sessionTextFrame,
+  type ServerFrame,
+  type Version,
+} from "./protocol";
 
 export interface VoiceApiOptions extends LinkSettings {
   version: Version;
@@ -64,6 +75,8 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   /** v1: when the open frame went out (a close soon after it is the key refused). */
   private openedAt: number | null = null;
   private heardSinceOpen = false;
+  /** What the device told about itself (the position), merged over agent.voiceapi.context. */
+  private deviceContext: Record<string, string> = {};
   /** Unknown kinds already warned about. */
   private readonly warned = new Set<string>();
 
@@ -181,6 +194,22 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     this.link.reconnectNow("reconnecting with the new API key");
   }
 
+  /**
+   * What the device knows changed (the position): v2 sends each open user session a context
+   * update, and new sessions start with it. v1 can only send it with the next link's open frame.
+   */
+  updateContext(context: Record<string, string>): void {
+    this.deviceContext = { ...this.deviceContext, ...context };
+    if (this.opts.version !== "v2" || !this.isReady()) return;
+    this.sendFrames([...this.sessions].map((u) => sessionContextFrame(u, this.context())));
+  }
+
+  /** The configured context with what the device knows over it. */
+  private context(): Record<string, string> | undefined {
+    const c = { ...(this.opts.context ?? {}), ...this.deviceContext };
+    return Object.keys(c).length > 0 ? c : undefined;
+  }
+
   private isReady(): boolean {
     return this.link.readySocket() !== null;
   }
@@ -188,7 +217,8 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   private ensureSession(user: string): void {
     if (this.sessions.has(user)) return;
     this.sessions.add(user);
-    this.sendFrames([sessionStartFrame(user, { ...(this.opts.context ? { context: this.opts.context } : {}) })]);
+    const context = this.context();
+    this.sendFrames([sessionStartFrame(user, { ...(context ? { context } : {}) })]);
   }
 
   /** v2: one message, a frame array. */
@@ -202,7 +232,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     const open = openFrame(this.opts.version, {
       apiKey: this.opts.token,
       userId: this.opts.userId,
-      ...(this.opts.context ? { context: this.opts.context } : {}),
+      ...(this.context() ? { context: this.context()! } : {}),
       ...(this.opts.overrides ? { overrides: this.opts.overrides } : {}),
       triggerBot: this.opts.triggerBotFirst,
     });
@@ -228,7 +258,8 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   private ensureSessionWithGreeting(user: string): void {
     if (this.sessions.has(user)) return;
     this.sessions.add(user);
-    this.sendFrames([sessionStartFrame(user, { ...(this.opts.context ? { context: this.opts.context } : {}), triggerBot: true })]);
+    const context = this.context();
+    this.sendFrames([sessionStartFrame(user, { ...(context ? { context } : {}), triggerBot: true })]);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {

@@ -46,6 +46,10 @@ export function sessionTextFrame(userId: string, text: string): Record<string, u
   return { [FIELD.kind.name]: KIND.sessionText.name, [FIELD.userId.name]: userId, [FIELD.text.name]: text };
 }
 
+export function sessionContextFrame(userId: string, context: Record<string, string> | undefined): Record<string, unknown> {
+  return { [FIELD.kind.name]: KIND.sessionContext.name, [FIELD.userId.name]: userId, [FIELD.context.name]: context ?? {} };
+}
+
 export function sessionEndFrame(userId: string): Record<string, unknown> {
   return { [FIELD.kind.name]: KIND.sessionEnd.name, [FIELD.userId.name]: userId };
 }
