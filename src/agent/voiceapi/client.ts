@@ -118,8 +118,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
 
   beginTurn(turn: TurnContext): boolean {
     if (!this.isReady()) return false;
-    // A button's own user_id wins; the device's default user is this backend's default user.
-    const user = turn.userId && turn.userId !== this.opts.deviceUserId ? turn.userId : this.opts.userId;
+    const user = this.userFor(turn);
     this.turnUser = user;
     if (this.opts.version === "v2") this.ensureSession(user);
     return true;
@@ -128,8 +127,14 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   appendAudio(frame: Buffer): boolean {
     const ws = this.link.readySocket();
     if (!ws) return false;
-    if (this.opts.version === "v1") ws.send(frame, { binary: true });
-    else this.sendFrames([sessionAudioFrame(this.turnUser ?? this.opts.userId, frame)]);
+    if (this.opts.version === "v1") {
+      ws.send(frame, { binary: true });
+      return true;
+    }
+    // Audio outside a begun turn (free conversation streams) is the default user's.
+    const user = this.turnUser ?? this.opts.userId;
+    this.ensureSession(user);
+    this.sendFrames([sessionAudioFrame(user, frame)]);
     return true;
   }
 
@@ -153,7 +158,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   /** A typed question (v2): the user's text frame, which skips the server's recognition. v1 has none. */
   sendText(text: string, turn: TurnContext): boolean {
     if (this.opts.version !== "v2" || !this.isReady()) return false;
-    const user = turn.userId && turn.userId !== this.opts.deviceUserId ? turn.userId : this.opts.userId;
+    const user = this.userFor(turn);
     this.ensureSession(user);
     this.sendFrames([sessionTextFrame(user, text)]);
     queueMicrotask(() => this.emit({ type: "input.committed" }));
@@ -208,6 +213,11 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   private context(): Record<string, string> | undefined {
     const c = { ...(this.opts.context ?? {}), ...this.deviceContext };
     return Object.keys(c).length > 0 ? c : undefined;
+  }
+
+  /** A button's own user_id wins; the device's default user is this backend's default user. */
+  private userFor(turn: TurnContext): string {
+    return turn.userId && turn.userId !== this.opts.deviceUserId ? turn.userId : this.opts.userId;
   }
 
   private isReady(): boolean {
