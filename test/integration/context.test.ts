@@ -7,10 +7,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
 import { startDevice, type Device, type DeviceOptions } from "../support/device";
 import { until } from "../support/daemon-process";
 import { DeviceEnd, PtyPair } from "../unit/serial-pty";
+import { writeTestBoard } from "../support/test-board";
 
 function sentence(body: string): string {
   let x = 0;
@@ -25,18 +25,11 @@ const lat = (latMinutes: number): string => (39 + latMinutes / 60).toFixed(7);
 async function withGps(o: DeviceOptions, body: (dev: Device, gps: DeviceEnd) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "talkbox-gps-"));
   const pair = await PtyPair.start(dir);
-  const boards = path.join(dir, "boards");
-  fs.mkdirSync(boards);
-  fs.writeFileSync(
-    path.join(boards, "car-test.yaml"),
-    YAML.stringify({
-      name: "car-test",
-      description: "rig audio and a GPS on a pty",
-      audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
-      buttons: [{ name: "talk", driver: "control" }],
-      serial: { gps: { path: pair.a, baud: 9600 } },
-    }),
-  );
+  const boards = writeTestBoard(dir, {
+    description: "rig audio and a GPS on a pty",
+    buttons: [{ name: "talk", driver: "control" }],
+    serial: { gps: { path: pair.a, baud: 9600 } },
+  });
   const dev = await startDevice({ ...o, board: "car-test", env: { TALKBOX_BOARDS_DIR: boards } });
   const gps = await DeviceEnd.open(pair.b);
   try {

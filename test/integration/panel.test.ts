@@ -8,28 +8,20 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
+import { writeTestBoard } from "../support/test-board";
 import { startDevice, type Device } from "../support/device";
 import { childProcesses } from "../support/procs";
 import { DeviceEnd, PtyPair } from "../unit/serial-pty";
 
 function writeBoard(dir: string, panelPath: string, debounceMs = 30): string {
-  const boards = path.join(dir, "boards");
-  fs.mkdirSync(boards);
-  fs.writeFileSync(
-    path.join(boards, "car-test.yaml"),
-    YAML.stringify({
-      name: "car-test",
-      description: "rig audio and a serial panel on a pty",
-      audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
-      buttons: [
-        { name: "talk", driver: "serial", key: "talk", user_id: "driver", debounce_ms: debounceMs },
-        { name: "talk", driver: "control" },
-      ],
-      serial: { panel: { path: panelPath, baud: 115200 } },
-    }),
-  );
-  return boards;
+  return writeTestBoard(dir, {
+    description: "rig audio and a serial panel on a pty",
+    buttons: [
+      { name: "talk", driver: "serial", key: "talk", user_id: "driver", debounce_ms: debounceMs },
+      { name: "talk", driver: "control" },
+    ],
+    serial: { panel: { path: panelPath, baud: 115200 } },
+  });
 }
 
 /** The daemon's arecords and the periods they were given (µs). */

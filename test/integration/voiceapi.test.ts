@@ -9,12 +9,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
 import { daemonPlayback, startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
 import { speechLoop, toDevice } from "../support/speech";
 import { GREETING, type VoiceApiTurnRecord } from "../../src/emulator/voiceapi/session";
 import { DeviceEnd, PtyPair } from "../unit/serial-pty";
+import { writeTestBoard } from "../support/test-board";
 
 /** Resolves once the emulator has had `n` more audio messages. */
 function audioMessages(dev: Device, n: number): Promise<void> {
@@ -92,21 +92,14 @@ describe("the voice API: several users on one v2 link (a car's serial panel)", {
   test("the driver's and the passenger's buttons each open their own user session on the one connection; each answer plays", async () => {
     const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "talkbox-voice-panel-"));
     const pair = await PtyPair.start(dir);
-    const boards = path.join(dir, "boards");
-    fs.mkdirSync(boards);
-    fs.writeFileSync(
-      path.join(boards, "car-test.yaml"),
-      YAML.stringify({
-        name: "car-test",
-        description: "rig audio and a serial panel with a driver's and a passenger's button on a pty",
-        audio: { capture: { device: "default", sample_rate: 16000 }, playback: { device: "default", sample_rate: 16000 } },
-        buttons: [
-          { name: "talk", driver: "serial", key: "talk", user_id: "driver" },
-          { name: "passenger", driver: "serial", key: "passenger", user_id: "passenger" },
-        ],
-        serial: { panel: { path: pair.a, baud: 115200 } },
-      }),
-    );
+    const boards = writeTestBoard(dir, {
+      description: "rig audio and a serial panel with a driver's and a passenger's button on a pty",
+      buttons: [
+        { name: "talk", driver: "serial", key: "talk", user_id: "driver" },
+        { name: "passenger", driver: "serial", key: "passenger", user_id: "passenger" },
+      ],
+      serial: { panel: { path: pair.a, baud: 115200 } },
+    });
     const dev = await startDevice({ board: "car-test", env: { TALKBOX_BOARDS_DIR: boards }, voiceapi: { version: "v2" }, rig: { micPcm: speechLoop(60) } });
     const panel = await DeviceEnd.open(pair.b);
     try {
