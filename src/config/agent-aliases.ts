@@ -31,6 +31,30 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A backend's own name for its secret, which is agent.token: the voice API calls it its API key
+ * (seed 002's api_key), so `agent.voiceapi.api_key` is taken as agent.token, with everything a
+ * token has (the file's permission check, TALKBOX_TOKEN and the systemd credential over it, the
+ * scrubbing). Moved in place, before anything looks at agent.token.
+ */
+const SECRET_ALIASES: Readonly<Record<string, string>> = { voiceapi: "api_key" };
+
+export function moveSecretAliases(raw: unknown, into: MovedKeys): void {
+  if (!isMapping(raw) || !isMapping(raw.agent)) return;
+  const agent = raw.agent;
+  for (const [name, key] of Object.entries(SECRET_ALIASES)) {
+    const section = agent[name];
+    if (!isMapping(section) || !(key in section)) continue;
+    const written = `agent.${name}.${key}`;
+    if (agent.token !== undefined && agent.token !== null) into.issues.push(`${written}: also set as agent.token; keep only one (they are the same secret)`);
+    else {
+      agent.token = section[key];
+      into.renamed.set("agent.token", written);
+    }
+    delete section[key];
+  }
+}
+
 /** Moves the flat keys of `raw.agent` into their sections, in place. */
 export function moveFlatAgentKeys(raw: unknown, defaultBackend: string): MovedKeys {
   const out: MovedKeys = { renamed: new Map(), warnings: [], issues: [] };

@@ -5,7 +5,7 @@ import { loadBoard } from "./board-load.js";
 import type { BoardProfile } from "./board-profile.js";
 import { ConfigError, issueLines, plainEnglish } from "./errors.js";
 import { boardName, configSchema, type Config } from "./schema.js";
-import { moveFlatAgentKeys } from "./agent-aliases.js";
+import { moveFlatAgentKeys, moveSecretAliases, type MovedKeys } from "./agent-aliases.js";
 import { backends } from "../agent/registry";
 import { describeSource, permissionWarnings, readCredential, TOKEN_CREDENTIAL, type SecretSource } from "./secrets.js";
 import { readYaml } from "./yaml.js";
@@ -95,10 +95,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const source = file ?? `no config file found (searched ${searched.join(", ")})`;
   const raw = file === null ? {} : readYaml(file);
   const env = opts.env ?? process.env;
+  const aliased: MovedKeys = { renamed: new Map(), warnings: [], issues: [] };
+  moveSecretAliases(raw, aliased);
   const tokenInFile = fileHasToken(raw);
   const credential = readCredential(env, TOKEN_CREDENTIAL);
   // Older flat agent keys move into their backend's section before the environment applies.
   const moved = moveFlatAgentKeys(raw, backends()[0]!.name);
+  for (const [now, old] of aliased.renamed) moved.renamed.set(now, old);
+  moved.issues.unshift(...aliased.issues);
   const fromEnv = applyEnv(raw, env);
   for (const key of fromEnv.keys()) moved.renamed.delete(key);
   // agent.token precedence: TALKBOX_TOKEN, then the systemd credential, then the config file.

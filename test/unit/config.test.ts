@@ -482,3 +482,23 @@ describe("maskSecrets", () => {
     assert.equal(config.agent.token, CANARY);
   });
 });
+
+describe("the voice API's api_key is agent.token", () => {
+  test("agent.voiceapi.api_key is taken as the token: scrubbed, its source the file, the environment over it", () => {
+    const { file } = writeConfig({ agent: { backend: "voiceapi", voiceapi: { host: "voice.example.com", api_key: CANARY } } });
+    const loaded = load(file);
+    assert.equal(loaded.config.agent.token, CANARY);
+    assert.ok(loaded.secrets.includes(CANARY));
+    assert.equal(loaded.secretSources["agent.token"]?.kind, "file");
+    assert.ok(!("api_key" in (loaded.config.agent as unknown as { voiceapi: Record<string, unknown> }).voiceapi), "the key stayed in the section");
+    assert.equal(load(file, { TALKBOX_TOKEN: "from-the-environment" }).config.agent.token, "from-the-environment");
+  });
+
+  test("both set: an error naming both; a bad one is reported under the name written", () => {
+    const both = writeConfig({ agent: { backend: "voiceapi", token: CANARY, voiceapi: { host: "voice.example.com", api_key: "another-key" } } });
+    const err = configError(() => load(both.file));
+    assert.match(err.message, /agent\.voiceapi\.api_key: also set as agent\.token; keep only one/);
+    const bad = writeConfig({ agent: { backend: "voiceapi", voiceapi: { host: "voice.example.com", api_key: 42 } } });
+    assert.match(configError(() => load(bad.file)).message, /agent\.voiceapi\.api_key/);
+  });
+});

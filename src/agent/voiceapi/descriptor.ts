@@ -1,7 +1,8 @@
 /**
  * The voice API in front of a text chat-bot platform (seed 002): `agent.backend: voiceapi`,
  * settings under `agent.voiceapi`. The API key is `agent.token` (file, environment or systemd
- * credential, scrubbed from every log line, as every backend's token).
+ * credential, scrubbed from every log line, as every backend's token); `agent.voiceapi.api_key`
+ * is moved there when the config is read (config/agent-aliases.ts).
  */
 import { z } from "zod";
 import { defineBackend } from "../descriptor";
