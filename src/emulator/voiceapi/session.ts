@@ -286,6 +286,7 @@ export class VoiceApiSession {
   private answer(u: UserState, audio: Buffer | null, text: string | null, reply: Buffer, endAtNs: bigint): void {
     const record: VoiceApiTurnRecord = { session: this.view.index, userId: this.view.version === "v2" || u.id !== "" ? u.id : null, audio, text, reply, endAtNs, firstAudioAtNs: null };
     const chunk = Math.round((this.view.ttsRate * CHUNK_MS) / 1000) * 2;
+    const idle = this.outbox.length === 0;
     for (let off = 0; off < reply.length; off += chunk) {
       const part = reply.subarray(off, off + chunk);
       this.outbox.push(() => {
@@ -295,8 +296,9 @@ export class VoiceApiSession {
       });
     }
     this.outbox.push(() => this.hooks.turn(record));
-    // The first frame at once (the answer's latency is what clients measure), the rest paced.
-    this.outbox.shift()?.();
+    // The first frame at once (the answer's latency is what clients measure), the rest paced;
+    // behind another answer still going out, in its turn.
+    if (idle) this.outbox.shift()?.();
     this.pacer ??= setInterval(() => {
       const next = this.outbox.shift();
       if (next) next();
