@@ -68,12 +68,13 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   private readonly sessions = new Set<string>();
   /** The user of the turn being spoken. */
   private turnUser: string | null = null;
-  private reply: { id: string; userId: string | null } | null = null;
+  /** The bot's answer being received: its reply id. */
+  private reply: string | null = null;
   private replySeq = 0;
   private replyTimer: ClockTimer | undefined;
   private graceTimer: ClockTimer | undefined;
-  /** v1: when the open frame went out (a close soon after it is the key refused). */
-  private openedAt: number | null = null;
+  /** The open frame went out on this link (a close before any answer to it is the key refused). */
+  private openSent = false;
   private heardSinceOpen = false;
   /** What the device told about itself (the position), merged over agent.voiceapi.context. */
   private deviceContext: Record<string, string> = {};
@@ -246,7 +247,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
       ...(this.opts.overrides ? { overrides: this.opts.overrides } : {}),
       triggerBot: this.opts.triggerBotFirst,
     });
-    this.openedAt = this.clock.now();
+    this.openSent = true;
     this.heardSinceOpen = false;
     if (this.opts.version === "v2") {
       ws.send(JSON.stringify([open]));
@@ -284,7 +285,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
         this.clock.clearTimeout(this.graceTimer);
         this.becomeReady();
       }
-      this.onBotAudio(null, data.length % 2 ? data.subarray(0, data.length - 1) : data);
+      this.onBotAudio(data.length % 2 ? data.subarray(0, data.length - 1) : data);
       return;
     }
     const decoded = decodeV2(data, isBinary);
@@ -321,7 +322,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
           this.log.warn({ user: f.userId }, "the voice API sent audio for a user without a session; ignored");
           return;
         }
-        this.onBotAudio(f.userId, f.pcm);
+        this.onBotAudio(f.pcm);
         return;
       case "bot.attachment": {
         // Not spoken (seed 002): passed on as JSON text, bounded.
@@ -338,30 +339,30 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     }
   }
 
-  private onBotAudio(userId: string | null, pcm: Buffer): void {
+  private onBotAudio(pcm: Buffer): void {
     if (pcm.length === 0) return;
     if (!this.reply) {
-      this.reply = { id: `voiceapi-${++this.replySeq}`, userId };
-      this.emit({ type: "reply.started", replyId: this.reply.id });
+      this.reply = `voiceapi-${++this.replySeq}`;
+      this.emit({ type: "reply.started", replyId: this.reply });
     }
-    const id = this.reply.id;
+    const id = this.reply;
     this.emit({ type: "reply.audio", replyId: id, audio: pcm });
     this.clock.clearTimeout(this.replyTimer);
     this.replyTimer = this.clock.setTimeout(() => this.endReply(), this.opts.replyEndMs);
   }
 
   private endReply(): void {
-    const r = this.reply;
-    if (!r) return;
+    const id = this.reply;
+    if (!id) return;
     this.reply = null;
-    this.emit({ type: "reply.done", replyId: r.id, status: "completed" });
+    this.emit({ type: "reply.done", replyId: id, status: "completed" });
   }
 
   private explainClose(wasReady: boolean, code: number, reason: string): LinkEnd | undefined {
     // Seed 002: an invalid open frame (an invalid API key) makes the server close the connection:
     // a close before the session was up (v2: before opened; v1: within the open frame's grace),
     // or one that says the client broke the rules (1008, policy violation).
-    const refused = this.openedAt !== null && !this.heardSinceOpen && !wasReady;
+    const refused = this.openSent && !this.heardSinceOpen && !wasReady;
     if (refused || code === 1008) {
       return {
         problem: "auth",
@@ -377,6 +378,6 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     if (this.reply) this.endReply();
     this.sessions.clear();
     this.turnUser = null;
-    // openedAt stays: the link explains its close (explainClose) after this.
+    // openSent stays: the link explains its close (explainClose) after this.
   }
 }
