@@ -16,7 +16,10 @@ Usage: sudo scripts/install.sh [options]
                       prefer --token-file, or the prompt
   --token-file FILE   read the token from FILE (- = stdin)
   --bot-id ID         agent.coze.bot_id for a new talkbox.yaml
-  --backend NAME      agent.backend for a new talkbox.yaml: coze (default) or realtime
+  --backend NAME      agent.backend for a new talkbox.yaml: coze (default), realtime or
+                      voiceapi
+  --host HOST         agent.voiceapi.host for a new talkbox.yaml (--backend voiceapi): the
+                      host of the platform where the bot was built, e.g. voice.example.com
   --apply-overlays    append the board's boot.config_txt lines to /boot/firmware/config.txt
                       (or /boot/config.txt) when missing; reboot afterwards
   --no-start          install and enable, but do not start or restart the service
@@ -43,6 +46,7 @@ TOKEN=""
 TOKEN_FILE=""
 BOT_ID=""
 BACKEND=""
+HOST=""
 APPLY_OVERLAYS=0
 START=1
 SKIP_NPM=0
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
     --token-file) TOKEN_FILE=${2-}; shift 2 || die "--token-file needs a value" ;;
     --bot-id) BOT_ID=${2-}; shift 2 || die "--bot-id needs a value" ;;
     --backend) BACKEND=${2-}; shift 2 || die "--backend needs a value" ;;
+    --host) HOST=${2-}; shift 2 || die "--host needs a value" ;;
     --apply-overlays) APPLY_OVERLAYS=1; shift ;;
     --no-start) START=0; shift ;;
     --prefix) PREFIX=${2-}; shift 2 || die "--prefix needs a value" ;;
@@ -74,7 +79,11 @@ if [ -n "$ROOT" ]; then
   [ "$ROOT" != / ] || ROOT=""
 fi
 [ -z "$TOKEN" ] || [ -z "$TOKEN_FILE" ] || die "give --token or --token-file, not both"
-case "$BACKEND" in ""|coze|realtime) ;; *) die "--backend must be coze or realtime (got '$BACKEND')" ;; esac
+case "$BACKEND" in ""|coze|realtime|voiceapi) ;; *) die "--backend must be coze, realtime or voiceapi (got '$BACKEND')" ;; esac
+# The same rule as agent.voiceapi.host in the config (src/agent/voiceapi/descriptor.ts).
+HOST_RE='^[A-Za-z0-9.-]+(:[0-9]{1,5})?$'
+[ -z "$HOST" ] || [[ "$HOST" =~ $HOST_RE ]] || die "--host takes a host name, optionally with :port, e.g. voice.example.com (no wss://, no path)"
+[ -z "$HOST" ] || [ "$BACKEND" = voiceapi ] || die "--host is the voice API's host: give it with --backend voiceapi"
 [ -z "$BOT_ID" ] || [[ "$BOT_ID" =~ ^[A-Za-z0-9._-]+$ ]] || die "--bot-id may hold letters, digits, '.', '_' and '-' only"
 
 # Real system: root is needed. Under --root, the tree decides (a test tree needs no root).
@@ -134,7 +143,12 @@ if ! [[ "$BOARD" =~ ^[A-Za-z0-9_-]+$ ]] || [ ! -f "$SRC/boards/$BOARD.yaml" ]; t
   die "no board profile '$BOARD' in $SRC/boards (one of: $(board_names))"
 fi
 
-if [ ! -f "$CONFIG" ] && [ -z "$BOT_ID" ] && [ "$INTERACTIVE" -eq 1 ]; then
+if [ ! -f "$CONFIG" ] && [ -z "$HOST" ] && [ "$BACKEND" = voiceapi ] && [ "$INTERACTIVE" -eq 1 ]; then
+  read -r -p "voice API host, e.g. voice.example.com (empty: set agent.voiceapi.host in $CONFIG later): " HOST
+  [ -z "$HOST" ] || [[ "$HOST" =~ $HOST_RE ]] || die "the host is a host name, optionally with :port (no wss://, no path)"
+fi
+# Only Coze has a bot id (the other backends name their agent otherwise).
+if [ ! -f "$CONFIG" ] && [ -z "$BOT_ID" ] && [ "${BACKEND:-coze}" = coze ] && [ "$INTERACTIVE" -eq 1 ]; then
   read -r -p "agent bot id (empty: set agent.coze.bot_id in $CONFIG later): " BOT_ID
   [ -z "$BOT_ID" ] || [[ "$BOT_ID" =~ ^[A-Za-z0-9._-]+$ ]] || die "the bot id may hold letters, digits, '.', '_' and '-' only"
 fi
@@ -335,6 +349,11 @@ render_config() {
     # With no bot the coze: section is commented too: a key whose children are all comments is an empty value.
     args+=(-e 's/^    bot_id: "@BOT_ID@"$/  #   bot_id: "7351234567890123456"   # set this: the bot id/' -e 's/^  coze:$/  # coze:/')
   fi
+  if [ -n "$HOST" ]; then
+    args+=(-e 's/^  # voiceapi:$/  voiceapi:/' -e "s/^  #   host: @VOICEAPI_HOST@ /    host: \"$HOST\"/")
+  else
+    args+=(-e 's/@VOICEAPI_HOST@/voice.example.com/')
+  fi
   # Boards with an ALSA file get its shared devices; the others keep the profile's.
   if [ -f "$SRC/firmware/alsa/$BOARD.conf" ]; then
     args+=(-e "s/@CAPTURE_DEVICE@/talkbox_capture/" -e "s/@PLAYBACK_DEVICE@/talkbox_playback/")
@@ -350,7 +369,7 @@ render_config() {
 
 if [ -f "$CONFIG" ]; then
   say "keeping $CONFIG"
-  [ -z "$BOT_ID$BACKEND" ] || say "--bot-id/--backend apply to a new config only: edit $CONFIG to change them"
+  [ -z "$BOT_ID$BACKEND$HOST" ] || say "--bot-id/--backend/--host apply to a new config only: edit $CONFIG to change them"
 else
   say "writing $CONFIG"
   tmp=$(mktemp "$ETC/.talkbox.yaml.XXXXXX")
@@ -449,6 +468,9 @@ fi
 
 if ! grep -q '^    bot_id:' "$CONFIG" && ! grep -q '^  bot_id:' "$CONFIG" && grep -q '^  backend: coze' "$CONFIG"; then
   say "agent.coze.bot_id is not set yet: edit $CONFIG"
+fi
+if grep -q '^  backend: voiceapi' "$CONFIG" && ! grep -q '^    host:' "$CONFIG"; then
+  say "agent.voiceapi.host is not set yet: edit $CONFIG (the host where the bot was built)"
 fi
 if [ ! -f "$TOKEN_PATH" ] && ! grep -q '^  token:' "$CONFIG"; then
   say "no agent token yet: sudo $PREFIX/scripts/install.sh --token-file FILE (or TOKEN on stdin with --token-file -)"

@@ -22,6 +22,7 @@ Usage: firmware/image/build-image.sh INPUT.img OUTPUT.img --board NAME [options]
   --config FILE       your talkbox.yaml (default: one made from the template)
   --bot-id ID         agent.coze.bot_id for a config made from the template
   --backend NAME      agent.backend for a config made from the template
+  --host HOST         agent.voiceapi.host for a config made from the template (voiceapi)
   --node-tarball FILE an official Node.js 20+ tarball for the Pi's CPU (node-v20.*-linux-arm64
                       .tar.xz for 64-bit Raspberry Pi OS, linux-armv7l for 32-bit), unpacked into
                       /usr/local. Needed for images based on bookworm, whose apt has Node 18 only
@@ -48,6 +49,7 @@ TOKEN_FILE=""
 CONFIG_FILE=""
 BOT_ID=""
 BACKEND=""
+HOST=""
 NODE_TARBALL=""
 USERCONF=""
 SSH=0
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --config) CONFIG_FILE=${2-}; shift 2 || die "--config needs a value" ;;
     --bot-id) BOT_ID=${2-}; shift 2 || die "--bot-id needs a value" ;;
     --backend) BACKEND=${2-}; shift 2 || die "--backend needs a value" ;;
+    --host) HOST=${2-}; shift 2 || die "--host needs a value" ;;
     --node-tarball) NODE_TARBALL=${2-}; shift 2 || die "--node-tarball needs a value" ;;
     --userconf) USERCONF=${2-}; shift 2 || die "--userconf needs a value" ;;
     --ssh) SSH=1; shift ;;
@@ -130,6 +133,7 @@ install_args=(--root "$STAGE" --prefix /opt/talkbox --board "$BOARD" --skip-npm 
 [ -z "$TOKEN_FILE" ] || install_args+=(--token-file "$TOKEN_FILE")
 [ -z "$BOT_ID" ] || install_args+=(--bot-id "$BOT_ID")
 [ -z "$BACKEND" ] || install_args+=(--backend "$BACKEND")
+[ -z "$HOST" ] || install_args+=(--host "$HOST")
 [ "$NO_BUILD" -eq 0 ] || install_args+=(--no-build)
 say "staging the files (scripts/install.sh --root)"
 bash "$SRC/scripts/install.sh" "${install_args[@]}" </dev/null

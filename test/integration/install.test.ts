@@ -157,6 +157,33 @@ describe("scripts/install.sh and uninstall.sh into a throwaway root", { timeout:
     assert.equal(loaded.config.audio.output.device, "default");
   });
 
+  test("--backend voiceapi --host gives a config for the voice API that loads; without --host it says what to set", async () => {
+    const other = freshDir("voiceapi");
+    const res = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", other, "--no-build", "--skip-npm", "--board", "car-serial-panel", "--backend", "voiceapi", "--host", "voice.example.com:8443", "--token", TOKEN]);
+    assert.equal(res.code, 0, res.out);
+    assert.doesNotMatch(res.out, /bot_id is not set|voiceapi.host is not set/);
+    const loaded = loadConfig({ path: path.join(other, "etc/talkbox/talkbox.yaml"), boardsDir: path.join(REPO, "boards"), env: { CREDENTIALS_DIRECTORY: path.join(other, "etc/talkbox") } });
+    assert.equal(loaded.config.agent.backend, "voiceapi");
+    assert.equal(loaded.config.agent.url, "wss://voice.example.com:8443/api/voice/v2/user-stt-bot-tts/stream");
+    assert.equal(loaded.config.agent.token, TOKEN);
+
+    const bare = freshDir("voiceapi-nohost");
+    const noHost = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", bare, "--no-build", "--skip-npm", "--board", "sim", "--backend", "voiceapi"]);
+    assert.equal(noHost.code, 0, noHost.out);
+    assert.match(noHost.out, /agent\.voiceapi\.host is not set yet: edit .*talkbox\.yaml/);
+    assert.throws(
+      () => loadConfig({ path: path.join(bare, "etc/talkbox/talkbox.yaml"), boardsDir: path.join(REPO, "boards"), env: {} }),
+      /agent\.voiceapi\.host: required/,
+    );
+
+    const badHost = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", freshDir("voiceapi-bad"), "--no-build", "--skip-npm", "--board", "sim", "--backend", "voiceapi", "--host", "wss://voice.example.com/x"]);
+    assert.notEqual(badHost.code, 0);
+    assert.match(badHost.out, /--host takes a host name.*no wss:\/\/, no path/);
+    const hostAlone = await run("bash", [path.join(REPO, "scripts/install.sh"), "--root", freshDir("voiceapi-alone"), "--no-build", "--skip-npm", "--board", "sim", "--host", "voice.example.com"]);
+    assert.notEqual(hostAlone.code, 0);
+    assert.match(hostAlone.out, /--host is the voice API's host: give it with --backend voiceapi/);
+  });
+
   test("a second run keeps an edited config, adds no boot line twice, and keeps the token when none is given", async () => {
     const configFile = at("etc/talkbox/talkbox.yaml");
     fs.appendFileSync(configFile, "# my own edit\n");
