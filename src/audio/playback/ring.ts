@@ -18,7 +18,9 @@ const END_SET = 5;
 const SIGNALS = 6;
 /** 1 once the producer closed the ring: the consumer stops. */
 const CLOSED = 7;
-const HEADER_INTS = 8;
+/** 1 while the consumer sleeps waiting for audio (not merely for the device to drain). */
+const WANTS_DATA = 8;
+const HEADER_INTS = 10;
 const HEADER_BYTES = HEADER_INTS * 4;
 
 export class SpscRing {
@@ -65,7 +67,7 @@ export class SpscRing {
     this.data.set(src.subarray(0, first), pos);
     if (n > first) this.data.set(src.subarray(first, n), 0);
     Atomics.store(this.h, WRITE, (w + n) | 0);
-    this.signal();
+    this.signal(false);
     return n;
   }
 
@@ -73,7 +75,7 @@ export class SpscRing {
   markEnd(extra = 0): void {
     Atomics.store(this.h, END, (Atomics.load(this.h, WRITE) + extra) | 0);
     Atomics.store(this.h, END_SET, 1);
-    this.signal();
+    this.signal(false);
   }
 
   /** New audio after an end mark belongs to a new reply. */
@@ -86,24 +88,28 @@ export class SpscRing {
     Atomics.store(this.h, READ, Atomics.load(this.h, WRITE));
     Atomics.store(this.h, END_SET, 0);
     Atomics.add(this.h, FLUSHES, 1);
-    this.signal();
+    this.signal(true);
   }
 
   /** Tells the consumer to stop. */
   close(): void {
     Atomics.store(this.h, CLOSED, 1);
-    this.signal();
+    this.signal(true);
   }
 
   /**
-   * Wakes a consumer sleeping in waitForSignal or waitForWrite. A counter rather than the write
-   * index: a flush or an end mark moves no write index, and a wake-up that came between the
-   * consumer's look at the ring and its sleep must not be lost (it finds the counter moved).
+   * Tells the consumer: the counter always moves, and a consumer sleeping in waitForSignal is
+   * woken by a flush or a close, and by audio or an end mark only when it waits for audio.
+   * One that sleeps until the device has room again finds the new audio when it wakes: waking
+   * it for every delta was a futex wake and a thread wake-up per delta, for nothing.
+   *
+   * A counter rather than the write index: a flush or an end mark moves no write index, and a
+   * signal that came between the consumer's look at the ring and its sleep is never lost —
+   * its wait finds the counter moved and returns at once.
    */
-  private signal(): void {
+  private signal(always: boolean): void {
     Atomics.add(this.h, SIGNALS, 1);
-    Atomics.notify(this.h, SIGNALS);
-    Atomics.notify(this.h, WRITE);
+    if (always || Atomics.load(this.h, WANTS_DATA) === 1) Atomics.notify(this.h, SIGNALS);
   }
 
   // ---- consumer side ----
@@ -147,27 +153,22 @@ export class SpscRing {
   }
 
   /**
-   * Blocks this thread until the producer signals after `seen` (a write, end mark, flush or
-   * close) or `timeoutMs` passes. A futex wait: the wake-up goes straight to this thread, where
-   * an async wait goes through the thread's event loop; for the playback thread, which owns
-   * nothing else, that is the shortest way from a reply's first audio to the device.
+   * Blocks this thread until the producer signals after `seen` or `timeoutMs` passes: any
+   * signal when `forData` (the consumer has nothing to play until more comes), else only a
+   * flush or a close (it sleeps until the device has room; new audio can wait for that). A
+   * futex wait: the wake-up goes straight to this thread, where an async wait goes through the
+   * thread's event loop; for the playback thread, which owns nothing else, that is the
+   * shortest way from a reply's first audio to the device. Returns how the wait ended.
    */
-  waitForSignal(seen: number, timeoutMs: number): void {
-    Atomics.wait(this.h, SIGNALS, seen, Math.max(0, timeoutMs));
+  waitForSignal(seen: number, timeoutMs: number, forData = true): "ok" | "not-equal" | "timed-out" {
+    // Set before the wait compares the counter: a producer that signals after the compare sees it.
+    if (forData) Atomics.store(this.h, WANTS_DATA, 1);
+    const how = Atomics.wait(this.h, SIGNALS, seen, Math.max(0, timeoutMs));
+    if (forData) Atomics.store(this.h, WANTS_DATA, 0);
+    return how;
   }
 
   countUnderrun(): void {
     Atomics.add(this.h, UNDERRUNS, 1);
-  }
-
-  /** Resolves when the producer writes, flushes or marks an end, or after `timeoutMs`. */
-  async waitForWrite(timeoutMs: number): Promise<void> {
-    const w = Atomics.load(this.h, WRITE);
-    const res = Atomics.waitAsync(this.h, WRITE, w, timeoutMs);
-    if (!res.async) return;
-    // A pending waitAsync does not keep a thread's event loop alive; the timer does.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([res.value, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs + 1)))]);
-    clearTimeout(timer);
   }
 }

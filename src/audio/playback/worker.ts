@@ -75,15 +75,16 @@ function write(bytes: Buffer): Promise<void> | void {
 
 /**
  * Sleeps until the main thread writes, marks an end, flushes or closes (any of them after
- * `seen`), or `ms` pass: a futex wait, woken directly, not through this thread's event loop.
+ * `seen`; only a flush or a close unless `forData`), or `ms` pass: a futex wait, woken
+ * directly, not through this thread's event loop.
  * With a synchronous sink this thread needs its event loop for nothing while it plays (its
  * log lines are written synchronously, its messages go out as they are posted, orders
  * come on the ring): the loop runs on without giving it a turn, which was most of a
  * wake-up's cost. It still gets one after an idle wait, and always with a sink that
  * writes through callbacks (the thread pool, an aplay child's events).
  */
-function sleep(seen: number, ms: number): Promise<void> | void {
-  ring.waitForSignal(seen, ms);
+function sleep(seen: number, ms: number, forData = true): Promise<void> | void {
+  ring.waitForSignal(seen, ms, forData);
   if (writeSync && ms < IDLE_MS) return;
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
@@ -105,7 +106,8 @@ async function loop(): Promise<void> {
     const t = now();
     const ahead = deviceEndsAt - t;
     if (ahead > lowWaterMs + EARLY_MS) {
-      await sleep(seen, ahead - lowWaterMs);
+      // The device is full enough: audio that comes meanwhile waits for this wake-up.
+      await sleep(seen, ahead - lowWaterMs, false);
       continue;
     }
     const avail = ring.used;
@@ -121,7 +123,7 @@ async function loop(): Promise<void> {
         if (left !== null && left > 0 && left < frameBytes) ring.read(chunk.subarray(0, left), 1);
         // Otherwise a flush raced the read (seen at the top, at once: it signalled), or less
         // than a frame is there: go round again, but never without sleeping.
-        else await sleep(seen, 1);
+        else await sleep(seen, 1, false);
         continue;
       }
       if (!playing) {
