@@ -15,6 +15,7 @@ import { statusCommand } from "./cli/status";
 import { volumeCommand } from "./cli/volume";
 import { sayCommand } from "./cli/say";
 import { textCommand } from "./cli/text";
+import { newConversationCommand } from "./cli/new-conversation";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -124,6 +125,10 @@ async function run(argv: string[]): Promise<number> {
       const text = words.join(" ");
       if (text.trim() === "") throw new UsageError(command, 'give the question to ask: talkbox text "what is the weather tomorrow"');
       return textCommand({ socket: socketFrom(values), text, ...(values.user !== undefined ? { user: values.user } : {}) });
+    }
+    case "new-conversation": {
+      const values = parse(command, rest, { user: { type: "string", short: "u" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
+      return newConversationCommand({ socket: socketFrom(values), ...(values.user !== undefined ? { user: values.user } : {}) });
     }
     case "emulator": {
       const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });

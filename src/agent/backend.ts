@@ -104,8 +104,11 @@ export interface AgentBackend {
    * agent is told, mid-session. Optional: a backend without it hears it only at the next link.
    */
   updateContext?(context: Record<string, string>): void;
-  /** Forget the conversation so far (long press): the next turn starts a new one. */
-  resetConversation(): void;
+  /**
+   * Forget the conversation so far (long press, `talkbox new-conversation`): the next turn starts
+   * a new one. `userId`: only that user's (a backend with one conversation for all forgets it).
+   */
+  resetConversation(userId?: string): void;
   /** Who ends a turn from now on: the device (push-to-talk) or the server's VAD (free conversation). */
   setTurnDetection(mode: "push-to-talk" | "free"): void;
   /**

@@ -7,6 +7,7 @@ import { loadEarcons } from "../device/earcons";
 import { earconFiles } from "./earcon-files";
 import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
+import { continuePolicy, StoredConversationBook } from "../state/conversation-book";
 import { openAgent } from "./agent";
 import type { AgentBackend } from "../agent/backend";
 import type { CaptureSource } from "../audio/capture/source";
@@ -63,6 +64,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { loaded, log } = opts;
   const { config, board } = loaded;
   const clock = opts.clock ?? realClock;
+  // Conversations saved before this moment are an earlier run's: conversation.continue decides.
+  const startedAt = Date.now();
   const cleanups = new DisposerStack((err) => log.debug({ err: err.message }, "error during shutdown"));
   const stop = (): Promise<void> => cleanups.disposeAll();
 
@@ -96,6 +99,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     );
 
     const state = new FileStateStore(config.state.dir, log);
+    // Disposed late (cleanups run last-in first-out): what the others saved as they stopped gets to the disk.
+    cleanups.push(() => state.settled());
     const volume = await Volume.open({ config: a.volume, store: state, log: log.child({ component: "volume" }), playback });
     const view = new DeviceView(config.conversation.mode);
     const toolLog = log.child({ component: "tools" });
@@ -113,6 +118,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       extraParams: () => location.location(),
       tools: tools.specs(),
       state,
+      conversations: (scope) =>
+        new StoredConversationBook({ state, scope, policy: continuePolicy(config.conversation.continue), startedAt, now: Date.now, log: log.child({ component: "conversations" }) }),
     });
     const emulator = agent.emulator;
     if (emulator) cleanups.push(() => emulator.close());
@@ -171,7 +178,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         press: (userId) => conversation.press(userId),
         release: () => conversation.release(),
         toggleMode: () => conversation.toggleMode(),
-        newConversation: () => backend.resetConversation(),
+        newConversation: (userId) => conversation.newConversation(userId),
         holdingIsTalking: () => conversation.machine.mode === "push-to-talk",
       },
       log,

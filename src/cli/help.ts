@@ -116,6 +116,22 @@ const COMMANDS: readonly CommandHelp[] = [
     exits: [0, 1, 2],
   },
   {
+    name: "new-conversation",
+    summary: "start a new conversation with the agent, as a long press does",
+    usage: "talkbox new-conversation [--user ID] [--socket PATH | --config FILE]",
+    about:
+      "The next question no longer continues the saved conversation. Conversations are kept per\n" +
+      "user and survive restarts as conversation.continue says. On Coze each user has their own:\n" +
+      "--user starts a new one for that user only. The Realtime backend and the voice API keep one\n" +
+      "conversation per connection: it starts anew for everyone.",
+    options: [["--user, -u ID", "whose conversation (a button's user_id); default the device user's"], SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ["talkbox new-conversation", "the device user's"],
+      ["talkbox new-conversation --user passenger", "the passenger's only"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
     name: "config check",
     summary: "validate the config and print the effective one, secrets masked",
     usage: "talkbox config check [--config FILE]",

@@ -142,6 +142,11 @@ export function configSchema(audio: AudioDefaults) {
         mode: z.enum(["push-to-talk", "free"]).default("push-to-talk"),
         user_id: z.string().min(1).default("talkbox"),
         conversation_id: z.string().min(1).optional(),
+        // After a restart: continue each user's saved conversation (true), start new ones (false),
+        // or continue one whose last turn is younger than an age such as "30m" (s, m, h, d).
+        continue: z
+          .union([z.boolean(), z.string().regex(/^[1-9]\d{0,5}[smhd]$/, 'expected true, false or an age such as "30m", "2h", "1d" (s, m, h, d)')])
+          .default("30m"),
         // How long 'thinking' may last before it becomes an error.
         reply_timeout_ms: duration(100, 10 * MINUTE).default(20_000),
         // A press held longer is taken as released: a stuck button or a client that died holding it.

@@ -249,6 +249,16 @@ export class Conversation extends EventEmitter {
     return this.texts.request(message, userId);
   }
 
+  /**
+   * Starts a new conversation with the agent (a long press, `talkbox new-conversation`): the next
+   * turn no longer continues the saved one. `userId`: only that user's (default: every user's
+   * the backend keeps apart: the device user's on Coze, the one shared conversation elsewhere).
+   */
+  newConversation(userId?: string): void {
+    this.o.log.info(userId === undefined ? "starting a new conversation" : `starting a new conversation for ${userId}`);
+    this.o.backend.resetConversation(userId);
+  }
+
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */
   toggleMode(): boolean {
     const next = this.machine.mode === "free" ? "push-to-talk" : "free";

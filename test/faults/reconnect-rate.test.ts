@@ -11,7 +11,7 @@ import { RealtimeBackend } from "../../src/agent/realtime/client";
 import type { AgentEvent } from "../../src/agent/events";
 import { startEmulator, type Emulator } from "../../src/emulator/server";
 import { silentLogger } from "../../src/log/logger";
-import { MemoryStateStore } from "../../src/state/store";
+import { noConversations } from "../../src/core/conversations";
 import { FakeClock } from "../support/fake-clock";
 import { cozeLinkOptions, PCM16K } from "../support/coze-link";
 import { FaultProxy } from "../support/fault-proxy";
@@ -119,7 +119,7 @@ describe("fault suite: a server that ends every session right after it is ready"
           session: { tools: [], input: PCM16K, output: PCM16K, vad: { prefixPaddingMs: 300, silenceDurationMs: 500 } },
           mode: "push-to-talk",
           keepaliveMs: 0,
-          state: new MemoryStateStore(),
+          conversations: () => noConversations,
           connectTimeoutMs: 5000,
           pingIntervalMs: 15_000,
           pingTimeoutMs: 10_000,

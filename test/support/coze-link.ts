@@ -1,5 +1,6 @@
 /** Options for a CozeBackend in unit tests: pcm 16 kHz both ways, push-to-talk, the daemon's default timings. */
 import type { CozeLinkOptions } from "../../src/agent/coze/client";
+import { noConversations } from "../../src/core/conversations";
 
 export const PCM16K = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
 
@@ -14,6 +15,7 @@ export function cozeLinkOptions(url: string, over: Partial<CozeLinkOptions> = {}
     pingIntervalMs: 15_000,
     pingTimeoutMs: 10_000,
     reconnect: { initialMs: 500, maxMs: 30_000, authFailureMs: 300_000 },
+    conversations: () => noConversations,
     ...over,
   };
 }

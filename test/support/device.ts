@@ -56,6 +56,12 @@ export interface Device {
   nextTurn(): Promise<TurnRecord>;
   /** Stops the daemon; returns the exit code. The rig's speaker output then holds all it played. */
   stopDaemon(): Promise<number>;
+  /**
+   * Stops the daemon and starts it again with the same config, state directory, rig and emulator
+   * (a restart or a reboot); `daemon` and `control` are then the new one's. `config` merges over
+   * the first config per top-level key; `whileStopped` runs between the two (a power cut's damage).
+   */
+  restartDaemon(config?: Record<string, Record<string, unknown>>, whileStopped?: () => void): Promise<void>;
   stop(): Promise<number>;
 }
 
@@ -98,7 +104,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     // Spoken alerts off unless a test asks: they would play into other tests' exact playback.
     announce: { alerts: { enabled: false }, ...o.config?.announce },
   };
-  const daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);
+  let daemon = DaemonProcess.run(rig.dir, config, { ...rig.env, ...o.env }, o.cli);
   try {
     await daemon.waitForState(o.ready ?? "idle");
   } catch (err) {
@@ -108,14 +114,18 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     await emulator.close();
     throw err;
   }
-  const control = await openControlConnection(socket);
+  let control = await openControlConnection(socket);
   const button = (Action: "down" | "up") => control.request({ Command: "Button", Name: "talk", Action });
   return {
     rig,
     emulator,
     proxy,
-    daemon,
-    control,
+    get daemon() {
+      return daemon;
+    },
+    get control() {
+      return control;
+    },
     socket,
     press: () => button("down"),
     release: () => button("up"),
@@ -140,6 +150,16 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     async stopDaemon() {
       await control.close();
       return daemon.stop();
+    },
+    async restartDaemon(over = {}, whileStopped) {
+      await control.close();
+      await daemon.stop();
+      whileStopped?.();
+      const next = { ...config };
+      for (const [k, v] of Object.entries(over)) next[k] = { ...(config[k] as Record<string, unknown> | undefined), ...v };
+      daemon = DaemonProcess.run(rig.dir, next, { ...rig.env, ...o.env }, o.cli);
+      await daemon.waitForState(o.ready ?? "idle");
+      control = await openControlConnection(socket);
     },
     async stop() {
       await control.close();

@@ -99,6 +99,7 @@ describe("loadConfig: valid files", () => {
         mode: "free",
         user_id: "kitchen",
         conversation_id: "conv-1",
+        continue: "2h",
         reply_timeout_ms: 30000,
         max_turn_ms: 90000,
         vad: { prefix_padding_ms: 300, silence_duration_ms: 800 },
@@ -153,6 +154,7 @@ describe("loadConfig: valid files", () => {
       conversation: {
         mode: "push-to-talk",
         user_id: "talkbox",
+        continue: "30m",
         reply_timeout_ms: 20000,
         max_turn_ms: 60000,
         vad: { prefix_padding_ms: 600, silence_duration_ms: 500 },
@@ -340,6 +342,7 @@ describe("loadConfig: bad files", () => {
     ["an Opus bitrate beyond libopus", (c) => Object.assign(c.agent, { opus_bitrate: 600000 }), "agent.opus_bitrate", /at most 510000/],
     ["a reply timeout of an hour", (c) => (c.conversation = { reply_timeout_ms: 3_600_000 }), "conversation.reply_timeout_ms", /at most 600000/],
     ["a reply buffer below 5 s", (c) => (c.audio = { reply_buffer_ms: 1000 }), "audio.reply_buffer_ms", /at least 5000/],
+    ["a continue age without a unit", (c) => (c.conversation = { continue: "30" }), "conversation.continue", /true, false or an age such as "30m"/],
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
     ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, voiceapi, connect_timeout_ms/],
     ["a typo in a backend's section", (c) => (c.agent.coze = { boot_id: "1" }), "agent.coze.boot_id", /unknown key; allowed keys here: bot_id, device_id/],

@@ -18,7 +18,7 @@ describe("control commands", () => {
       command: { Command: "Button", Name: "talk", Action: "down" },
     });
     assert.deepEqual(parseCommand({ Command: "Status" }), { ok: true, command: { Command: "Status" } });
-    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text"]);
+    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text", "NewConversation"]);
     assert.deepEqual(parseCommand({ Command: "Subscribe" }), { ok: true, command: { Command: "Subscribe" } });
   });
 
@@ -29,6 +29,13 @@ describe("control commands", () => {
     assert.equal(errorOf({ Command: "Volume", Percent: 140 }), "invalid Volume command: Percent must be at most 100");
     assert.equal(errorOf({ Command: "Volume", Percent: "loud" }), "invalid Volume command: Percent must be a whole number from 0 to 100");
     assert.equal(errorOf({ Command: "Volume", Percent: 50, Delta: 5 }), "invalid Volume command: give Percent or Delta, not both");
+  });
+
+  test("NewConversation: for the device user, or one user, with a bad user id explained", () => {
+    assert.deepEqual(parseCommand({ Command: "NewConversation" }), { ok: true, command: { Command: "NewConversation" } });
+    assert.deepEqual(parseCommand({ Command: "NewConversation", User: "passenger" }), { ok: true, command: { Command: "NewConversation", User: "passenger" } });
+    assert.equal(errorOf({ Command: "NewConversation", User: "a b" }), "invalid NewConversation command: User must be 1 to 256 letters, digits or . _ - @ :");
+    assert.equal(errorOf({ Command: "NewConversation", User: 7 }), "invalid NewConversation command: User must be a string: the user id whose conversation starts anew, as a button's user_id");
   });
 
   test("a bad Action says which values are allowed", () => {
@@ -50,11 +57,11 @@ describe("control commands", () => {
   });
 
   test("an unknown Command lists the known ones", () => {
-    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text');
+    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation');
   });
 
   test("a missing Command or a non-object is explained", () => {
-    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text');
+    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation');
     assert.match(errorOf([1, 2]), /must be a JSON object such as \{"Command":"Status"\}; got an array/);
     assert.match(errorOf("Status"), /got a string/);
     assert.match(errorOf(null), /got null/);

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStateStore } from "../../src/state/store";
+import { conversationBooks, savedConversation } from "../support/conversations";
 import { DeviceStateMachine } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
 import { b64, frame20ms, linked, makeBackend, marker, pcm16k, pcm24k, ready, ScriptedServer, type Harness, type ServerConn } from "./realtime-script";
@@ -323,7 +324,7 @@ describe("Realtime link, Volcengine gateway", () => {
 
   test("Coze-bot mode: X-Conversation-Id from session.created on every reconnect and after a restart; a new conversation forgets it", async () => {
     const state = new MemoryStateStore();
-    const over = { cozeBotId: "bot-7", state };
+    const over = { cozeBotId: "bot-7", conversations: conversationBooks(state) };
     const h = makeBackend(server, over);
     const first = server.conns.length + 1;
     let conn: ServerConn = await ready(h, server, first);
@@ -333,7 +334,7 @@ describe("Realtime link, Volcengine gateway", () => {
       assert.equal(conn.headers["x-conversation-id"], undefined);
       assert.deepEqual((conn.received[0]?.session as { tools: unknown[] }).tools, [], "the bot's own plugins apply, not device tools");
       const id = `sess_${first}`;
-      assert.equal(state.get("realtime.conversation_id.bot-7"), id);
+      assert.equal(savedConversation(state, "realtime.coze.bot-7", "*"), id);
 
       // No interruption in this mode: nothing is sent, and the caller is told it went fine.
       talk(h, 6);
@@ -351,7 +352,7 @@ describe("Realtime link, Volcengine gateway", () => {
       await conn.acceptSession();
       await h.rec.next("link.ready");
       assert.equal(conn.headers["x-conversation-id"], id);
-      assert.equal(state.get("realtime.conversation_id.bot-7"), id, "the conversation's first id is kept");
+      assert.equal(savedConversation(state, "realtime.coze.bot-7", "*"), id, "the conversation's first id is kept");
       await h.backend.stop();
 
       const restarted = makeBackend(server, over);
@@ -359,13 +360,13 @@ describe("Realtime link, Volcengine gateway", () => {
       assert.equal(conn.headers["x-conversation-id"], id);
 
       restarted.backend.resetConversation();
-      assert.equal(state.get("realtime.conversation_id.bot-7"), undefined);
+      assert.equal(savedConversation(state, "realtime.coze.bot-7", "*"), undefined);
       await restarted.rec.next("link.down");
       conn = await server.conn(first + 3);
       await conn.acceptSession();
       await restarted.rec.next("link.ready");
       assert.equal(conn.headers["x-conversation-id"], undefined);
-      assert.equal(state.get("realtime.conversation_id.bot-7"), `sess_${first + 3}`);
+      assert.equal(savedConversation(state, "realtime.coze.bot-7", "*"), `sess_${first + 3}`);
       await restarted.backend.stop();
     } finally {
       await h.backend.stop();

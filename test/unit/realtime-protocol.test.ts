@@ -6,7 +6,7 @@ import { newTracker, translate } from "../../src/agent/realtime/translate";
 import { RealtimeBackend } from "../../src/agent/realtime/client";
 import { ConfigError } from "../../src/config/errors";
 import { silentLogger } from "../../src/log/logger";
-import { MemoryStateStore } from "../../src/state/store";
+import { noConversations } from "../../src/core/conversations";
 
 const pcm16k = { codec: "pcm" as const, sampleRate: 16000, channels: 1 as const };
 const pcm24k = { codec: "pcm" as const, sampleRate: 24000, channels: 1 as const };
@@ -98,7 +98,7 @@ describe("Realtime session config", () => {
             pingIntervalMs: 1000,
             pingTimeoutMs: 1000,
             reconnect: { initialMs: 1, maxMs: 1, authFailureMs: 1 },
-            state: new MemoryStateStore(),
+            conversations: () => noConversations,
           },
           silentLogger(),
         ),

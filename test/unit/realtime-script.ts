@@ -11,7 +11,7 @@ import pino from "pino";
 import { RealtimeBackend, type RealtimeOptions } from "../../src/agent/realtime/client";
 import type { AgentEvent } from "../../src/agent/events";
 import type { Logger } from "../../src/log/logger";
-import { MemoryStateStore } from "../../src/state/store";
+import { noConversations } from "../../src/core/conversations";
 import { FakeClock } from "../support/fake-clock";
 
 export type Msg = { type: string; event_id?: string; [k: string]: unknown };
@@ -217,7 +217,7 @@ export function makeBackend(server: ScriptedServer, over: Partial<RealtimeOption
     pingIntervalMs: 1e9,
     pingTimeoutMs: 10_000,
     reconnect: { initialMs: 500, maxMs: 30_000, authFailureMs: 300_000 },
-    state: new MemoryStateStore(),
+    conversations: () => noConversations,
     ...over,
   };
   const backend = new RealtimeBackend(opts, logs.logger, clock);

@@ -105,8 +105,10 @@ describe("software volume", () => {
 describe("volume persistence", () => {
   test("a new daemon with the same state directory restores the saved level, not initial_percent", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, "state-"));
-    const first = await open({ store: new FileStateStore(dir, silentLogger()) });
+    const store = new FileStateStore(dir, silentLogger());
+    const first = await open({ store });
     await first.runner.run("set_volume", '{"percent": 35}');
+    await store.settled();
     const second = await open({ store: new FileStateStore(dir, silentLogger()), config: { ...SOFTWARE, initial_percent: 90 } });
     assert.equal(second.volume.percent, 35);
     assert.deepEqual(second.playback.gains, [percentToGain(35)]);

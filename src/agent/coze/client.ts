@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
+import type { ConversationBook } from "../../core/conversations";
 import type { AgentBackend, AgentSpeech, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol } from "../link/ws-link";
@@ -25,6 +26,8 @@ export interface CozeLinkOptions extends LinkSettings {
   session: CozeSessionSettings;
   /** Server VAD settings for when free conversation is switched on. */
   vad: { prefixPaddingMs: number; silenceDurationMs: number };
+  /** The saved conversations of a bot, per user (BackendContext.conversations). */
+  conversations(scope: string): ConversationBook;
 }
 
 export class CozeBackend extends LinkedBackend implements AgentBackend {
@@ -36,8 +39,8 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   private conversationId: string | undefined;
   /** Whose turns go out now (chat_config.user_id): a button's user_id, or the device's. */
   private user: string;
-  /** Each other user's conversation, so a user coming back continues theirs. */
-  private readonly conversations = new Map<string, string>();
+  /** Each user's conversation with this bot, saved across restarts: a user coming back continues theirs. */
+  private book: ConversationBook;
   /** Audio went out since the last complete or clear: an abandoned turn must take it back. */
   private appended = false;
   /** A conversation.clear waiting for conversation.cleared. */
@@ -49,8 +52,10 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     private readonly clock: Clock = realClock,
   ) {
     super();
-    this.conversationId = opts.session.conversationId;
     this.user = opts.session.userId;
+    this.book = opts.conversations(`coze.${opts.botId}`);
+    // conversation.conversation_id is where the device user starts; a conversation saved since wins.
+    this.conversationId = this.book.get(this.user) ?? opts.session.conversationId;
     const protocol: LinkProtocol = {
       prepare: (url) => {
         url.searchParams.set("bot_id", opts.botId);
@@ -91,11 +96,8 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   private asUser(userId: string): void {
     const user = userId || this.opts.session.userId;
     if (user === this.user) return;
-    if (this.conversationId) this.conversations.set(this.user, this.conversationId);
-    // Bounded: a user id per button, and a control client could invent many.
-    if (this.conversations.size > 32) this.conversations.delete(this.conversations.keys().next().value!);
     this.user = user;
-    this.conversationId = this.conversations.get(user);
+    this.conversationId = this.book.get(user);
     this.log.info({ user, continuing: this.conversationId !== undefined }, "turns are another user's now: telling the agent (chat.update)");
     const extra = this.opts.session.extraParams?.();
     this.send(C.chatUpdate, {
@@ -203,11 +205,23 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
 
   updateCredentials(c: Credentials): void {
     this.opts.token = c.token;
-    if (c.botId !== undefined) this.opts.botId = c.botId;
+    if (c.botId !== undefined && c.botId !== this.opts.botId) {
+      // Another bot: its users' conversations, never the old bot's ids.
+      this.opts.botId = c.botId;
+      this.book = this.opts.conversations(`coze.${c.botId}`);
+      this.conversationId = this.book.get(this.user);
+    }
     this.link.reconnectNow("reconnecting with the new credentials");
   }
 
-  resetConversation(): void {
+  resetConversation(userId?: string): void {
+    if (userId !== undefined && userId !== this.user) {
+      // Not the user the link speaks for now: their next turn simply names no conversation.
+      this.book.forget(userId);
+      queueMicrotask(() => this.emit({ type: "conversation.reset", ok: true, message: `started a new conversation for ${userId} (from their next turn)` }));
+      return;
+    }
+    this.book.forget(this.user);
     this.conversationId = undefined;
     // Coze starts a new context section; a link opened later simply sends no conversation_id.
     if (!this.send(C.conversationClear)) {
@@ -291,7 +305,10 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       return;
     }
     for (const e of t.events) {
-      if (e.type === "reply.started" && e.conversationId) this.conversationId = e.conversationId;
+      if (e.type === "reply.started" && e.conversationId) {
+        this.conversationId = e.conversationId;
+        this.book.set(this.user, e.conversationId);
+      }
       this.emit(e);
     }
   }

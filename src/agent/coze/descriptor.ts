@@ -49,7 +49,7 @@ export const cozeBackend = defineBackend({
   checkFormats: () => [],
   credentialKeys: ["bot_id"],
   credentials: (s) => ({ botId: s.bot_id ?? EMULATOR_BOT }),
-  create: ({ settings: s, url, token, link, session, log, clock, extraParams }) =>
+  create: ({ settings: s, url, token, link, session, log, clock, extraParams, conversations }) =>
     new CozeBackend(
       {
         url,
@@ -75,6 +75,7 @@ export const cozeBackend = defineBackend({
               : { type: "client_interrupt" },
         },
         vad: session.vad,
+        conversations,
         ...link,
       },
       log.child({ backend: "coze" }),

@@ -11,7 +11,7 @@ import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock } from "../../core/clock";
 import { ConfigError } from "../../core/config-error";
-import type { StateStore } from "../../core/state-store";
+import type { ConversationBook } from "../../core/conversations";
 import type { AgentBackend, AgentSpeech, BackendCapabilities, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd, type LinkFailure } from "../link/ws-link";
@@ -53,8 +53,8 @@ export interface RealtimeOptions extends LinkSettings {
   mode: TurnMode;
   /** A harmless client message after this long without one; 0: none (the gateway closes idle sessions). */
   keepaliveMs: number;
-  /** Keeps the Coze bot's conversation id across restarts. */
-  state: StateStore;
+  /** Keeps the Coze bot's conversation id across restarts (BackendContext.conversations). */
+  conversations(scope: string): ConversationBook;
   /** conversation.user_id: the user of a turn whose button names none; absent: every turn is the device's user's. */
   deviceUserId?: string;
 }
@@ -118,7 +118,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.settings = { ...opts.session, flavour: opts.flavour, tools: this.cozeBotId ? [] : opts.session.tools };
     this.capabilities = { serverVad: opts.flavour === "openai", interruption: this.cozeBotId === undefined };
     this.mode = opts.mode;
-    this.conversation = new SavedConversation(opts.state, this.cozeBotId, log);
+    this.conversation = new SavedConversation(this.cozeBotId ? opts.conversations(`realtime.coze.${this.cozeBotId}`) : null, log);
     this.canClear = opts.flavour === "openai";
     this.keepalive = new Keepalive({
       // The keepalive is a clear: only where the server documents it. The gateway closes a session

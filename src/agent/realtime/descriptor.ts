@@ -60,7 +60,7 @@ export const realtimeBackend = defineBackend({
   checkFormats: (s, input, output) => checkFormats(s.flavour, input, output),
   credentialKeys: [],
   credentials: () => ({}),
-  create: ({ settings: s, url, token, link, session, log, clock, tools, state }) =>
+  create: ({ settings: s, url, token, link, session, log, clock, tools, conversations }) =>
     new RealtimeBackend(
       {
         flavour: s.flavour,
@@ -83,7 +83,7 @@ export const realtimeBackend = defineBackend({
         keepaliveMs: s.keepalive_ms,
         deviceUserId: session.userId,
         ...link,
-        state,
+        conversations,
       },
       log.child({ backend: "realtime", flavour: s.flavour }),
       clock,

@@ -180,12 +180,14 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     return false;
   }
 
-  resetConversation(): void {
+  resetConversation(userId?: string): void {
     // v2: a user's session is their conversation; a new one starts with their next turn. v1: a new link.
     if (this.opts.version === "v2" && this.isReady()) {
-      this.sendFrames([...this.sessions].map((u) => sessionEndFrame(u)));
-      this.sessions.clear();
-      queueMicrotask(() => this.emit({ type: "conversation.reset", ok: true, message: "started a new conversation" }));
+      const ending = userId === undefined ? [...this.sessions] : [...this.sessions].filter((u) => u === userId);
+      this.sendFrames(ending.map((u) => sessionEndFrame(u)));
+      for (const u of ending) this.sessions.delete(u);
+      const whose = userId === undefined ? "" : ` for ${userId}`;
+      queueMicrotask(() => this.emit({ type: "conversation.reset", ok: true, message: `started a new conversation${whose}` }));
       return;
     }
     this.link.restart("starting a new conversation");

@@ -7,13 +7,14 @@ import type { ControlHandler } from "../../control/server";
 import { announceCommand } from "./announce";
 import { buttonCommand } from "./button";
 import type { Command, CommandDevice } from "./command";
+import { newConversationCommand } from "./new-conversation";
 import { statusCommand } from "./status";
 import { textCommand } from "./text";
 import { volumeCommand } from "./volume";
 
-const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand] as const;
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema]);
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema]);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 

@@ -26,7 +26,8 @@ export interface ButtonActions {
   press(userId?: string): void;
   release(): void;
   toggleMode(): void;
-  newConversation(): void;
+  /** `userId`: the button's own user (their conversation only); none: the device user's. */
+  newConversation(userId?: string): void;
   /** Push-to-talk: holding the button is talking, so a long hold is a long question, not a gesture. */
   holdingIsTalking(): boolean;
 }
@@ -100,8 +101,9 @@ export class InputRouter {
   gesture(name: string, kind: "double" | "long"): boolean {
     const b = this.entryFor(name, "control");
     if (!b) return false;
-    if (kind === "double") this.act(b.double_press_action, `double press on '${name}'`);
-    else this.act(b.long_press_action, `long press on '${name}'`);
+    const userId = b.user_id ?? this.o.buttons.find((e) => e.name === name && e.user_id)?.user_id;
+    if (kind === "double") this.act(b.double_press_action, `double press on '${name}'`, userId);
+    else this.act(b.long_press_action, `long press on '${name}'`, userId);
     return true;
   }
 
@@ -128,16 +130,16 @@ export class InputRouter {
       case "long":
         // A question may take longer than long_press_ms; it must not wipe the context it asks in.
         if (actions.holdingIsTalking()) return;
-        return this.act(b.long_press_action, `long press on '${b.name}'`);
+        return this.act(b.long_press_action, `long press on '${b.name}'`, b.user_id);
       case "double":
-        return this.act(b.double_press_action, `double press on '${b.name}'`);
+        return this.act(b.double_press_action, `double press on '${b.name}'`, b.user_id);
     }
   }
 
-  private act(action: ButtonProfile["double_press_action"], what: string): void {
+  private act(action: ButtonProfile["double_press_action"], what: string, userId: string | undefined): void {
     if (action === "new-conversation") {
       this.o.log.info(`${what}: starting a new conversation`);
-      this.o.actions.newConversation();
+      this.o.actions.newConversation(userId);
     } else if (action === "toggle-mode") {
       this.o.log.info(`${what}: switching between push-to-talk and free conversation`);
       this.o.actions.toggleMode();
