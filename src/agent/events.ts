@@ -7,8 +7,19 @@ import type { AudioFormat } from "../core/media";
 
 export type LinkState = "connecting" | "ready" | "down";
 
-/** Why a link is not usable; decides how the device signals it and how fast we retry. */
-export type LinkProblem = "network" | "auth" | "quota" | "server" | "protocol";
+/**
+ * Why a link is not usable; decides how the device signals it (LEDs, spoken alert) and how
+ * fast we retry. The ones the user must act on hold retries for agent.reconnect.auth_failure_ms:
+ * auth (the credentials were rejected), quota (the account's is used up), not_found (no such
+ * agent, or not published), bad_request (the agent refused the device's settings).
+ */
+export type LinkProblem = "network" | "auth" | "quota" | "not_found" | "bad_request" | "server" | "protocol";
+
+/** Problems the user must act on: retried only after a long back-off (or, where noted, a press). */
+export const HELD_PROBLEMS: ReadonlySet<LinkProblem> = new Set(["auth", "quota", "not_found", "bad_request"]);
+
+/** Held problems a press does not retry: only a change of the config (a reload) can fix them. */
+export const CONFIG_PROBLEMS: ReadonlySet<LinkProblem> = new Set(["auth", "bad_request"]);
 
 export type AgentEvent =
   /** The link is being opened (first time or after a drop). */

@@ -299,5 +299,7 @@ function alertPhrases(a: Config["announce"]): AlertPhrases | null {
     unreachable: a.alerts.unreachable ?? base.unreachable,
     auth: a.alerts.auth ?? base.auth,
     quota: a.alerts.quota ?? base.quota,
+    not_found: a.alerts.not_found ?? base.not_found,
+    bad_request: a.alerts.bad_request ?? base.bad_request,
   };
 }

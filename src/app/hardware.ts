@@ -9,6 +9,7 @@ import type { Clock } from "../core/clock";
 import { DisposerStack } from "../core/disposers";
 import type { Conversation } from "../device/conversation";
 import type { StateChange } from "../device/state-machine";
+import type { DeviceActivity } from "../core/activity";
 import type { Logger } from "../log/logger";
 import type { ButtonEdges } from "../hardware/buttons/button";
 import { watchButton } from "../hardware/buttons/gpio-button";
@@ -81,7 +82,14 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
       const driver = await openLedDriver(l, { openOutput, clock, logger: log });
       const leds = new LedController({ driver, clock, logger: log, patterns: resolveLedPatterns(l.patterns ?? {}) });
       leds.setState(conversation.state);
-      conversation.on("state", (c: StateChange) => leds.setState(c.to));
+      // Offline shows why when the agent refused (the link's problem), and changes with it.
+      let problem: string | undefined;
+      conversation.on("state", (c: StateChange) => leds.setState(c.to, problem));
+      conversation.on("activity", (a: DeviceActivity) => {
+        if (a.kind !== "link") return;
+        problem = a.state === "down" ? a.problem : undefined;
+        leds.setState(conversation.state, problem);
+      });
       closers.push(() => leds.close());
     } catch (err) {
       log.error(`LEDs (${l.driver}) are not available: ${(err as Error).message}`);

@@ -132,6 +132,11 @@ export function describeFrame(f: ControlReply): string {
       const retry = typeof f["RetryInMs"] === "number" ? `; retrying in ${(f["RetryInMs"] / 1000).toFixed(1)} s` : "";
       return `${time} link ${s("State")}${f["Message"] !== undefined ? `: ${s("Message")}` : ""}${retry}`;
     }
+    case "Agent": {
+      const answering = f["Answering"] === true ? "answering" : f["Answering"] === false ? "not answering" : "not asked yet";
+      const failures = f["ConsecutiveFailures"] !== 0 ? `; ${s("ConsecutiveFailures")} failures in a row${f["LastFailure"] !== undefined ? `, last: ${s("LastFailure")}` : ""}` : "";
+      return `${time} agent ${f["Reachable"] === true ? "reachable" : "unreachable"}, ${answering}${failures}`;
+    }
     case "Transcript":
       return `${time} user: ${s("Text")}`;
     case "Reply":

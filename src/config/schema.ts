@@ -214,6 +214,8 @@ export function configSchema(audio: AudioDefaults) {
             unreachable: z.string().max(200).optional(),
             auth: z.string().max(200).optional(),
             quota: z.string().max(200).optional(),
+            not_found: z.string().max(200).optional(),
+            bad_request: z.string().max(200).optional(),
           })
           .prefault({}),
         local_voice: z

@@ -110,6 +110,15 @@ export function toFrame(a: DeviceActivity, at = new Date()): Record<string, unkn
         ...(a.retryInMs !== undefined ? { RetryInMs: a.retryInMs } : {}),
         At,
       };
+    case "agent":
+      return {
+        Event: "Agent",
+        Reachable: a.reachable,
+        Answering: a.answering,
+        ConsecutiveFailures: a.failures,
+        ...(a.lastFailure !== undefined ? { LastFailure: a.lastFailure } : {}),
+        At,
+      };
     case "transcript":
       return { Event: "Transcript", Text: a.text, At };
     case "reply":

@@ -10,6 +10,8 @@ export type DeviceActivity =
   /** `user`: whose turn it is, while the device listens to, thinks about or answers one. */
   | { kind: "state"; state: DeviceState; from: DeviceState; cause: string; mode: ConversationMode; user?: string }
   | { kind: "link"; state: "connecting" | "ready" | "down"; problem?: string; message?: string; retryInMs?: number | null }
+  /** Whether the agent is reachable and answering (device/agent-health.ts), when that changes. */
+  | { kind: "agent"; reachable: boolean; answering: boolean | null; failures: number; lastFailure?: string }
   /** What the agent heard the user say (final transcripts only). */
   | { kind: "transcript"; text: string }
   /** The agent's reply as text (final only; a reply cut off by barge-in is not reported). */

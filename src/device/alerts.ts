@@ -1,6 +1,7 @@
 /**
  * Spoken alerts: a driver cannot look at an LED, so the device says when it lost its agent,
- * could not reach it, had its credentials rejected or ran out of quota — once per incident
+ * could not reach it, had its credentials rejected, ran out of quota, found no such agent or
+ * had its settings refused — once per incident
  * (until the link is up again), never over the user (as a mode-3 announcement: dropped while
  * the device interacts, and tried again when it rests), in the device's own voice (the
  * agent is what is missing).
@@ -8,7 +9,7 @@
 import type { DeviceActivity } from "../core/activity";
 import type { AnnouncementSource, InterruptMode } from "../core/announcement";
 
-export type AlertKind = "offline" | "unreachable" | "auth" | "quota";
+export type AlertKind = "offline" | "unreachable" | "auth" | "quota" | "not_found" | "bad_request";
 
 /** The phrase for each alert; an empty one is not said. */
 export type AlertPhrases = Record<AlertKind, string>;
@@ -31,14 +32,23 @@ export const ALERT_PHRASES: Record<"en" | "zh", AlertPhrases> = {
     unreachable: "I cannot reach the agent. Check the network.",
     auth: "The agent rejected my credentials. Check the token.",
     quota: "The agent's quota is used up.",
+    not_found: "The agent was not found. Check that it is published.",
+    bad_request: "The agent refused my settings. Check the configuration.",
   },
   zh: {
     offline: "网络已断开，正在重新连接。",
     unreachable: "无法连接到智能体，请检查网络。",
     auth: "智能体拒绝了凭证，请检查令牌。",
     quota: "智能体的额度已用完。",
+    not_found: "找不到智能体，请检查它是否已发布。",
+    bad_request: "智能体拒绝了设备的设置，请检查配置。",
   },
 };
+
+/** The problems with an alert of their own (the user must act); the others are "offline" or "unreachable". */
+function isHeld(problem: string | undefined): problem is "auth" | "quota" | "not_found" | "bad_request" {
+  return problem === "auth" || problem === "quota" || problem === "not_found" || problem === "bad_request";
+}
 
 export interface AlertsOptions {
   phrases: AlertPhrases;
@@ -67,7 +77,7 @@ export class SpokenAlerts {
       return;
     }
     if (a.state !== "down") return;
-    const kind: AlertKind = a.problem === "auth" ? "auth" : a.problem === "quota" ? "quota" : this.everUp ? "offline" : "unreachable";
+    const kind: AlertKind = isHeld(a.problem) ? a.problem : this.everUp ? "offline" : "unreachable";
     // One incident, one alert: retries failing the same way say nothing more; a different failure is a new incident.
     if (this.incident?.kind === kind) return;
     this.incident = { kind, said: false };

@@ -32,6 +32,7 @@ import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
 import { Announcer, type AnnounceResult } from "./announcer";
 import { SpokenAlerts, type AlertPhrases } from "./alerts";
+import { AgentHealth, type AgentHealthStatus } from "./agent-health";
 import { IdlePrompt } from "./idle-prompt";
 import type { AnnouncementSource, AnnouncementVoice, InterruptMode, LocalVoice } from "../core/announcement";
 import { SharedPlayback, type CueEnd } from "./shared-playback";
@@ -85,6 +86,8 @@ export interface DeviceStatus {
   Playing: boolean;
   Underruns: number;
   LastTurn: TurnTimings | null;
+  /** Whether the agent is reachable and answering. */
+  Agent: AgentHealthStatus;
   /** Whose turn the device listens to, thinks about or answers (a button's user_id, or the default). */
   User?: string;
 }
@@ -99,6 +102,7 @@ export class Conversation extends EventEmitter {
   private readonly announcer: Announcer;
   private readonly alerts: SpokenAlerts | null;
   private readonly idlePrompt: IdlePrompt | null;
+  private readonly health: AgentHealth;
   /** The speaker, shared by the voice (replies, announcements) and cues (earcons) that give way to it. */
   private readonly speaker: SharedPlayback;
   private readonly earcons: Earcons;
@@ -110,6 +114,10 @@ export class Conversation extends EventEmitter {
     this.speaker = new SharedPlayback(o.playback, o.clock);
     this.earcons = new Earcons({ sounds: o.earcons ?? {}, speaker: this.speaker, log: o.log });
     this.stats = new TurnStats(o.clock);
+    this.health = new AgentHealth((a) => this.report(a));
+    this.stats.onOutcome((outcome) => {
+      if (outcome === "completed") this.health.turnEnded("completed");
+    });
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
     const turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
     this.mic = new UplinkStream({
@@ -283,6 +291,7 @@ export class Conversation extends EventEmitter {
       Playing: this.o.playback.playing,
       Underruns: this.o.playback.underruns,
       LastTurn: this.stats.latest,
+      Agent: this.health.status,
       ...(this.interactingUser() !== undefined ? { User: this.interactingUser() } : {}),
     };
   }
@@ -295,6 +304,8 @@ export class Conversation extends EventEmitter {
   private onStateChange(c: StateChange): void {
     this.o.log.info({ from: c.from, to: c.to, cause: c.cause }, `state ${c.to}`);
     this.emit("state", c);
+    // The answer failed: an error from the agent, or none in time.
+    if (c.to === "error") this.health.turnEnded("failed", c.cause === "timeout" ? "no answer in time" : c.cause);
     this.earcons.stateChanged(c.from, c.to, c.cause);
     const user = this.interactingUser();
     this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode, ...(user !== undefined ? { user } : {}) });
@@ -305,6 +316,9 @@ export class Conversation extends EventEmitter {
     this.alerts?.onActivity(a);
     if (a.kind === "state") this.idlePrompt?.state(a.state, a.mode);
     this.emit("activity", a);
+    // After the link's own frame: the agent's health follows it.
+    if (a.kind === "link" && a.state === "ready") this.health.linkUp();
+    if (a.kind === "link" && a.state === "down") this.health.linkDown(a.problem ?? "network", a.message ?? "");
   }
 
   /** Speech began, as the server's VAD or the device's heard it. */

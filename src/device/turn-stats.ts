@@ -26,6 +26,7 @@ export class TurnStats {
   private startAt = 0;
   private endOfSpeechAt: number | null = null;
   private firstAudioAt: number | null = null;
+  private listener: ((o: TurnTimings["outcome"]) => void) | undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -97,7 +98,14 @@ export class TurnStats {
   outcome(o: TurnTimings["outcome"], onlyIfOpen = false): void {
     if (!this.turn) return;
     if (onlyIfOpen && this.turn.outcome !== "waiting" && this.turn.outcome !== "listening") return;
+    if (this.turn.outcome === o) return;
     this.turn.outcome = o;
+    this.listener?.(o);
+  }
+
+  /** Called whenever a turn's outcome changes (the agent's health follows the answers). */
+  onOutcome(listener: (o: TurnTimings["outcome"]) => void): void {
+    this.listener = listener;
   }
 
   transcript(text: string): void {

@@ -165,7 +165,11 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
           ? `fix agent.token (or TALKBOX_TOKEN), or the key of agent.${config.agent.backend} the message names (a Coze bot must be published as an API service)`
           : first.problem === "quota"
             ? "the account's quota is used up: check the billing page of the agent's platform"
-            : first.problem === "network"
+            : first.problem === "not_found"
+              ? `no such agent: check agent.url and the agent named in agent.${config.agent.backend} (a Coze bot must be published as an API service)`
+              : first.problem === "bad_request"
+                ? `the agent refused the device's settings: see the message; check agent.${config.agent.backend} and audio.uplink_*/downlink_*`
+                : first.problem === "network"
             ? "check the network (ping, DNS) and agent.url"
             : "see the message; check agent.url";
       return { name, ok: false, detail: first.message, fix };

@@ -405,6 +405,33 @@ describe("spoken alerts", { timeout: 60_000 }, () => {
   });
 });
 
+describe("refusals the user must act on", { timeout: 60_000 }, () => {
+  test("a bot not published (Coze 4015): its own alert, once; the link held for minutes, not retried; the status says why", async () => {
+    const dev = await startDevice({ ready: "offline", config: { agent: { coze: { bot_id: "unpublished" } }, announce: { alerts: { enabled: true } } } });
+    try {
+      const stream = await follow(dev);
+      const said = await stream.next((f) => f.Event === "Announcement" && f.Source === "alert" && f.Status === "completed", "the not-found alert");
+      assert.equal(said.Text, "The agent was not found. Check that it is published.");
+      const link = (await dev.status()).Link as { state: string; problem: string; retryInMs: number; message: string };
+      assert.deepEqual([link.state, link.problem, link.retryInMs], ["down", "not_found", 300_000]);
+      assert.match(link.message, /not published.*Publish → API/);
+      const agent = (await dev.status()).Agent as { Reachable: boolean; Answering: null; ConsecutiveFailures: number; LastFailure: string };
+      assert.deepEqual([agent.Reachable, agent.Answering, agent.ConsecutiveFailures], [false, null, 1]);
+      assert.match(agent.LastFailure, /^link not_found: .*not published/);
+      // A press is the user saying they published it: one attempt, refused again, said no more.
+      await dev.press();
+      await dev.release();
+      await until(() => dev.emulator.sessions().length === 2, "the press's one attempt");
+      await stream.next((f) => f.Event === "Link" && f.State === "down" && f.Problem === "not_found", "refused again");
+      const after = stream.frames.slice(stream.frames.indexOf(said) + 1);
+      assert.deepEqual(after.filter((f) => f.Event === "Announcement" && f.Source === "alert"), [], "the same refusal was announced again");
+      assert.equal(dev.emulator.sessions().length, 2, "retried without a press");
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+});
+
 describe("the idle prompt (free conversation)", { timeout: 60_000 }, () => {
   test("after announce.idle_prompt_ms of the user's silence, the prompt is spoken, then the device listens again", async () => {
     const dev = await startDevice({ ready: "listening", config: { conversation: { mode: "free" }, announce: { voice: "local", idle_prompt_ms: 1500 } } });

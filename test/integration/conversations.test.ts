@@ -76,6 +76,7 @@ describe("conversations that continue across restarts (Coze)", { timeout: 120_00
         ],
       );
       assert.deepEqual(Object.keys(saved(dev)).sort(), ["passenger", "talkbox"]);
+      assert.deepEqual((await dev.status()).Agent, { Reachable: true, Answering: true, ConsecutiveFailures: 0 });
     } finally {
       await dev.stop().catch(() => {});
     }

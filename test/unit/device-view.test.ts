@@ -17,6 +17,7 @@ class FakeConversation extends EventEmitter {
       Playing: false,
       Underruns: 0,
       LastTurn: null,
+      Agent: { Reachable: false, Answering: null, ConsecutiveFailures: 0 },
     };
   }
 }

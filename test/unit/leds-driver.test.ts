@@ -107,6 +107,25 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
     leds.close();
   });
 
+  test("offline shows the refusal the user must act on, and changes with it while offline", async () => {
+    const { clock, open, control } = rig();
+    const { device, frames } = spiFile();
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device }));
+    leds.setState("offline", "network");
+    leds.setState("offline", "auth");
+    leds.setState("offline", "quota");
+    leds.setState("offline", "not_found");
+    leds.setState("offline", "bad_request");
+    leds.setState("idle", "auth");
+    assert.deepEqual(frames(), [off3, frame3(255, 191, 0, 8), frame3(255, 0, 0, 8), frame3(255, 96, 0, 8), frame3(160, 0, 255, 8), frame3(255, 0, 160, 8), off3]);
+    // The auth look's own rhythm: 500 ms on, 1500 off.
+    leds.setState("offline", "auth");
+    clock.advance(2000);
+    const red = frame3(255, 0, 0, 8);
+    assert.deepEqual(frames().slice(7), [red, off3, red], "lit at 0, dark at 500, lit at 2000");
+    leds.close();
+  });
+
   test("pulse animates every tick while thinking", async () => {
     const { clock, open, control } = rig();
     const { device, frames } = spiFile();

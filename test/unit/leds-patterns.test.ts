@@ -5,6 +5,8 @@ import { issueLines, plainEnglish } from "../../src/config/errors";
 import {
   DEFAULT_LED_PATTERNS,
   isAnimated,
+  LED_LOOKS,
+  ledLook,
   ledPatternsSchema,
   monoPattern,
   renderPixels,
@@ -23,9 +25,24 @@ function errorLines(input: unknown): string[] {
 
 describe("LED pattern table", () => {
   test("every device state has a default; only the moving ones animate", () => {
-    assert.deepEqual(Object.keys(DEFAULT_LED_PATTERNS).sort(), [...DEVICE_STATES].sort());
+    assert.deepEqual(Object.keys(DEFAULT_LED_PATTERNS).sort(), [...LED_LOOKS].sort());
     const animated = DEVICE_STATES.filter((s) => isAnimated(DEFAULT_LED_PATTERNS[s]));
     assert.deepEqual(animated, ["connecting", "thinking", "error", "offline"]);
+  });
+
+  test("offline shows why when the user must act, each refusal in its own color and, for a plain LED, its own rhythm", () => {
+    assert.equal(ledLook("offline", "auth"), "offline_auth");
+    assert.equal(ledLook("offline", "not_found"), "offline_not_found");
+    assert.equal(ledLook("offline", "network"), "offline");
+    assert.equal(ledLook("offline"), "offline");
+    assert.equal(ledLook("idle", "auth"), "idle", "a problem shows only while offline");
+    const looks = ["offline", "offline_auth", "offline_quota", "offline_not_found", "offline_bad_request"] as const;
+    const rhythms = looks.map((l) => JSON.stringify(monoPattern(DEFAULT_LED_PATTERNS[l], false)));
+    assert.equal(new Set(rhythms).size, looks.length, `two looks blink alike on a plain LED: ${rhythms.join(" ")}`);
+    assert.equal(new Set(looks.map((l) => DEFAULT_LED_PATTERNS[l].color.join())).size, looks.length);
+    // Nor like any other state on a plain LED.
+    const others = DEVICE_STATES.filter((s) => s !== "offline").map((s) => JSON.stringify(monoPattern(DEFAULT_LED_PATTERNS[s], false)));
+    for (const r of rhythms) assert.ok(!others.includes(r), `${r} is another state's rhythm`);
   });
 
   test("overrides: hex or [r,g,b] colors, effect names with default timings, effect mappings", () => {
@@ -53,7 +70,7 @@ describe("LED pattern table", () => {
   });
 
   test("errors name the key", () => {
-    assert.deepEqual(errorLines({ listning: { color: "#00ff00" } }), [`listning: unknown key; allowed keys here: ${DEVICE_STATES.join(", ")}`]);
+    assert.deepEqual(errorLines({ listning: { color: "#00ff00" } }), [`listning: unknown key; allowed keys here: ${LED_LOOKS.join(", ")}`]);
     const colorHint = 'thinking.color: expected a color as "#rrggbb" or [r, g, b], e.g. "#00ff00" or [0, 255, 0]';
     assert.deepEqual(errorLines({ thinking: { color: "#12345" } }), [colorHint]);
     assert.deepEqual(errorLines({ thinking: { color: [1, 2] } }), [colorHint]);

@@ -30,6 +30,14 @@ export interface CozeLinkOptions extends LinkSettings {
   conversations(scope: string): ConversationBook;
 }
 
+/** How a held problem is reported when an error event ends an open session. */
+const HOLDING_WHAT = {
+  auth: "the agent rejected the credentials",
+  quota: "the agent refused: the account's quota is used up",
+  not_found: "the agent refused: the bot is not published as an API service",
+  bad_request: "the agent refused the device's settings",
+} as const;
+
 export class CozeBackend extends LinkedBackend implements AgentBackend {
   readonly name = "coze";
   protected readonly link: WsLink;
@@ -71,7 +79,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
         // The next link sends no conversation_id: that is a new conversation too.
         if (this.clearTimer !== undefined) this.conversationCleared("started a new conversation (on the next link)");
       },
-      authHoldMessage: "not reconnecting on button press: the server rejected the credentials; fix agent.token / agent.coze.bot_id, then run: sudo systemctl reload talkbox",
+      authHoldMessage: "not reconnecting on button press: the server rejected the credentials or the settings; fix agent.token / agent.coze (the log above says which), then run: sudo systemctl reload talkbox",
       maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
       emit: (e) => this.emit(e),
     };
@@ -287,7 +295,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     }
     const holding = ev.event_type === S.error ? linkHoldingProblem((ev.data?.code as number | string | undefined) ?? "") : null;
     if (holding) {
-      const what = holding === "auth" ? "the agent rejected the credentials" : "the agent refused: the account's quota is used up";
+      const what = HOLDING_WHAT[holding];
       this.link.fail(holding, `${what}: ${str(ev.data?.msg) ?? ""} (${String(ev.data?.code)}); ${errorHint(ev.data?.code as number) ?? ""}`);
       return;
     }
@@ -331,7 +339,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
       const code = (data?.code as number | string | undefined) ?? "unknown";
       const msg = str(data?.msg) ?? "error during session setup";
       const hint = errorHint(code);
-      this.link.fail(linkHoldingProblem(code) ?? "server", `${msg} (${String(code)})${hint ? `; ${hint}` : ""}`);
+      this.link.fail(linkHoldingProblem(code, true) ?? "server", `${msg} (${String(code)})${hint ? `; ${hint}` : ""}`);
       return;
     }
     this.log.debug({ event_type: type }, "event before session setup finished; ignored");

@@ -86,16 +86,25 @@ export function errorHint(code: number | string): string | undefined {
       return "the account's quota is used up: check the Coze billing page";
     case ErrorCode.Busy:
       return "the service is busy: try again in a moment";
+    case ErrorCode.BadParameter:
+      return "the bot refused a setting the device sent: check agent.coze (voice_id, speech_rate) and audio.uplink_*/downlink_* (talkbox config check prints them), then run: sudo systemctl reload talkbox";
     default:
       return undefined;
   }
 }
 
-/** Errors that end the link and hold reconnecting for minutes: auth (the credentials), quota (the account). */
-export function linkHoldingProblem(code: number | string): "auth" | "quota" | null {
+/**
+ * Errors that end the link and hold reconnecting for minutes: auth (the credentials), quota
+ * (the account), not_found (the bot is not published as an API service). A bad parameter
+ * (4000) holds only while the session is being set up (`setup`): then it is the device's
+ * settings the bot refuses; later it is one request's, and the link stays.
+ */
+export function linkHoldingProblem(code: number | string, setup = false): "auth" | "quota" | "not_found" | "bad_request" | null {
   const n = Number(code);
   if (n === ErrorCode.BadAuth || n === ErrorCode.NoPermission) return "auth";
   if (n === ErrorCode.DailyLimit || n === ErrorCode.OutOfTokens) return "quota";
+  if (n === ErrorCode.BotNotPublished) return "not_found";
+  if (n === ErrorCode.BadParameter && setup) return "bad_request";
   return null;
 }
 

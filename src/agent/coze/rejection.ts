@@ -14,7 +14,8 @@ export function classifyRejection(status: number, body: string): LinkFailure {
     return { problem: "auth", message: `${status === 401 ? "the token was rejected (HTTP 401)" : `access denied (HTTP ${status})`}${why}; ${hint}` };
   }
   const hint = detail ? errorHint(detail.code) : undefined;
-  return { problem: detail && linkHoldingProblem(detail.code) === "quota" ? "quota" : "server", message: `the agent refused the connection (HTTP ${status})${why}${hint ? `; ${hint}` : ""}` };
+  const held = detail ? linkHoldingProblem(detail.code, true) : null;
+  return { problem: held ?? "server", message: `the agent refused the connection (HTTP ${status})${why}${hint ? `; ${hint}` : ""}` };
 }
 
 function parseErrorBody(body: string): { code: number | string; msg: string } | null {

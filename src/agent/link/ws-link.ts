@@ -14,7 +14,7 @@ import WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { Backoff } from "../../core/backoff";
 import type { Clock, ClockTimer } from "../../core/clock";
-import type { AgentEvent, LinkProblem } from "../events";
+import { CONFIG_PROBLEMS, HELD_PROBLEMS, type AgentEvent, type LinkProblem } from "../events";
 import { describeSocketError } from "./socket-error";
 import type { LinkSettings } from "../link-settings";
 
@@ -47,7 +47,7 @@ export interface LinkProtocol {
   closed(): void;
   /** The server closed a link without a failure: why, or undefined for the plain close message. */
   explainClose?(wasReady: boolean, code: number, reason: string): LinkEnd | undefined;
-  /** Logged when a press cannot reconnect because the server rejected the credentials: what to fix. */
+  /** Logged when a press cannot reconnect because the server rejected the credentials or the settings: what to fix. */
   authHoldMessage: string;
   /**
    * The largest frame the server may send, in bytes, and what legitimately comes
@@ -79,7 +79,8 @@ export class WsLink {
   private heardAt = 0;
   private replyExpected = false;
   /** Why reconnecting waits long (auth: a press does not skip it either), or null. */
-  private hold: "auth" | "quota" | null = null;
+  /** A problem the user must act on (HELD_PROBLEMS): retried after the long back-off only. */
+  private hold: LinkProblem | null = null;
   private attempt = 0;
 
   constructor(
@@ -121,10 +122,14 @@ export class WsLink {
     if (ws) await closeGently(ws, "daemon stopping");
   }
 
-  /** Skips the pending back-off (the user pressed the button), unless the credentials were rejected. */
+  /**
+   * Skips the pending back-off (the user pressed the button), unless the server rejected the
+   * credentials or the settings: a press cannot change those. After a used-up quota or a bot
+   * not found, a press is the user saying they topped up or published it: one attempt.
+   */
   wake(): void {
     if (this.state !== "waiting") return;
-    if (this.hold === "auth") {
+    if (this.hold !== null && CONFIG_PROBLEMS.has(this.hold)) {
       this.log.warn(this.protocol.authHoldMessage);
       return;
     }
@@ -338,8 +343,8 @@ export class WsLink {
 
   private scheduleRetry(): void {
     const failure = this.failure ?? { problem: "network" as const, message: "connection lost" };
-    this.hold = failure.problem === "auth" || failure.problem === "quota" ? failure.problem : null;
-    // Rejected credentials or a used-up quota will not come right in a second: wait minutes, not a hot loop.
+    this.hold = HELD_PROBLEMS.has(failure.problem) ? failure.problem : null;
+    // Rejected credentials, a used-up quota, a missing bot or refused settings will not come right in a second: wait minutes, not a hot loop.
     const quiet = this.quietRetry && this.quietStreak++ < WsLink.QUIET_RETRIES;
     const delay = this.hold ? this.settings.reconnect.authFailureMs : quiet ? 0 : this.backoff.next();
     this.quietRetry = false;

@@ -154,7 +154,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
           if (!wasReady || silentMs < GATEWAY_IDLE_MS * 0.9) return undefined;
           return { problem: "network", message: this.keepalive.idleMessage(silentMs), retryNow: true };
         },
-        authHoldMessage: "not reconnecting on button press: the server rejected the key; fix agent.token, then run: sudo systemctl reload talkbox",
+        authHoldMessage: "not reconnecting on button press: the server rejected the key or the settings; fix agent.token or agent.url / agent.realtime (the log above says which), then run: sudo systemctl reload talkbox",
         maxFrame: { bytes: 2 * 1024 * 1024, largest: "a response.audio.delta or response.done: tens of kB; 10 s of 24 kHz pcm16 is 640 kB of base64" },
         emit: (e) => this.emit(e),
       },
@@ -575,6 +575,12 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
         return;
       case "auth":
         this.link.fail("auth", `the server rejected the key: ${this.scrub(e.message)}; ${authHint(this.opts.flavour, this.cozeBotId !== undefined)}`);
+        return;
+      case "quota":
+        this.link.fail("quota", `the agent refused: the account's quota is used up (${this.scrub(e.message)}); top it up on the platform's billing page`);
+        return;
+      case "not-found":
+        this.link.fail("not_found", `the agent refused: ${this.scrub(e.message)}; check the model in agent.url${this.opts.flavour === "volcengine" ? ", agent.realtime.custom_model and agent.realtime.coze_bot_id" : ""}`);
         return;
       case "session-gone": {
         const why = `the agent ended the session (${this.scrub(e.message)}); reconnecting now`;

@@ -109,9 +109,11 @@ export function readError(ev: WireEvent): WireError {
  * - already-active: response.create met a running response (send it again after response.done);
  * - idle: the gateway is closing the session because no client message came for a while;
  * - session-gone: the server ended the session (e.g. OpenAI's maximum session length);
+ * - quota: the account's quota is used up (the link ends; retried after the long back-off);
+ * - not-found: the model or agent named does not exist for this key (likewise);
  * - other: reported to the user, the link stays.
  */
-export type ErrorKind = "auth" | "cancel-not-active" | "already-active" | "idle" | "session-gone" | "other";
+export type ErrorKind = "auth" | "quota" | "not-found" | "cancel-not-active" | "already-active" | "idle" | "session-gone" | "other";
 
 const IDLE_WORDS = /idle|inactiv|no (new )?(client )?(message|event)s?|timed? ?out/i;
 
@@ -122,6 +124,9 @@ export function classifyError(e: WireError): ErrorKind {
   if (code === "invalid_api_key" || e.type === "authentication_error" || /unauthori[sz]ed|invalid (api )?key|authentication/i.test(`${code} ${e.message}`)) {
     return "auth";
   }
+  if (code === "insufficient_quota" || /quota (is )?(used up|exceeded|exhausted)|insufficient (balance|quota)/i.test(e.message)) return "quota";
+  // Only the model's: an item or a response not found is one request's mistake, not the agent's absence.
+  if (code === "model_not_found" || /model .*(does not exist|not found)/i.test(e.message)) return "not-found";
   if (code === "session_expired" || /maximum (session )?duration|session (has )?expired/i.test(e.message)) return "session-gone";
   if (IDLE_WORDS.test(code) || IDLE_WORDS.test(e.message)) return "idle";
   return "other";

@@ -21,12 +21,17 @@ export function classifyRejection(status: number, body: string, flavour: Realtim
         : `the gateway access key is not bound to ${cozeBot ? "the voice chat agent and the Coze bot in agent.realtime.coze_bot_id" : "the voice chat agent (语音对话智能体)"}: edit the key's model selection, or check agent.token`;
     return { problem: "auth", message: `access denied (HTTP 403)${why}; ${hint}` };
   }
-  if (status === 404) return { problem: "server", message: `nothing answers at agent.url (HTTP 404)${why}; check its path (/v1/realtime) and agent.realtime.flavour (${flavour})` };
+  // Neither comes right by retrying: the long back-off (HELD_PROBLEMS), not a reconnect every few seconds.
+  if (status === 404) return { problem: "not_found", message: `no such agent at agent.url (HTTP 404)${why}; check its path (/v1/realtime), the model in it and agent.realtime.flavour (${flavour})` };
   if (status === 400) {
     const hint = flavour === "openai" ? "check the model in agent.url" : "check the model in agent.url, agent.realtime.custom_model and agent.realtime.coze_bot_id";
-    return { problem: "server", message: `the agent refused the request (HTTP 400)${why}; ${hint}` };
+    return { problem: "bad_request", message: `the agent refused the request (HTTP 400)${why}; ${hint}` };
   }
-  if (status === 429) return { problem: "server", message: `too many requests or no quota left (HTTP 429)${why}; wait, or check the account's limits and billing` };
+  if (status === 429) {
+    // A rate limit passes in seconds; a used-up quota does not.
+    if (/quota|billing|balance/i.test(`${detail?.code ?? ""} ${detail?.message ?? ""}`)) return { problem: "quota", message: `the account's quota is used up (HTTP 429)${why}; top it up on the platform's billing page` };
+    return { problem: "server", message: `too many requests (HTTP 429)${why}; wait, or check the account's limits` };
+  }
   return { problem: "server", message: `the agent refused the connection (HTTP ${status})${why}` };
 }
 

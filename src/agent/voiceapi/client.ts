@@ -15,7 +15,7 @@ import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { AudioFormat } from "../../core/media";
 import type { AgentBackend, BackendCapabilities, Credentials, ToolOutput, TurnContext } from "../backend";
-import { MAX_ATTACHMENT_CHARS } from "../events";
+import { MAX_ATTACHMENT_CHARS, type LinkProblem } from "../events";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkEnd } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
@@ -58,6 +58,19 @@ const V1_OPEN_GRACE_MS = 500;
 /** Silence goes out in frames of this much audio. */
 const SILENCE_FRAME_MS = 20;
 
+/**
+ * What an error frame in answer to the open frame means. The seed gives the error's message
+ * only (its example: an invalid API key), no code: its words decide, and what they do not
+ * name is a plain server error (the ordinary back-off).
+ */
+export function refusalProblem(message: string): LinkProblem {
+  if (/key|auth|unauthori[sz]ed|forbidden|credential/i.test(message)) return "auth";
+  if (/quota|credit|balance|limit (reached|exceeded)/i.test(message)) return "quota";
+  if (/not found|no such|unknown (bot|channel|scenario)|not published/i.test(message)) return "not_found";
+  if (/invalid|override|parameter|sample.?rate/i.test(message)) return "bad_request";
+  return "server";
+}
+
 export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   readonly name = "voiceapi";
   readonly capabilities: BackendCapabilities = { serverVad: false, interruption: true };
@@ -96,12 +109,12 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
         opened: (ws) => this.onOpened(ws),
         message: (_ws, data, isBinary) => this.onMessage(data, isBinary),
         rejected: (status, body) => ({
-          problem: status === 401 || status === 403 ? "auth" : "server",
-          message: `the voice API refused the connection (HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ""})`,
+          problem: status === 401 || status === 403 ? "auth" : status === 404 ? "not_found" : status === 400 ? "bad_request" : "server",
+          message: `the voice API refused the connection (HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ""})${status === 404 ? "; check agent.voiceapi.host and agent.voiceapi.version" : ""}`,
         }),
         closed: () => this.resetLink(),
         explainClose: (wasReady, code, reason) => this.explainClose(wasReady, code, reason),
-        authHoldMessage: "not reconnecting on button press: the voice API refused the API key; fix agent.token, then run: sudo systemctl reload talkbox",
+        authHoldMessage: "not reconnecting on button press: the voice API refused the API key or the settings; fix agent.token or agent.voiceapi (the log above says which), then run: sudo systemctl reload talkbox",
         maxFrame: { bytes: 4 * 1024 * 1024, largest: "a bot audio frame: a few seconds of linear16, under 1 MiB as base64" },
         emit: (e) => this.emit(e),
       },
@@ -303,7 +316,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
       case "error":
         if (this.link.phase === "connecting") {
           // An error instead of opened: the open frame was refused (the seed's example: an invalid API key).
-          this.link.fail(/key|auth|unauthori[sz]ed|forbidden|credential/i.test(f.message) ? "auth" : "server", `the voice API refused the open frame: ${f.message}`);
+          this.link.fail(refusalProblem(f.message), `the voice API refused the open frame: ${f.message}`);
           return;
         }
         this.emit({ type: "agent.error", error: { code: "error", message: f.message } });

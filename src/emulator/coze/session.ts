@@ -46,6 +46,17 @@ export interface SessionHooks {
   toolOutput(record: ToolOutputRecord): void;
 }
 
+/**
+ * Bot ids whose sessions the emulator refuses, so clients can test what they do with each
+ * refusal (`bot_id=forbidden` is refused earlier, with HTTP 403): the error answers the first
+ * chat.update, with the code Coze documents for it.
+ */
+export const REFUSING_BOTS: Readonly<Record<string, { code: number; msg: string }>> = {
+  unpublished: { code: ErrorCode.BotNotPublished, msg: "the bot is not published as an API service" },
+  "no-quota": { code: ErrorCode.DailyLimit, msg: "the daily quota of the account is used up" },
+  "bad-params": { code: ErrorCode.BadParameter, msg: "invalid parameter in chat_config" },
+};
+
 export class EmulatorSession {
   readonly received: ClientEventRecord[] = [];
   readonly vadEvents: VadEventRecord[] = [];
@@ -222,6 +233,12 @@ export class EmulatorSession {
   }
 
   private async onChatUpdate(ev: WireEvent<Record<string, unknown>>, raw: string): Promise<void> {
+    const refusal = REFUSING_BOTS[this.info.botId];
+    if (refusal && !this.effectiveConfig) {
+      // The session's own settings are refused, as Coze refuses a bot it cannot serve.
+      this.log.info({ session: this.info.index, code: refusal.code }, "emulator: refusing this bot's session");
+      return this.send(S.error, { code: refusal.code, msg: refusal.msg });
+    }
     let requested = this.requested;
     let fallback = this.conversationId;
     const chat = ev.data?.chat_config;

@@ -13,7 +13,7 @@ import type { LedHardware } from "./schema";
 import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";
 import { GpioLed } from "./gpio-led";
 import type { OpenOutput, OutputPin } from "./output";
-import { DEFAULT_LED_PATTERNS, isAnimated, monoPattern, renderPixels, type LedPattern, type LedPatternTable, type MonoPattern } from "./patterns";
+import { DEFAULT_LED_PATTERNS, isAnimated, ledLook, monoPattern, renderPixels, type LedPattern, type LedPatternTable, type MonoPattern } from "./patterns";
 
 export type LedDriver =
   | {
@@ -149,8 +149,9 @@ export class LedController {
   }
 
   /** The same pattern again (same state, or a state that looks the same) keeps running undisturbed. */
-  setState(state: DeviceState): void {
-    const pattern = this.patterns[state];
+  /** Shows `state`; offline shows `problem` too when it is one the user must act on (patterns.ts). */
+  setState(state: DeviceState, problem?: string): void {
+    const pattern = this.patterns[ledLook(state, problem)];
     if (this.stopped || (this.pattern && samePattern(pattern, this.pattern))) return;
     this.pattern = pattern;
     this.startedAt = this.clock.now();

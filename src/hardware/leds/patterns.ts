@@ -16,8 +16,19 @@
  * | offline    | amber #ffbf00   | 8          | blink 1000 / 1000       | slow: no link, retrying                |
  * | muted      | red   #ff0000   | 2          | solid                   | dim red, like a smart speaker's mic-off |
  *
+ * Offline because the agent refused, with something for the user to do (the README's table
+ * says what):
+ *
+ * | look                | color            | brightness | effect           | the agent…                        |
+ * |---------------------|------------------|------------|------------------|-----------------------------------|
+ * | offline_auth        | red #ff0000      | 8          | blink 500 / 1500 | rejected the token                |
+ * | offline_quota       | orange #ff6000   | 8          | blink 1500 / 500 | says the account's quota is used up |
+ * | offline_not_found   | violet #a000ff   | 8          | blink 100 / 1900 | does not exist, or is not published |
+ * | offline_bad_request | magenta #ff00a0  | 8          | blink 1900 / 100 | refused the device's settings     |
+ *
  * On a plain on/off LED the blink rates tell the states apart: connecting flashes,
- * error blinks fast, thinking (pulse → blink of half the period each) medium, offline slow.
+ * error blinks fast, thinking (pulse → blink of half the period each) medium, offline slow,
+ * and each refusal has a rhythm of its own.
  */
 import { z } from "zod";
 import { DEVICE_STATES, type DeviceState } from "../../core/device-state";
@@ -41,7 +52,18 @@ export interface LedPattern {
   effect: LedEffect;
 }
 
-export type LedPatternTable = Readonly<Record<DeviceState, LedPattern>>;
+/** What the LEDs can show: a device state, or offline with the reason the user must act on. */
+export const LED_LOOKS = [...DEVICE_STATES, "offline_auth", "offline_quota", "offline_not_found", "offline_bad_request"] as const;
+export type LedLook = (typeof LED_LOOKS)[number];
+
+/** The look for a state; offline names its reason when the agent refused for one the user must act on. */
+export function ledLook(state: DeviceState, problem?: string): LedLook {
+  if (state !== "offline" || problem === undefined) return state;
+  const look = `offline_${problem}`;
+  return (LED_LOOKS as readonly string[]).includes(look) ? (look as LedLook) : state;
+}
+
+export type LedPatternTable = Readonly<Record<LedLook, LedPattern>>;
 
 export const DEFAULT_LED_PATTERNS: LedPatternTable = {
   idle: { color: [0, 0, 0], brightness: 0, effect: { type: "off" } },
@@ -53,6 +75,10 @@ export const DEFAULT_LED_PATTERNS: LedPatternTable = {
   error: { color: [255, 0, 0], brightness: 16, effect: { type: "blink", onMs: 250, offMs: 250 } },
   offline: { color: [255, 191, 0], brightness: 8, effect: { type: "blink", onMs: 1000, offMs: 1000 } },
   muted: { color: [255, 0, 0], brightness: 2, effect: { type: "solid" } },
+  offline_auth: { color: [255, 0, 0], brightness: 8, effect: { type: "blink", onMs: 500, offMs: 1500 } },
+  offline_quota: { color: [255, 96, 0], brightness: 8, effect: { type: "blink", onMs: 1500, offMs: 500 } },
+  offline_not_found: { color: [160, 0, 255], brightness: 8, effect: { type: "blink", onMs: 100, offMs: 1900 } },
+  offline_bad_request: { color: [255, 0, 160], brightness: 8, effect: { type: "blink", onMs: 1900, offMs: 100 } },
 };
 
 // ---- board-profile overrides ----
@@ -103,8 +129,8 @@ const patternOverride = z.strictObject({
   effect: effect.optional(),
 });
 
-const overrideShape = {} as Record<DeviceState, z.ZodOptional<typeof patternOverride>>;
-for (const s of DEVICE_STATES) overrideShape[s] = patternOverride.optional();
+const overrideShape = {} as Record<LedLook, z.ZodOptional<typeof patternOverride>>;
+for (const s of LED_LOOKS) overrideShape[s] = patternOverride.optional();
 
 /**
  * A partial pattern table for a board profile (or the user's config): only the states and
@@ -120,9 +146,9 @@ export type LedPatternOverrides = z.output<typeof ledPatternsSchema>;
 
 /** The defaults with each layer of overrides applied in order (e.g. board profile, then user config). */
 export function resolveLedPatterns(...layers: readonly LedPatternOverrides[]): LedPatternTable {
-  const table = { ...DEFAULT_LED_PATTERNS } as Record<DeviceState, LedPattern>;
+  const table = { ...DEFAULT_LED_PATTERNS } as Record<LedLook, LedPattern>;
   for (const layer of layers) {
-    for (const s of DEVICE_STATES) {
+    for (const s of LED_LOOKS) {
       const o = layer[s];
       if (o) table[s] = { color: o.color ?? table[s].color, brightness: o.brightness ?? table[s].brightness, effect: o.effect ?? table[s].effect };
     }
