@@ -51,6 +51,16 @@ describe("conversation book", () => {
     b.set("a", "conv-new");
     clock.at += 5 * 60 * MIN;
     assert.equal(b.get("a"), "conv-new", "a conversation of this run is continued whatever its age");
+    // The same conversation's turns: its time is saved again once it is a minute old, not at every turn.
+    const savedAt = () => (JSON.parse(state.get("conversations.coze.42") as string) as Record<string, { at: number }>).a!.at;
+    b.set("a", "conv-new");
+    const t = savedAt();
+    clock.at += 59_000;
+    b.set("a", "conv-new");
+    assert.equal(savedAt(), t);
+    clock.at += 1_000;
+    b.set("a", "conv-new");
+    assert.equal(savedAt(), t + 60_000);
   });
 
   test("set saves with the time; forget one user or all; at most 32 users, the least recently used go", () => {
