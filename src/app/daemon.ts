@@ -189,8 +189,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const controlLog = log.child({ component: "control" });
     // A server's refusal can quote the token back; replies and stream frames get the logs' scrubbing too.
-    // Built once: it encodes every secret every way it can appear, too much work for each reply.
-    const scrubSecrets = scrubber(loaded.secrets);
+    // Built once (again at a reload that brings a new secret): it encodes every secret every way
+    // it can appear, too much work for each reply.
+    const secrets = [...loaded.secrets];
+    let scrubSecrets = scrubber(secrets);
     const scrub = <T,>(value: T): T => scrubStrings(value, scrubSecrets);
     const stream = new StateStream({
       snapshot: () => ({ ...conversation.status(), Volume: volume.percent }),
@@ -227,6 +229,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (keyboard) cleanups.push(() => keyboard.close());
 
     const reload = (next: LoadedConfig): void => {
+      // The old token stays masked too: a server may still quote it back.
+      const added = next.secrets.filter((s) => !secrets.includes(s));
+      if (added.length > 0) {
+        secrets.push(...added);
+        scrubSecrets = scrubber(secrets);
+      }
       const changed = changedBeyondCredentials(loaded.config, next.config, agent.descriptor);
       if (changed.length > 0) log.warn(`reload: ${changed.join(", ")} changed; those take effect at a restart (systemctl restart talkbox)`);
       const credentials = agent.credentials(next.config);

@@ -16,6 +16,8 @@ import { CLI, DaemonProcess } from "../support/daemon-process";
 import { startRig } from "../rig/rig";
 
 const CANARY = "pat_CANARY_7d1f0c9e4b2a";
+/** The token a reload brings. */
+const NEW_CANARY = "pat_RELOADED_3e9a5b71c04d";
 const MASK = "********";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "talkbox-secrets-"));
@@ -114,6 +116,17 @@ describe("the agent token never leaks", { timeout: 90_000 }, () => {
         assertNoCanary(`${what} stdout`, run.stdout);
         assertNoCanary(`${what} stderr`, run.stderr);
       }
+      // A new token by reload (systemctl reload talkbox), refused and quoted too: masked as well.
+      const file = path.join(dev.rig.dir, "talkbox.yaml");
+      const config = YAML.parse(fs.readFileSync(file, "utf8")) as { agent: Record<string, unknown> };
+      config.agent.token = NEW_CANARY;
+      fs.writeFileSync(file, YAML.stringify(config));
+      const from = dev.daemon.logs.length;
+      process.kill(dev.daemon.child.pid!, "SIGHUP");
+      await dev.daemon.waitForLog((l) => JSON.stringify(l).includes("authentication failed for"), 10_000, from);
+      const after = await outputs(dev, {});
+      assert.match(after.json.stdout, /authentication failed for 'Bearer \[redacted\]'/);
+      for (const run of [after.status, after.json]) assert.ok(!`${run.stdout}${run.stderr}`.includes(NEW_CANARY), `the reloaded token in a control reply: ${run.stdout}`);
     } finally {
       await dev.stop();
       echo.close();
