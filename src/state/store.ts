@@ -66,8 +66,8 @@ export class FileStateStore implements StateStore {
   }
 
   /** Resolves once every change made so far is on the disk (or failed to get there, said once). */
-  settled(): Promise<void> {
-    return this.writing ?? Promise.resolve();
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
   /**
@@ -77,7 +77,12 @@ export class FileStateStore implements StateStore {
    */
   private save(): void {
     this.dirty = true;
-    this.writing ??= this.writeAll().finally(() => (this.writing = null));
+    if (this.writing) return;
+    this.writing = this.writeAll().finally(() => {
+      this.writing = null;
+      // A change made after the loop's last look (between its end and this): one more write.
+      if (this.dirty) this.save();
+    });
   }
 
   private async writeAll(): Promise<void> {
