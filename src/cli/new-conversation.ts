@@ -2,9 +2,8 @@
  * `talkbox new-conversation [--user ID]`: the running daemon's next turn starts a new
  * conversation with the agent, as a long press does. (The control socket's `NewConversation`.)
  */
-import { sendCommand, type ControlReply } from "../control/client";
+import { askDaemon } from "./ask-daemon";
 import { EXIT_FAILURE, EXIT_OK } from "./exit-codes";
-import { replyError } from "./status";
 
 export interface NewConversationOptions {
   socket: string;
@@ -16,17 +15,8 @@ export interface NewConversationOptions {
 export async function newConversationCommand(opts: NewConversationOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = opts.err ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let reply: ControlReply;
-  try {
-    reply = await sendCommand(opts.socket, { Command: "NewConversation", ...(opts.user !== undefined ? { User: opts.user } : {}) });
-  } catch (e) {
-    err(`error: ${(e as Error).message}`);
-    return EXIT_FAILURE;
-  }
-  if (reply["Ok"] !== true) {
-    err(`error: ${replyError(reply)}`);
-    return EXIT_FAILURE;
-  }
+  const reply = await askDaemon(opts.socket, { Command: "NewConversation", ...(opts.user !== undefined ? { User: opts.user } : {}) }, err);
+  if (reply === null) return EXIT_FAILURE;
   out(opts.user === undefined ? "new conversation: the next question starts it" : `new conversation for ${opts.user}: their next question starts it`);
   return EXIT_OK;
 }

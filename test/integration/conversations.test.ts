@@ -9,9 +9,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { once } from "node:events";
 import { startDevice, type Device } from "../support/device";
-import type { TurnRecord } from "../../src/emulator/server";
+import { buttonTurn } from "../support/button-turn";
 import { speechLoop } from "../support/speech";
 import { newConversationCommand } from "../../src/cli/new-conversation";
 
@@ -19,16 +18,6 @@ import { newConversationCommand } from "../../src/cli/new-conversation";
 const BUTTONS = { buttons: [{ name: "talk", driver: "control" }, { name: "passenger", driver: "control", user_id: "passenger" }] };
 const SCOPE = "conversations.coze.7000000000000000001";
 
-async function buttonTurn(dev: Device, name: string): Promise<TurnRecord> {
-  const from = dev.daemon.logs.length;
-  await dev.control.request({ Command: "Button", Name: name, Action: "down" });
-  await dev.appends(30);
-  const done = once(dev.emulator.events, "turn") as Promise<[TurnRecord]>;
-  await dev.control.request({ Command: "Button", Name: name, Action: "up" });
-  const [turn] = await done;
-  await dev.daemon.waitForState("idle", 15_000, from + 2);
-  return turn;
-}
 
 const stateFile = (dev: Device): string => path.join(dev.rig.dir, "state", "state.json");
 
@@ -61,13 +50,13 @@ describe("conversations that continue across restarts (Coze)", { timeout: 120_00
   test("each user's conversation id is saved and continued after a restart", async () => {
     const dev = await startDevice({ rig: { micPcm: speechLoop(90) }, config: { board_overrides: BUTTONS } });
     try {
-      const driver = (await buttonTurn(dev, "talk")).conversationId;
-      const passenger = (await buttonTurn(dev, "passenger")).conversationId;
+      const driver = (await buttonTurn(dev, "talk", 30)).conversationId;
+      const passenger = (await buttonTurn(dev, "passenger", 30)).conversationId;
       assert.notEqual(driver, passenger);
       await dev.restartDaemon();
       assert.equal(dev.emulator.sessions().length, 2);
       assert.equal(linkConversation(dev), driver, "the new link did not continue the device user's conversation");
-      const again = [await buttonTurn(dev, "talk"), await buttonTurn(dev, "passenger")];
+      const again = [await buttonTurn(dev, "talk", 30), await buttonTurn(dev, "passenger", 30)];
       assert.deepEqual(
         again.map((t) => [t.userId, t.conversationId]),
         [
@@ -85,20 +74,20 @@ describe("conversations that continue across restarts (Coze)", { timeout: 120_00
   test('conversation.continue "30m": a conversation whose last turn was 29 minutes before continues, 31 minutes does not; false never', async () => {
     const dev = await startDevice({ rig: { micPcm: speechLoop(90) } });
     try {
-      const first = (await buttonTurn(dev, "talk")).conversationId;
+      const first = (await buttonTurn(dev, "talk", 30)).conversationId;
       await dev.restartDaemon({}, () => ageBy(dev, 29));
       assert.equal(linkConversation(dev), first);
-      assert.equal((await buttonTurn(dev, "talk")).conversationId, first);
+      assert.equal((await buttonTurn(dev, "talk", 30)).conversationId, first);
 
       await dev.restartDaemon({}, () => ageBy(dev, 31));
       assert.equal(linkConversation(dev), undefined, "a conversation idle for 31 minutes was continued");
-      const second = (await buttonTurn(dev, "talk")).conversationId;
+      const second = (await buttonTurn(dev, "talk", 30)).conversationId;
       assert.notEqual(second, first);
       assert.equal(saved(dev).talkbox!.id, second, "the new conversation was not saved");
 
       await dev.restartDaemon({ conversation: { continue: false } });
       assert.equal(linkConversation(dev), undefined, "continue: false continued the conversation");
-      assert.notEqual((await buttonTurn(dev, "talk")).conversationId, second);
+      assert.notEqual((await buttonTurn(dev, "talk", 30)).conversationId, second);
     } finally {
       await dev.stop().catch(() => {});
     }
@@ -107,24 +96,24 @@ describe("conversations that continue across restarts (Coze)", { timeout: 120_00
   test("NewConversation for one user, and a long press on their button, start a new conversation for that user only", async () => {
     const dev = await startDevice({ rig: { micPcm: speechLoop(90) }, config: { board_overrides: BUTTONS } });
     try {
-      const driver = (await buttonTurn(dev, "talk")).conversationId;
-      const passenger = (await buttonTurn(dev, "passenger")).conversationId;
+      const driver = (await buttonTurn(dev, "talk", 30)).conversationId;
+      const passenger = (await buttonTurn(dev, "passenger", 30)).conversationId;
       const out: string[] = [];
       assert.equal(await newConversationCommand({ socket: dev.socket, user: "passenger", out: (l) => out.push(l) }), 0);
       assert.deepEqual(out, ["new conversation for passenger: their next question starts it"]);
-      const fresh = (await buttonTurn(dev, "passenger")).conversationId;
+      const fresh = (await buttonTurn(dev, "passenger", 30)).conversationId;
       assert.notEqual(fresh, passenger);
-      assert.equal((await buttonTurn(dev, "talk")).conversationId, driver, "the driver's conversation was lost");
+      assert.equal((await buttonTurn(dev, "talk", 30)).conversationId, driver, "the driver's conversation was lost");
 
       // A long press on the passenger's button: the same, from the button (free conversation
       // is not needed for a gesture the head unit recognised itself).
       await dev.control.request({ Command: "Button", Name: "passenger", Action: "long" });
-      const after = (await buttonTurn(dev, "passenger")).conversationId;
+      const after = (await buttonTurn(dev, "passenger", 30)).conversationId;
       assert.notEqual(after, fresh);
       await dev.restartDaemon();
       assert.equal(linkConversation(dev), driver);
-      assert.equal((await buttonTurn(dev, "passenger")).conversationId, after);
-      assert.equal((await buttonTurn(dev, "talk")).conversationId, driver);
+      assert.equal((await buttonTurn(dev, "passenger", 30)).conversationId, after);
+      assert.equal((await buttonTurn(dev, "talk", 30)).conversationId, driver);
     } finally {
       await dev.stop().catch(() => {});
     }

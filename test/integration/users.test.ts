@@ -5,24 +5,13 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { startDevice, type Device } from "../support/device";
-import type { TurnRecord } from "../../src/emulator/server";
+import { startDevice } from "../support/device";
+import { buttonTurn } from "../support/button-turn";
 import { speechLoop } from "../support/speech";
 
 /** The sim board's talk button, and a passenger's, both on the control socket. */
 const BUTTONS = { buttons: [{ name: "talk", driver: "control" }, { name: "passenger", driver: "control", user_id: "passenger" }] };
 
-async function buttonTurn(dev: Device, name: string): Promise<TurnRecord> {
-  const from = dev.daemon.logs.length;
-  await dev.control.request({ Command: "Button", Name: name, Action: "down" });
-  await dev.appends(40);
-  const done = once(dev.emulator.events, "turn") as Promise<[TurnRecord]>;
-  await dev.control.request({ Command: "Button", Name: name, Action: "up" });
-  const [turn] = await done;
-  await dev.daemon.waitForState("idle", 15_000, from + 2);
-  return turn;
-}
 
 describe("a button's own user on Coze", { timeout: 90_000 }, () => {
   test("each user's turn goes out under their user_id, each user in their own conversation, continued when they come back", async () => {
