@@ -10,7 +10,6 @@ import type WebSocket from "ws";
 import type { Clock } from "../core/clock";
 import type { AudioFormat } from "../core/media";
 import type { ConversationBook } from "../core/conversations";
-import type { StateStore } from "../core/state-store";
 import type { ToolSpec } from "../core/tool-spec";
 import type { Logger } from "../log/logger";
 import type { AgentBackend, Credentials } from "./backend";
@@ -46,8 +45,6 @@ export interface BackendContext<S> {
   extraParams?: () => Record<string, string> | null;
   /** Device tools to declare to the agent (empty when tools are disabled). */
   tools: ToolSpec[];
-  /** Where the backend may keep what must survive a restart. */
-  state: StateStore;
   /**
    * The saved conversations of one agent (`scope` names it, e.g. `coze.<bot id>`: ids of another
    * bot are never sent), per user; `conversation.continue` decides what continues after a restart.

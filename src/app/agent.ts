@@ -12,7 +12,7 @@ import type { Config } from "../config/schema";
 import { EMULATOR_URL, sectionOf } from "../config/schema";
 import type { Logger } from "../log/logger";
 
-export type AgentServices = Pick<BackendContext<unknown>, "log" | "clock" | "extraParams" | "tools" | "state" | "conversations">;
+export type AgentServices = Pick<BackendContext<unknown>, "log" | "clock" | "extraParams" | "tools" | "conversations">;
 
 export interface OpenedAgent {
   backend: AgentBackend;

@@ -117,7 +117,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       clock,
       extraParams: () => location.location(),
       tools: tools.specs(),
-      state,
       conversations: (scope) =>
         new StoredConversationBook({ state, scope, policy: continuePolicy(config.conversation.continue), startedAt, now: Date.now, log: log.child({ component: "conversations" }) }),
     });

@@ -8,6 +8,7 @@
  */
 import type { DeviceActivity } from "../core/activity";
 import type { AnnouncementSource, InterruptMode } from "../core/announcement";
+import { HELD_PROBLEMS, type LinkProblem } from "../agent/events";
 
 export type AlertKind = "offline" | "unreachable" | "auth" | "quota" | "not_found" | "bad_request";
 
@@ -45,11 +46,6 @@ export const ALERT_PHRASES: Record<"en" | "zh", AlertPhrases> = {
   },
 };
 
-/** The problems with an alert of their own (the user must act); the others are "offline" or "unreachable". */
-function isHeld(problem: string | undefined): problem is "auth" | "quota" | "not_found" | "bad_request" {
-  return problem === "auth" || problem === "quota" || problem === "not_found" || problem === "bad_request";
-}
-
 export interface AlertsOptions {
   phrases: AlertPhrases;
   /** Speaks it as the device's own (mode 3, source "alert", the local voice); dropped while the device is busy. */
@@ -77,7 +73,9 @@ export class SpokenAlerts {
       return;
     }
     if (a.state !== "down") return;
-    const kind: AlertKind = isHeld(a.problem) ? a.problem : this.everUp ? "offline" : "unreachable";
+    // The problems the user must act on have an alert of their own; the others are offline or unreachable.
+    const held = a.problem !== undefined && HELD_PROBLEMS.has(a.problem as LinkProblem);
+    const kind: AlertKind = held ? (a.problem as AlertKind) : this.everUp ? "offline" : "unreachable";
     // One incident, one alert: retries failing the same way say nothing more; a different failure is a new incident.
     if (this.incident?.kind === kind) return;
     this.incident = { kind, said: false };

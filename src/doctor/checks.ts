@@ -2,7 +2,6 @@
  * `talkbox doctor`: each check says pass or fail and, when it fails, what to do.
  * Checks never throw; a check that cannot run is a failure with its reason.
  */
-import { MemoryStateStore } from "../state/store";
 import { noConversations } from "../core/conversations";
 import fs from "node:fs";
 import os from "node:os";
@@ -146,7 +145,7 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
   const name = `agent ${config.agent.url === EMULATOR_URL ? "(built-in emulator)" : new URL(config.agent.url).host}`;
   // One attempt: no reconnect within the check.
   const reconnect = { initialMs: 3_600_000, maxMs: 3_600_000, authFailureMs: config.agent.reconnect.auth_failure_ms };
-  const { backend, emulator } = await openAgent(config, { log: silentLogger(), clock: realClock, tools: [], state: new MemoryStateStore(), conversations: () => noConversations }, { reconnect });
+  const { backend, emulator } = await openAgent(config, { log: silentLogger(), clock: realClock, tools: [], conversations: () => noConversations }, { reconnect });
   try {
     const first = await new Promise<AgentEvent | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);

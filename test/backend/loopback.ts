@@ -47,7 +47,7 @@ class LoopbackBackend extends LinkedBackend implements AgentBackend {
       closed: () => {
         this.reply = null;
       },
-      authHoldMessage: "the loopback server refused the token",
+      heldMessage: "the loopback server refused the token",
       maxFrame: { bytes: 64 * 1024, largest: "a 20 ms audio chunk" },
       emit: (e) => this.emit(e),
     };

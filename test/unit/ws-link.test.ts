@@ -91,7 +91,7 @@ function makeLink(url: string, over: Partial<LinkProtocol> = {}) {
     },
     rejected: (status, body) => ({ problem: "server", message: `refused ${status} ${body}` }),
     closed: () => hooks.push("closed"),
-    authHoldMessage: "fix the key",
+    heldMessage: "fix the key",
     maxFrame: { bytes: 64 * 1024, largest: "a test message" },
     emit: rec.listener,
     ...over,

@@ -79,7 +79,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
         // The next link sends no conversation_id: that is a new conversation too.
         if (this.clearTimer !== undefined) this.conversationCleared("started a new conversation (on the next link)");
       },
-      authHoldMessage: "not reconnecting on button press: the server rejected the credentials or the settings; fix agent.token / agent.coze (the log above says which), then run: sudo systemctl reload talkbox",
+      heldMessage: "not reconnecting on button press: the server rejected the credentials or the settings; fix agent.token / agent.coze (the log above says which), then run: sudo systemctl reload talkbox",
       maxFrame: { bytes: 4 * 1024 * 1024, largest: "a conversation.audio.delta: 10 s of 48 kHz PCM is 1.3 MB of base64" },
       emit: (e) => this.emit(e),
     };

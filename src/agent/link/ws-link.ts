@@ -48,7 +48,7 @@ export interface LinkProtocol {
   /** The server closed a link without a failure: why, or undefined for the plain close message. */
   explainClose?(wasReady: boolean, code: number, reason: string): LinkEnd | undefined;
   /** Logged when a press cannot reconnect because the server rejected the credentials or the settings: what to fix. */
-  authHoldMessage: string;
+  heldMessage: string;
   /**
    * The largest frame the server may send, in bytes, and what legitimately comes
    * close to it: a larger frame is a protocol error of the link, not 100 MiB of RAM
@@ -78,7 +78,6 @@ export class WsLink {
   private pingSentAt = 0;
   private heardAt = 0;
   private replyExpected = false;
-  /** Why reconnecting waits long (auth: a press does not skip it either), or null. */
   /** A problem the user must act on (HELD_PROBLEMS): retried after the long back-off only. */
   private hold: LinkProblem | null = null;
   private attempt = 0;
@@ -130,7 +129,7 @@ export class WsLink {
   wake(): void {
     if (this.state !== "waiting") return;
     if (this.hold !== null && CONFIG_PROBLEMS.has(this.hold)) {
-      this.log.warn(this.protocol.authHoldMessage);
+      this.log.warn(this.protocol.heldMessage);
       return;
     }
     this.clock.clearTimeout(this.retryTimer);

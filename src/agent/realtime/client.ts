@@ -154,7 +154,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
           if (!wasReady || silentMs < GATEWAY_IDLE_MS * 0.9) return undefined;
           return { problem: "network", message: this.keepalive.idleMessage(silentMs), retryNow: true };
         },
-        authHoldMessage: "not reconnecting on button press: the server rejected the key or the settings; fix agent.token or agent.url / agent.realtime (the log above says which), then run: sudo systemctl reload talkbox",
+        heldMessage: "not reconnecting on button press: the server rejected the key or the settings; fix agent.token or agent.url / agent.realtime (the log above says which), then run: sudo systemctl reload talkbox",
         maxFrame: { bytes: 2 * 1024 * 1024, largest: "a response.audio.delta or response.done: tens of kB; 10 s of 24 kHz pcm16 is 640 kB of base64" },
         emit: (e) => this.emit(e),
       },

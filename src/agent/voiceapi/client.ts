@@ -114,7 +114,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
         }),
         closed: () => this.resetLink(),
         explainClose: (wasReady, code, reason) => this.explainClose(wasReady, code, reason),
-        authHoldMessage: "not reconnecting on button press: the voice API refused the API key or the settings; fix agent.token or agent.voiceapi (the log above says which), then run: sudo systemctl reload talkbox",
+        heldMessage: "not reconnecting on button press: the voice API refused the API key or the settings; fix agent.token or agent.voiceapi (the log above says which), then run: sudo systemctl reload talkbox",
         maxFrame: { bytes: 4 * 1024 * 1024, largest: "a bot audio frame: a few seconds of linear16, under 1 MiB as base64" },
         emit: (e) => this.emit(e),
       },
