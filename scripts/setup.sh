@@ -17,7 +17,8 @@ fi
 # libasound2-dev, g++, make, python3: building the native speaker module;
 # gcc, libasound2-dev: building the test rig's virtual sound card; socat: pty pairs for the serial-panel tests.
 # espeak-ng: the offline voice of announcements (the daemon needs it; the installer installs it).
-packages=(alsa-utils libasound2-dev gcc g++ make python3 socat systemd shellcheck fdisk dosfstools mtools e2fsprogs espeak-ng)
+# python3-prometheus-client: the official Prometheus text-format parser, which reads back the analytics file in the tests.
+packages=(alsa-utils libasound2-dev gcc g++ make python3 socat systemd shellcheck fdisk dosfstools mtools e2fsprogs espeak-ng python3-prometheus-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,7 @@ import { volumeCommand } from "./cli/volume";
 import { sayCommand } from "./cli/say";
 import { textCommand } from "./cli/text";
 import { newConversationCommand } from "./cli/new-conversation";
+import { statsCommand } from "./cli/stats";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -129,6 +130,25 @@ async function run(argv: string[]): Promise<number> {
     case "new-conversation": {
       const values = parse(command, rest, { user: { type: "string", short: "u" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
       return newConversationCommand({ socket: socketFrom(values), ...(values.user !== undefined ? { user: values.user } : {}) });
+    }
+    case "stats": {
+      const values = parse(command, rest, {
+        since: { type: "string" },
+        agent: { type: "string" },
+        limit: { type: "string" },
+        json: { type: "boolean" },
+        socket: { type: "string" },
+        config: { type: "string", short: "c" },
+      });
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0 || limit > 1000)) throw new UsageError(command, "--limit must be a number from 0 to 1000");
+      return statsCommand({
+        socket: socketFrom(values),
+        json: values.json ?? false,
+        ...(values.since !== undefined ? { since: values.since } : {}),
+        ...(values.agent !== undefined ? { agent: values.agent } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
     }
     case "emulator": {
       const values = parse(command, rest, { port: { type: "string", short: "p" }, host: { type: "string" }, token: { type: "string" } });

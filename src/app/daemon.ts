@@ -9,6 +9,7 @@ import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { continuePolicy, StoredConversationBook } from "../state/conversation-book";
 import { openAgent } from "./agent";
+import { DeviceAnalytics } from "./analytics/device-analytics";
 import type { AgentBackend } from "../agent/backend";
 import type { CaptureSource } from "../audio/capture/source";
 import { alsaPcm, playbackDriver } from "../audio/device-name";
@@ -110,6 +111,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (deviceTools) cleanups.push(() => deviceTools.close());
     // With tools off the runner is empty: a call still gets an answer (an error), so a chat never waits forever.
     const tools = new ToolRunner(deviceTools?.tools ?? [], { log: toolLog });
+    // Before the agent: its conversation books are tapped for the turns' conversation ids.
+    const analytics = DeviceAnalytics.open(config, log);
+    cleanups.push(() => analytics.close());
     const location = openLocation(board, log, clock);
     cleanups.push(() => location.close());
     const agent = await openAgent(config, {
@@ -118,7 +122,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       extraParams: () => location.location(),
       tools: tools.specs(),
       conversations: (scope) =>
-        new StoredConversationBook({ state, scope, policy: continuePolicy(config.conversation.continue), startedAt, now: Date.now, log: log.child({ component: "conversations" }) }),
+        analytics.tap(
+          new StoredConversationBook({ state, scope, policy: continuePolicy(config.conversation.continue), startedAt, now: Date.now, log: log.child({ component: "conversations" }) }),
+        ),
     });
     const emulator = agent.emulator;
     if (emulator) cleanups.push(() => emulator.close());
@@ -170,6 +176,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }),
     });
     view.follow(conversation);
+    analytics.follow(conversation);
+    // At stop, before the store closes: the turn in progress is recorded as far as it got.
+    cleanups.push(() => conversation.endTurn());
     // Every source of button edges goes through one router: the same gestures everywhere.
     const inputs = new InputRouter({
       buttons: board.buttons,
@@ -200,7 +209,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     conversation.on("activity", (a: DeviceActivity) => stream.publish(a));
     volume.onChange((percent) => stream.publish({ kind: "volume", percent }));
-    const run = controlHandler({ conversation, inputs, volume, playback, stream });
+    const run = controlHandler({ conversation, inputs, volume, playback, stream, analytics });
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: controlLog,

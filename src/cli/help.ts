@@ -132,6 +132,30 @@ const COMMANDS: readonly CommandHelp[] = [
     exits: [0, 1, 2],
   },
   {
+    name: "stats",
+    summary: "conversation analytics: turns, replies, interruptions, errors, reply latency",
+    usage: "talkbox stats [--since AGE|DATE] [--agent NAME] [--limit N] [--json] [--socket PATH | --config FILE]",
+    about:
+      "Totals per agent, then the latest conversations, from the device's own store\n" +
+      "(<state.dir>/analytics.db). Latency: end of the user's speech (key release, or the\n" +
+      "server's speech_stopped) to the first reply sample played, p50 and p95. A conversation\n" +
+      "is one agent, one user, one server conversation id (or the device's own, until a new\n" +
+      "conversation or a restart). Needs the optional package better-sqlite3 (talkbox doctor).",
+    options: [
+      ["--since AGE|DATE", "conversations that went on since then: 30m, 24h, 7d, or a date (2026-12-01)"],
+      ["--agent NAME", "one agent profile's (default: every one's)"],
+      ["--limit N", "how many conversations to list (default 20)"],
+      ["--json", "the answer as JSON"],
+      SOCKET_OPTION,
+      CONFIG_OPTION,
+    ],
+    examples: [
+      ["talkbox stats", "everything kept"],
+      ["talkbox stats --since 24h --json", "the last day, as JSON"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
     name: "config check",
     summary: "validate the config and print the effective one, secrets masked",
     usage: "talkbox config check [--config FILE]",

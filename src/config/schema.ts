@@ -241,6 +241,18 @@ export function configSchema(audio: AudioDefaults) {
     control: z.strictObject({ socket: z.string().min(1).default("/run/talkbox/control.sock") }).prefault({}),
     // What must survive a restart (conversation ids, volume); systemd's StateDirectory= sets $STATE_DIRECTORY.
     state: z.strictObject({ dir: z.string().min(1).default(process.env.STATE_DIRECTORY ?? "/var/lib/talkbox") }).prefault({}),
+    // Conversation analytics: every turn in <state.dir>/analytics.db (SQLite, WAL), `talkbox stats`,
+    // and optionally a Prometheus text file for node_exporter's textfile collector.
+    analytics: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        // The oldest conversations go first beyond either bound (an SD card is not filled or worn out).
+        keep_days: z.number().int().min(1).max(3650).default(90),
+        max_turns: z.number().int().min(100).max(10_000_000).default(100_000),
+        // e.g. /var/lib/prometheus/node-exporter/talkbox.prom; unset: none.
+        prometheus_file: z.string().min(1).refine((p) => p.endsWith(".prom"), "node_exporter's textfile collector reads only files named *.prom").optional(),
+      })
+      .prefault({}),
     // Device tools the agent may call (set_volume, get_volume, get_device_status, set_output).
     tools: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     log: z

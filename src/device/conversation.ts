@@ -78,6 +78,33 @@ export interface ConversationOptions {
   slowReply?: { ms: number; text: string } | null;
 }
 
+/** A turn that is over, as `on("turn")` gives it (the analytics). */
+export interface FinishedTurn {
+  userId: string;
+  /** Epoch ms. */
+  startedAt: number;
+  endedAt: number;
+  userTurn: boolean;
+  replied: boolean;
+  interrupted: boolean;
+  error: boolean;
+  latencyMs: number | null;
+}
+
+function finishedTurn(t: Readonly<TurnTimings>, startedAt: number): FinishedTurn {
+  return {
+    userId: t.userId,
+    startedAt,
+    endedAt: Date.now(),
+    // Reached the agent and was worked on (not empty, not dropped before it was sent).
+    userTurn: t.outcome === "waiting" || t.outcome === "completed" || t.outcome === "failed" || t.outcome === "canceled",
+    replied: t.endOfSpeechToFirstSoundMs !== null || t.firstAudioToFirstWriteMs !== null,
+    interrupted: t.interrupted,
+    error: t.failed || t.outcome === "failed",
+    latencyMs: t.endOfSpeechToFirstSoundMs,
+  };
+}
+
 /** What `talkbox status` and the state stream's snapshot say of the conversation. */
 export interface DeviceStatus {
   State: DeviceState;
@@ -118,6 +145,7 @@ export class Conversation extends EventEmitter {
     this.stats.onOutcome((outcome) => {
       if (outcome === "completed") this.health.turnEnded("completed");
     });
+    this.stats.onEnded((t, startedAt) => this.emit("turn", finishedTurn(t, startedAt)));
     this.link = new LinkMonitor({ wire: { uplink: o.uplink.wire, downlink: o.downlink.wire }, log: o.log, report: (a) => this.report(a) });
     const turns = new TurnBuffer({ backend: o.backend, stats: this.stats, log: o.log });
     this.mic = new UplinkStream({
@@ -265,6 +293,12 @@ export class Conversation extends EventEmitter {
   newConversation(userId?: string): void {
     this.o.log.info(userId === undefined ? "starting a new conversation" : `starting a new conversation for ${userId}`);
     this.o.backend.resetConversation(userId);
+    this.emit("new-conversation", userId);
+  }
+
+  /** The turn in progress is over as far as the analytics go (the daemon stops). */
+  endTurn(): void {
+    this.stats.end();
   }
 
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */
@@ -305,7 +339,12 @@ export class Conversation extends EventEmitter {
     this.o.log.info({ from: c.from, to: c.to, cause: c.cause }, `state ${c.to}`);
     this.emit("state", c);
     // The answer failed: an error from the agent, or none in time.
-    if (c.to === "error") this.health.turnEnded("failed", c.cause === "timeout" ? "no answer in time" : c.cause);
+    if (c.to === "error") {
+      this.health.turnEnded("failed", c.cause === "timeout" ? "no answer in time" : c.cause);
+      this.stats.failed();
+    }
+    // Back at rest: the turn is over (the analytics record it).
+    if (this.machine.resting) this.stats.end();
     this.earcons.stateChanged(c.from, c.to, c.cause);
     const user = this.interactingUser();
     this.report({ kind: "state", state: c.to, from: c.from, cause: c.cause, mode: this.machine.mode, ...(user !== undefined ? { user } : {}) });

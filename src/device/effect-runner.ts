@@ -22,7 +22,7 @@ import type { UplinkStream } from "./uplink-stream";
 export interface EffectRunnerOptions {
   mic: Pick<UplinkStream, "startTurn" | "finishTurn" | "abortTurn" | "startStream" | "stopStream">;
   turns: Pick<TurnBuffer, "begin" | "hold" | "commit" | "resend" | "abort">;
-  stats: Pick<TurnStats, "begin" | "speechEnded" | "outcome" | "current">;
+  stats: Pick<TurnStats, "begin" | "speechEnded" | "outcome" | "current" | "interrupt">;
   replies: Pick<ReplyPlayer, "turnCommitted" | "interrupt" | "heardMs" | "flush">;
   gate: Pick<EchoGate, "playbackFlushed">;
   announcer: Pick<Announcer, "speak" | "queue" | "drop" | "stop">;
@@ -87,12 +87,14 @@ export class EffectRunner {
         // Stale first: a backend may end the reply within cancelReply.
         replies.interrupt();
         backend.cancelReply(replies.heardMs());
+        stats.interrupt();
         stats.outcome("canceled", true);
         return;
       case "reply.discard":
         // A server VAD stops its own reply when it hears the user; with local turns the device must ask.
         replies.interrupt();
         if (this.o.decidesTurns()) backend.cancelReply(replies.heardMs());
+        stats.interrupt();
         stats.outcome("canceled", true);
         return;
       case "playback.flush":

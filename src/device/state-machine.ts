@@ -189,6 +189,11 @@ export class DeviceStateMachine {
     return true;
   }
 
+  /** Whether the device is back at rest: nothing going on (a turn that was is over). */
+  get resting(): boolean {
+    return this.current === this.rest;
+  }
+
   /** The state the device rests in when nothing is going on. */
   private get rest(): DeviceState {
     if (!this.free) return "idle";

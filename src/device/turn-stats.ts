@@ -13,6 +13,12 @@ export interface TurnTimings {
   endOfSpeechToFirstAudioMs: number | null;
   /** First reply audio received → the device took its first chunk. */
   firstAudioToFirstWriteMs: number | null;
+  /** End of speech → the first reply sample played (the playback thread's first write): the latency the user hears. */
+  endOfSpeechToFirstSoundMs: number | null;
+  /** The user cut the reply short (a press or speech while it played, even once it had all come). */
+  interrupted: boolean;
+  /** The state machine went to error during the turn (an agent error, no answer in time, the link lost). */
+  failed: boolean;
   replyAudioBytes: number;
   droppedStaleAudioBytes: number;
   outcome: "listening" | "waiting" | "completed" | "failed" | "canceled" | "aborted" | "empty";
@@ -27,6 +33,9 @@ export class TurnStats {
   private endOfSpeechAt: number | null = null;
   private firstAudioAt: number | null = null;
   private listener: ((o: TurnTimings["outcome"]) => void) | undefined;
+  private ended: ((t: Readonly<TurnTimings>, endedAt: number) => void) | undefined;
+  /** Epoch ms of the turn's start, for the analytics. */
+  private startedEpoch = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -40,8 +49,9 @@ export class TurnStats {
   }
 
   begin(userId: string): void {
-    if (this.turn) this.last = this.turn;
+    this.end();
     this.startAt = this.clock.now();
+    this.startedEpoch = Date.now();
     this.endOfSpeechAt = null;
     this.firstAudioAt = null;
     this.turn = {
@@ -53,6 +63,9 @@ export class TurnStats {
       releaseToCommitMs: null,
       endOfSpeechToFirstAudioMs: null,
       firstAudioToFirstWriteMs: null,
+      endOfSpeechToFirstSoundMs: null,
+      interrupted: false,
+      failed: false,
       replyAudioBytes: 0,
       droppedStaleAudioBytes: 0,
       outcome: "listening",
@@ -93,6 +106,34 @@ export class TurnStats {
   playbackStarted(at: number): void {
     if (!this.turn || this.firstAudioAt === null || this.turn.firstAudioToFirstWriteMs !== null) return;
     this.turn.firstAudioToFirstWriteMs = round(at - this.firstAudioAt, 3);
+    if (this.endOfSpeechAt !== null) this.turn.endOfSpeechToFirstSoundMs = round(at - this.endOfSpeechAt);
+  }
+
+  /** The user cut this turn's reply short. */
+  interrupt(): void {
+    if (this.turn) this.turn.interrupted = true;
+  }
+
+  /** The turn went wrong (the state machine's error state). */
+  failed(): void {
+    if (this.turn) this.turn.failed = true;
+  }
+
+  /**
+   * The turn is over (the device rests again, the next turn begins, or the daemon stops): the
+   * ended listener hears it once, with its start (epoch ms). It stays `latest` for the status.
+   */
+  end(): void {
+    const t = this.turn;
+    if (!t) return;
+    this.turn = null;
+    this.last = t;
+    this.ended?.(t, this.startedEpoch);
+  }
+
+  /** Called once per turn when it is over (the conversation analytics). */
+  onEnded(listener: (t: Readonly<TurnTimings>, startedAt: number) => void): void {
+    this.ended = listener;
   }
 
   outcome(o: TurnTimings["outcome"], onlyIfOpen = false): void {

@@ -56,6 +56,13 @@ const NATIVES: Native[] = [
     needed: (l) => l.config.audio.uplink_codec === "opus" || l.config.audio.downlink_codec === "opus",
   },
   {
+    module: "better-sqlite3",
+    usedFor: "conversation analytics (talkbox stats)",
+    fallback: (l) => (l.config.analytics.prometheus_file ? "none for talkbox stats; the Prometheus file still counts since the start" : "none: talkbox stats says it is missing"),
+    needed: (l) => l.config.analytics.enabled,
+    unused: "not in use: analytics.enabled is false",
+  },
+  {
     module: "@serialport/bindings-cpp",
     usedFor: "the serial button panel and GPS (serialport)",
     fallback: () => null,

@@ -51,6 +51,11 @@ describe("native modules and their fallbacks", { timeout: 120_000 }, () => {
       assert.ok(device.daemon.logs.some((l) => /opusscript/.test(String(l.msg))), "the Opus fallback is announced");
       const ready = device.daemon.logs.find((l) => l.msg === "audio ready");
       assert.match(String(ready?.["speaker"]), /aplay/);
+      // No analytics store: said once at start, and `talkbox stats` says how to get it.
+      assert.ok(device.daemon.logs.some((l) => /no conversation analytics on this device: the optional native package better-sqlite3 does not load .*bash scripts\/deps\.sh/.test(String(l.msg))));
+      const stats = await device.control.request({ Command: "Stats" });
+      assert.equal(stats["Ok"], false);
+      assert.match(JSON.stringify(stats), /better-sqlite3 does not load.*scripts\/deps\.sh/);
       await turn(device);
     } finally {
       assert.equal(await device.stop(), 0);

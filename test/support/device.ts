@@ -101,6 +101,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     ...(o.config?.conversation ? { conversation: o.config.conversation } : {}),
     ...(o.config?.earcons ? { earcons: o.config.earcons } : {}),
     ...(o.config?.board_overrides ? { board_overrides: o.config.board_overrides } : {}),
+    ...(o.config?.analytics ? { analytics: o.config.analytics } : {}),
     // Spoken alerts off unless a test asks: they would play into other tests' exact playback.
     announce: { alerts: { enabled: false }, ...o.config?.announce },
   };

@@ -121,6 +121,7 @@ describe("loadConfig: valid files", () => {
       earcons: { listen_start: "builtin", listen_stop: "/usr/share/sounds/stop.wav", error: "off" },
       control: { socket: "/tmp/talkbox-test.sock" },
       state: { dir: "/tmp/talkbox-test-state" },
+      analytics: { enabled: false, keep_days: 7, max_turns: 500, prometheus_file: "/tmp/talkbox-test.prom" },
       tools: { enabled: false },
       log: { level: "debug", format: "json" },
     };
@@ -176,6 +177,7 @@ describe("loadConfig: valid files", () => {
       earcons: { listen_start: "off", listen_stop: "off", error: "off" },
       control: { socket: "/run/talkbox/control.sock" },
       state: { dir: process.env.STATE_DIRECTORY ?? "/var/lib/talkbox" },
+      analytics: { enabled: true, keep_days: 90, max_turns: 100_000 },
       tools: { enabled: true },
       log: { level: "info", format: "auto" },
     });
@@ -346,7 +348,7 @@ describe("loadConfig: bad files", () => {
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
     ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, voiceapi, connect_timeout_ms/],
     ["a typo in a backend's section", (c) => (c.agent.coze = { boot_id: "1" }), "agent.coze.boot_id", /unknown key; allowed keys here: bot_id, device_id/],
-    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, announce, earcons, control, state, tools, log/],
+    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, announce, earcons, control, state, analytics, tools, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
     ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
     ["a device_id with letters", (c) => (c.agent.device_id = "dev-1"), "agent.device_id", /digits only/],

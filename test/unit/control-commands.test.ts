@@ -18,7 +18,7 @@ describe("control commands", () => {
       command: { Command: "Button", Name: "talk", Action: "down" },
     });
     assert.deepEqual(parseCommand({ Command: "Status" }), { ok: true, command: { Command: "Status" } });
-    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text", "NewConversation"]);
+    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text", "NewConversation", "Stats"]);
     assert.deepEqual(parseCommand({ Command: "Subscribe" }), { ok: true, command: { Command: "Subscribe" } });
   });
 
@@ -36,6 +36,8 @@ describe("control commands", () => {
     assert.deepEqual(parseCommand({ Command: "NewConversation", User: "passenger" }), { ok: true, command: { Command: "NewConversation", User: "passenger" } });
     assert.equal(errorOf({ Command: "NewConversation", User: "a b" }), "invalid NewConversation command: User must be 1 to 256 letters, digits or . _ - @ :");
     assert.equal(errorOf({ Command: "NewConversation", User: 7 }), "invalid NewConversation command: User must be a string: the user id whose conversation starts anew, as a button's user_id");
+    assert.deepEqual(parseCommand({ Command: "Stats", Since: 5, Agent: "tutor", Limit: 3 }), { ok: true, command: { Command: "Stats", Since: 5, Agent: "tutor", Limit: 3 } });
+    assert.equal(errorOf({ Command: "Stats", Since: "yesterday" }), "invalid Stats command: Since must be a number: epoch milliseconds");
   });
 
   test("a bad Action says which values are allowed", () => {
@@ -57,11 +59,11 @@ describe("control commands", () => {
   });
 
   test("an unknown Command lists the known ones", () => {
-    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation');
+    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats');
   });
 
   test("a missing Command or a non-object is explained", () => {
-    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation');
+    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats');
     assert.match(errorOf([1, 2]), /must be a JSON object such as \{"Command":"Status"\}; got an array/);
     assert.match(errorOf("Status"), /got a string/);
     assert.match(errorOf(null), /got null/);

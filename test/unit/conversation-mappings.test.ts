@@ -59,7 +59,7 @@ describe("effects → stage calls", () => {
   test("a barge-in marks the reply stale before it asks the backend to cancel, with what was heard", () => {
     const { runner, calls } = effects();
     runner.run({ type: "reply.cancel" });
-    assert.deepEqual(calls, ["replies.interrupt()", "replies.heardMs()", "backend.cancelReply(1234)", 'stats.outcome("canceled",true)']);
+    assert.deepEqual(calls, ["replies.interrupt()", "replies.heardMs()", "backend.cancelReply(1234)", "stats.interrupt()", 'stats.outcome("canceled",true)']);
   });
 
   test("a reply discarded for speech asks the backend to stop only when the device decides the turns", () => {

@@ -6,6 +6,7 @@ import type { StateStream } from "../../control/state-stream";
 import type { Conversation } from "../../device/conversation";
 import type { InputRouter } from "../inputs/router";
 import type { Volume } from "../tools/volume";
+import type { DeviceAnalytics } from "../analytics/device-analytics";
 
 /** The parts of the device a command may use. */
 export interface CommandDevice {
@@ -14,6 +15,7 @@ export interface CommandDevice {
   volume: Volume;
   playback: PlaybackEngine;
   stream: StateStream;
+  analytics: DeviceAnalytics;
 }
 
 export interface Command<S extends CommandSchema> {

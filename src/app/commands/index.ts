@@ -8,13 +8,14 @@ import { announceCommand } from "./announce";
 import { buttonCommand } from "./button";
 import type { Command, CommandDevice } from "./command";
 import { newConversationCommand } from "./new-conversation";
+import { statsCommand } from "./stats";
 import { statusCommand } from "./status";
 import { textCommand } from "./text";
 import { volumeCommand } from "./volume";
 
-const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand] as const;
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand, statsCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema]);
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema, statsCommand.schema]);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 
