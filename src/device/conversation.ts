@@ -30,6 +30,7 @@ import type { ToolExecutor } from "../core/tool-spec";
 import type { LocalTurnDetector } from "./local-turns";
 import type { CapturePeriods } from "./capture-periods";
 import type { DeviceActivity } from "../core/activity";
+import type { TurnRecord } from "../core/analytics";
 import { Announcer, type AnnounceResult } from "./announcer";
 import { SpokenAlerts, type AlertPhrases } from "./alerts";
 import { AgentHealth, type AgentHealthStatus } from "./agent-health";
@@ -78,18 +79,8 @@ export interface ConversationOptions {
   slowReply?: { ms: number; text: string } | null;
 }
 
-/** A turn that is over, as `on("turn")` gives it (the analytics). */
-export interface FinishedTurn {
-  userId: string;
-  /** Epoch ms. */
-  startedAt: number;
-  endedAt: number;
-  userTurn: boolean;
-  replied: boolean;
-  interrupted: boolean;
-  error: boolean;
-  latencyMs: number | null;
-}
+/** A turn that is over, as `on("turn")` gives it: the analytics' record but for whose agent and conversation it was. */
+export type FinishedTurn = Omit<TurnRecord, "agent" | "user" | "conversationId"> & { userId: string };
 
 function finishedTurn(t: Readonly<TurnTimings>, startedAt: number): FinishedTurn {
   return {

@@ -33,7 +33,7 @@ export class TurnStats {
   private endOfSpeechAt: number | null = null;
   private firstAudioAt: number | null = null;
   private listener: ((o: TurnTimings["outcome"]) => void) | undefined;
-  private ended: ((t: Readonly<TurnTimings>, endedAt: number) => void) | undefined;
+  private ended: ((t: Readonly<TurnTimings>, startedAt: number) => void) | undefined;
   /** Epoch ms of the turn's start, for the analytics. */
   private startedEpoch = 0;
 

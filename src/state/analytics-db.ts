@@ -44,7 +44,10 @@ interface Open {
 export function loadSqlite(): { ok: true; Database: typeof BetterSqlite3 } | { ok: false; reason: string } {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return { ok: true, Database: require("better-sqlite3") as typeof BetterSqlite3 };
+    const Database = require("better-sqlite3") as typeof BetterSqlite3;
+    // The package loads its native part only at the first database: open one to know.
+    new Database(":memory:").close();
+    return { ok: true, Database };
   } catch (err) {
     return { ok: false, reason: (err as Error).message.split("\n")[0]! };
   }

@@ -12,8 +12,12 @@ describe("button gestures from the control socket", { timeout: 90_000 }, () => {
   test("two quick turns stay turns; Action double switches to free conversation; Action long starts a new conversation", async () => {
     const dev = await startDevice();
     const clears: bigint[] = [];
+    let cleared: () => void = () => {};
+    const firstClear = new Promise<void>((resolve) => (cleared = resolve));
     dev.emulator.events.on("client-event", (_i: number, rec: { event: { event_type: string } | null; atNs: bigint }) => {
-      if (rec.event?.event_type === "conversation.clear") clears.push(rec.atNs);
+      if (rec.event?.event_type !== "conversation.clear") return;
+      clears.push(rec.atNs);
+      cleared();
     });
     const button = (Action: string) => dev.control.request({ Command: "Button", Name: "talk", Action });
     try {
@@ -38,8 +42,9 @@ describe("button gestures from the control socket", { timeout: 90_000 }, () => {
       from = dev.daemon.logs.length;
       assert.equal((await button("long")).Ok, true);
       await dev.daemon.waitForLog((l) => l.msg === "long press on 'talk': starting a new conversation", 10_000, from);
-      // The agent confirms; the device says so.
+      // The device asks the agent (its own "starting a new conversation" line comes first: wait for the frame itself).
       await dev.daemon.waitForLog((l) => l.level === 30 && /new conversation/.test(String(l.msg)) && !String(l.msg).startsWith("long press"), 10_000, from);
+      await firstClear;
       assert.equal(clears.length, 1);
 
       const bad = await button("triple");

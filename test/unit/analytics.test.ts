@@ -13,6 +13,7 @@ import { AnalyticsDb, loadSqlite } from "../../src/state/analytics-db";
 import { PrometheusFile } from "../../src/state/prometheus-file";
 import { LogCapture } from "./realtime-script";
 import { parsePrometheus, sample } from "../support/prometheus";
+import { parseSince, statsTable } from "../../src/cli/stats";
 
 const sqlite = loadSqlite();
 const Database = sqlite.ok ? sqlite.Database : (null as never);
@@ -142,5 +143,28 @@ describe("Prometheus text file", () => {
     const w = logs.warnings();
     assert.equal(w.length, 1);
     assert.match(w[0]!, /cannot write \/nonexistent-talkbox\/x\.prom .*check that its folder exists/);
+  });
+});
+
+describe("talkbox stats (the CLI's side)", () => {
+  test("--since takes an age or a date, and nothing else", () => {
+    const now = Date.parse("2026-12-06T12:00:00Z");
+    assert.equal(parseSince("30m", now), now - 30 * 60_000);
+    assert.equal(parseSince("24h", now), now - 86_400_000);
+    assert.equal(parseSince("7d", now), now - 7 * 86_400_000);
+    assert.equal(parseSince("2026-12-01", now), Date.parse("2026-12-01"));
+    assert.equal(parseSince("yesterday", now), null);
+    assert.equal(parseSince("5x", now), null);
+  });
+
+  test("the table: a row per agent with its counts and latencies, then the conversations", () => {
+    const lines = statsTable({
+      since: null,
+      totals: [{ agent: "default", conversations: 2, userTurns: 7, replies: 6, interruptions: 1, errors: 1, durationS: 61.5, latencyP50Ms: 412.4, latencyP95Ms: null }],
+      conversations: [{ agent: "default", user: "talkbox", conversationId: null, startedAt: T0, endedAt: T0 + 61_500, durationS: 61.5, userTurns: 7, replies: 6, interruptions: 1, errors: 1, latencyP50Ms: 412.4, latencyP95Ms: 700 }],
+    });
+    const row = lines.find((l) => l.startsWith("default"))!.split(/\s+/);
+    assert.deepEqual(row, ["default", "2", "7", "6", "1", "1", "61.5", "412", "-"]);
+    assert.ok(lines.some((l) => l.startsWith("2026-12-01 10:00:00") && /\(device\)/.test(l) && /\b700$/.test(l)), lines.join("\n"));
   });
 });
