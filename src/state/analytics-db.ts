@@ -55,7 +55,7 @@ export function loadSqlite(): { ok: true; Database: typeof BetterSqlite3 } | { o
 
 export class AnalyticsDb {
   private readonly open = new Map<string, Open>();
-  private sinceprune = 0;
+  private sincePrune = 0;
   private failing = false;
   private readonly insertTurn: BetterSqlite3.Statement;
   private readonly record_: (t: TurnRecord) => boolean;
@@ -142,7 +142,7 @@ export class AnalyticsDb {
       this.failing = true;
       return false;
     }
-    if (++this.sinceprune >= PRUNE_EVERY) this.prune();
+    if (++this.sincePrune >= PRUNE_EVERY) this.prune();
     return started;
   }
 
@@ -218,10 +218,9 @@ export class AnalyticsDb {
 
   /** Drops what is beyond the bounds and gives the pages back to the file system. */
   prune(): void {
-    this.sinceprune = 0;
+    this.sincePrune = 0;
     try {
       const cutoff = this.now() - this.bounds.keepDays * 86_400_000;
-      const old = this.db.prepare("SELECT id FROM conversations WHERE ended_at < ?").all(cutoff) as { id: number }[];
       const tx = this.db.transaction(() => {
         this.db.prepare("DELETE FROM turns WHERE conversation IN (SELECT id FROM conversations WHERE ended_at < ?)").run(cutoff);
         this.db.prepare("DELETE FROM conversations WHERE ended_at < ?").run(cutoff);
@@ -230,7 +229,9 @@ export class AnalyticsDb {
         this.db.prepare("DELETE FROM conversations WHERE NOT EXISTS (SELECT 1 FROM turns WHERE turns.conversation = conversations.id)").run();
       });
       tx();
-      for (const { id } of old) for (const [k, o] of this.open) if (o.row === id) this.open.delete(k);
+      // An open conversation pruned away (by age or by the turn bound) is not continued: its next turn starts another.
+      const exists = this.db.prepare("SELECT 1 FROM conversations WHERE id = ?");
+      for (const [k, o] of this.open) if (exists.get(o.row) === undefined) this.open.delete(k);
       this.db.pragma("incremental_vacuum");
     } catch (err) {
       this.log.warn(`analytics: pruning old turns failed (${(err as Error).message}); will try again later`);

@@ -83,6 +83,9 @@ describe("analytics store (SQLite)", { skip: !sqlite.ok && `better-sqlite3 does 
     now = T0 + 2 * 86_400_000;
     db.prune();
     assert.deepEqual(db.stats().totals, []);
+    // The open conversation was pruned with the rest: its id's next turn starts a conversation, not an orphan turn.
+    assert.equal(db.record(turn({ at: now, conversationId: "c59" })), true);
+    assert.equal(db.stats().totals[0]!.userTurns, 1);
     db.close();
   });
 

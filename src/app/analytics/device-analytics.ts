@@ -10,7 +10,7 @@ import type { ConversationBook } from "../../core/conversations";
 import type { StatsAnswer, StatsQuery, TurnRecord } from "../../core/analytics";
 import type { Config } from "../../config/schema";
 import type { Conversation, FinishedTurn } from "../../device/conversation";
-import { AnalyticsDb, loadSqlite } from "../../state/analytics-db";
+import { ANALYTICS_FILE, AnalyticsDb, loadSqlite } from "../../state/analytics-db";
 import { PrometheusFile } from "../../state/prometheus-file";
 import type { Logger } from "../../log/logger";
 
@@ -47,7 +47,7 @@ export class DeviceAnalytics {
       const db = AnalyticsDb.openIn(config.state.dir, { keepDays: a.keep_days, maxTurns: a.max_turns }, alog, sqlite.Database);
       return new DeviceAnalytics(db, null, prom);
     } catch (err) {
-      const why = `${path.join(config.state.dir, "analytics.db")} cannot be opened (${(err as Error).message}): check that talkbox may write to state.dir`;
+      const why = `${path.join(config.state.dir, ANALYTICS_FILE)} cannot be opened (${(err as Error).message}): check that talkbox may write to state.dir`;
       alog.warn(`no conversation analytics: ${why}`);
       return new DeviceAnalytics(null, why, prom);
     }
