@@ -40,18 +40,22 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 const SECRET_ALIASES: Readonly<Record<string, string>> = { voiceapi: "api_key" };
 
 export function moveSecretAliases(raw: unknown, into: MovedKeys): void {
-  if (!isMapping(raw) || !isMapping(raw.agent)) return;
-  const agent = raw.agent;
-  for (const [name, key] of Object.entries(SECRET_ALIASES)) {
-    const section = agent[name];
-    if (!isMapping(section) || !(key in section)) continue;
-    const written = `agent.${name}.${key}`;
-    if (agent.token !== undefined && agent.token !== null) into.issues.push(`${written}: also set as agent.token; keep only one (they are the same secret)`);
-    else {
-      agent.token = section[key];
-      into.renamed.set("agent.token", written);
+  if (!isMapping(raw)) return;
+  // The `agent:` section, and each agent profile under `agents:` (they hold the same keys).
+  const sections: Array<[string, Record<string, unknown>]> = isMapping(raw.agent) ? [["agent", raw.agent]] : [];
+  if (isMapping(raw.agents)) for (const [name, p] of Object.entries(raw.agents)) if (isMapping(p)) sections.push([`agents.${name}`, p]);
+  for (const [where, agent] of sections) {
+    for (const [name, key] of Object.entries(SECRET_ALIASES)) {
+      const section = agent[name];
+      if (!isMapping(section) || !(key in section)) continue;
+      const written = `${where}.${name}.${key}`;
+      if (agent.token !== undefined && agent.token !== null) into.issues.push(`${written}: also set as ${where}.token; keep only one (they are the same secret)`);
+      else {
+        agent.token = section[key];
+        into.renamed.set(`${where}.token`, written);
+      }
+      delete section[key];
     }
-    delete section[key];
   }
 }
 

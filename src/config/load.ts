@@ -72,9 +72,11 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): Map<string, string> {
   return applied;
 }
 
-/** The file sets agent.token (to anything: even a mistyped value may be a real token). */
+/** The file sets agent.token or a profile's token (to anything: even a mistyped value may be a real token). */
 function fileHasToken(raw: unknown): boolean {
-  return isMapping(raw) && isMapping(raw.agent) && raw.agent.token !== undefined && raw.agent.token !== null;
+  if (!isMapping(raw)) return false;
+  const has = (a: unknown) => isMapping(a) && a.token !== undefined && a.token !== null;
+  return has(raw.agent) || (isMapping(raw.agents) && Object.values(raw.agents).some(has));
 }
 
 function findConfigFile(explicit: string | undefined, cwd: string): string | null {
@@ -146,8 +148,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     config,
     file,
     board,
-    secrets: config.agent.token === undefined ? [] : [config.agent.token],
-    secretSources: tokenSource && config.agent.token !== undefined ? { "agent.token": tokenSource } : {},
+    secrets: [...new Set([config.agent, ...Object.values(config.agents)].flatMap((a) => (a.token === undefined ? [] : [a.token])))],
+    secretSources: {
+      ...(tokenSource && config.agent.token !== undefined ? { "agent.token": tokenSource } : {}),
+      ...(file === null ? {} : Object.fromEntries(profileTokensInFile(raw).map((name) => [`agents.${name}.token`, { kind: "file" as const, file }]))),
+    },
     warnings: [...moved.warnings, ...(file === null ? [] : permissionWarnings(file, tokenInFile))],
   };
 }
@@ -159,8 +164,14 @@ function withMoveIssues(lines: string[], moveIssues: string[]): string[] {
   return [...lines, ...moveIssues.filter((i) => !reported.has(keyOf(i)))];
 }
 
+/** The profiles that set a token of their own in the file. */
+function profileTokensInFile(raw: unknown): string[] {
+  if (!isMapping(raw) || !isMapping(raw.agents)) return [];
+  return Object.entries(raw.agents).filter(([, a]) => isMapping(a) && a.token !== undefined && a.token !== null).map(([name]) => name);
+}
+
 /** A copy safe to print. */
 export function maskSecrets(config: Config): Config {
-  if (config.agent.token === undefined) return config;
-  return { ...config, agent: { ...config.agent, token: "********" } };
+  const mask = <A extends { token?: string }>(a: A): A => (a.token === undefined ? a : { ...a, token: "********" });
+  return { ...config, agent: mask(config.agent), agents: Object.fromEntries(Object.entries(config.agents).map(([n, a]) => [n, mask(a)])) };
 }

@@ -3,8 +3,10 @@ import { CODECS, allowedRates } from "../core/media";
 import { DEVICE_RATES } from "../core/pcm";
 import type { BackendDescriptor } from "../agent/descriptor";
 import { BUILT_IN, backendNamed, backends } from "../agent/registry";
+import { ledColor, type Rgb } from "../hardware/leds/patterns";
+import { DEFAULT_PROFILE, EMULATOR_URL, inheritProfiles, PROFILE_NAME, PROFILE_NAME_HINT } from "./agent-profiles";
 
-export const EMULATOR_URL = "emulator";
+export { EMULATOR_URL };
 
 /** Widened to number: consumers compute with rates, and the allowed set is enforced here. */
 export const sampleRate: z.ZodType<number> = z.literal(DEVICE_RATES);
@@ -95,8 +97,15 @@ const linkKeys = {
     .prefault({}),
 };
 
+/** Who a profile is for people: its name, what it says when it takes over, its LED colour. */
+const profileKeys = {
+  display_name: z.string().min(1).max(64).optional(),
+  intro: z.string().min(1).max(300).optional(),
+  led_color: ledColor.optional(),
+};
+
 /** The keys of `agent` that are not a backend's section. */
-const SHARED_AGENT_KEYS: readonly string[] = ["backend", "url", "token", ...Object.keys(linkKeys)];
+const SHARED_AGENT_KEYS: readonly string[] = ["backend", "url", "token", ...Object.keys(linkKeys), ...Object.keys(profileKeys)];
 
 /** Each built-in backend's section, as the effective config types it. */
 type BuiltInSections = { [D in (typeof BUILT_IN)[number] as D["name"]]: D extends BackendDescriptor<infer S> ? S : never };
@@ -107,6 +116,9 @@ export type AgentConfig = {
   backend: string;
   url: string;
   token?: string;
+  display_name?: string;
+  intro?: string;
+  led_color?: Rgb;
 } & z.output<z.ZodObject<typeof linkKeys>> &
   BuiltInSections;
 
@@ -122,8 +134,24 @@ function agentSchema() {
     token: agentToken,
     ...Object.fromEntries(all.map((d) => [d.name, d.settings.prefault({})])),
     ...linkKeys,
+    ...profileKeys,
   });
 }
+
+/** `agents`: more agent profiles, each completed from `agent:` before validation (agent-profiles.ts). */
+function agentsSchema() {
+  return z
+    .record(
+      z
+        .string()
+        .regex(PROFILE_NAME, PROFILE_NAME_HINT)
+        .refine((n) => n !== DEFAULT_PROFILE, `the agent: section is the profile ${DEFAULT_PROFILE}; give this one another name`),
+      agentSchema(),
+    )
+    .refine((m) => Object.keys(m).length <= MAX_PROFILES, `at most ${MAX_PROFILES} agent profiles`)
+    .default({});
+}
+const MAX_PROFILES = 16;
 
 /** A backend's section of the agent config, as the config holds it. */
 export function sectionOf(agent: AgentConfig, name: string): unknown {
@@ -131,11 +159,14 @@ export function sectionOf(agent: AgentConfig, name: string): unknown {
 }
 
 export function configSchema(audio: AudioDefaults) {
-  return z.strictObject({
+  const preprocess = (raw: unknown) => inheritProfiles(raw, backends()[0]!.name, Object.keys(linkKeys));
+  return z.preprocess(preprocess, z.strictObject({
     board: boardName,
     // Any board-profile key, merged over the profile (mappings merge, lists replace); validated with it.
     board_overrides: z.record(z.string(), z.unknown()).optional(),
     agent: agentSchema().prefault({}),
+    // More agents on the device (profiles), switched by command, gesture or the switch_agent tool.
+    agents: agentsSchema(),
     conversation: z
       .strictObject({
         // push-to-talk: the device ends the turn at key release; free: the server's VAD decides.
@@ -262,43 +293,72 @@ export function configSchema(audio: AudioDefaults) {
       })
       .prefault({}),
   }).transform((c, ctx) => {
-    const d = backendNamed(c.agent.backend)!;
-    const emulator = c.agent.url === EMULATOR_URL;
-    if (!emulator && c.agent.token === undefined) {
+    // Every profile: the `agent:` section (default) and each of `agents:`.
+    const profiles = [
+      { path: ["agent"], agent: c.agent as unknown as AgentConfig },
+      ...Object.entries(c.agents).map(([name, agent]) => ({ path: ["agents", name], agent: agent as unknown as AgentConfig })),
+    ];
+    const each = profiles.map((p) => ({ ...p, d: backendNamed(p.agent.backend)! }));
+    for (const { path, agent } of each) {
+      if (agent.url === EMULATOR_URL || agent.token !== undefined) continue;
+      const where = path.join(".");
       ctx.addIssue({
         code: "custom",
-        path: ["agent", "token"],
-        message: "required for a real agent URL: set agent.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token",
+        path: [...path, "token"],
+        message:
+          path[0] === "agent"
+            ? "required for a real agent URL: set agent.token in the config file, the TALKBOX_TOKEN environment variable or a systemd credential named token"
+            : `required for a real agent URL: set ${where}.token (a profile takes agent.token only when it uses the same backend)`,
       });
     }
-    const raw = sectionOf(c.agent as AgentConfig, d.name);
-    // The wire rates default to what the chosen backend takes; the board's codecs apply where it takes them.
-    const wire = d.wireDefaults(raw);
-    const uplink_codec = c.audio.uplink_codec ?? (wire.boardCodecs ? audio.codecs?.uplink : undefined) ?? "pcm";
-    const downlink_codec = c.audio.downlink_codec ?? (wire.boardCodecs ? audio.codecs?.downlink : undefined) ?? "pcm";
+    // One wire format for every profile (the mic and the speaker do not change with the agent):
+    // the default's, or the first profile's defaults that every profile's backend takes.
+    const board = each.every((p) => p.d.wireDefaults(sectionOf(p.agent, p.d.name)).boardCodecs);
+    const uplink_codec = c.audio.uplink_codec ?? (board ? audio.codecs?.uplink : undefined) ?? "pcm";
+    const downlink_codec = c.audio.downlink_codec ?? (board ? audio.codecs?.downlink : undefined) ?? "pcm";
+    const settled = each.map((p) => ({
+      ...p,
+      settings: p.d.complete(sectionOf(p.agent, p.d.name), {
+        emulator: p.agent.url === EMULATOR_URL,
+        urlGiven: p.agent.url !== undefined,
+        uplinkCodec: uplink_codec,
+        downlinkCodec: downlink_codec,
+        issue: (key, message) => ctx.addIssue({ code: "custom", path: [...p.path, p.d.name, key], message }),
+      }),
+    }));
+    const format = (codec: typeof uplink_codec, sampleRate: number) => ({ codec, sampleRate, channels: 1 as const });
+    const problems = (up: number, down: number) =>
+      settled.map((p) => ({ p, issues: p.d.checkFormats(p.settings, format(uplink_codec, up), format(downlink_codec, down)) }));
+    const candidates = settled.map((p) => {
+      const wire = p.d.wireDefaults(p.settings);
+      return { up: defaultRate(uplink_codec, c.audio.uplink_rate, wire.uplinkRate), down: defaultRate(downlink_codec, c.audio.downlink_rate, wire.downlinkRate) };
+    });
+    const chosen = candidates.find((r) => problems(r.up, r.down).every((x) => x.issues.length === 0)) ?? candidates[0]!;
     const a = {
       ...c.audio,
       uplink_codec,
       downlink_codec,
-      uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, wire.uplinkRate, "uplink_rate", ctx),
-      downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, wire.downlinkRate, "downlink_rate", ctx),
+      uplink_rate: wireRate(uplink_codec, c.audio.uplink_rate, chosen.up, "uplink_rate", ctx),
+      downlink_rate: wireRate(downlink_codec, c.audio.downlink_rate, chosen.down, "downlink_rate", ctx),
     };
-    const settings = d.complete(raw, {
-      emulator,
-      urlGiven: c.agent.url !== undefined,
-      uplinkCodec: a.uplink_codec,
-      downlinkCodec: a.downlink_codec,
-      issue: (key, message) => ctx.addIssue({ code: "custom", path: ["agent", d.name, key], message }),
-    });
-    const format = (codec: typeof uplink_codec, sampleRate: number) => ({ codec, sampleRate, channels: 1 as const });
-    for (const message of d.checkFormats(settings, format(a.uplink_codec, a.uplink_rate), format(a.downlink_codec, a.downlink_rate))) {
-      ctx.addIssue({ code: "custom", path: ["audio"], message });
+    for (const { p, issues } of problems(a.uplink_rate, a.downlink_rate)) {
+      for (const message of issues) {
+        const whose = p.path[0] === "agent" ? "" : ` (for the agent profile ${p.path[1]}: every profile shares the audio formats)`;
+        ctx.addIssue({ code: "custom", path: ["audio"], message: message + whose });
+      }
     }
-    const agent = { ...c.agent, [d.name]: settings, url: c.agent.url ?? d.defaultUrl(settings) } as AgentConfig;
-    return { ...c, agent, audio: a };
-  });
+    const effective = (p: (typeof settled)[number]) => ({ ...p.agent, [p.d.name]: p.settings, url: p.agent.url ?? p.d.defaultUrl(p.settings) }) as AgentConfig;
+    const agent = effective(settled[0]!);
+    const agents = Object.fromEntries(settled.slice(1).map((p) => [p.path[1]!, effective(p)]));
+    return { ...c, agent, agents, audio: a };
+  }));
 }
 
+/** The rate a codec runs at when the config does not say: the backend's, if the codec allows it. */
+function defaultRate(codec: z.infer<typeof CODEC>, rate: number | undefined, fallback: number): number {
+  const allowed = allowedRates(codec);
+  return rate ?? (allowed.includes(fallback) ? fallback : allowed[0]!);
+}
 /** The effective config: every default filled in. */
 export type Config = z.output<ReturnType<typeof configSchema>>;
 

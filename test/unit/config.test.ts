@@ -95,6 +95,7 @@ describe("loadConfig: valid files", () => {
         reply_ping_timeout_ms: 4000,
         reconnect: { initial_ms: 250, max_ms: 60000, auth_failure_ms: 600000 },
       },
+      agents: {},
       conversation: {
         mode: "free",
         user_id: "kitchen",

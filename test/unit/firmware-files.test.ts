@@ -118,7 +118,7 @@ describe("firmware/talkbox.yaml.template", () => {
   test("names every top-level config key, set or commented", () => {
     const template = fs.readFileSync(path.join(FIRMWARE, "talkbox.yaml.template"), "utf8");
     const device = { device: "default", sample_rate: 16000, channels: 1, format: "S16_LE" as const };
-    const keys = Object.keys(configSchema({ input: device, output: device, aec: false }).in.shape);
+    const keys = Object.keys(configSchema({ input: device, output: device, aec: false }).out.in.shape);
     assert.ok(keys.includes("agent") && keys.includes("audio"));
     for (const key of keys) assert.match(template, new RegExp(`^(# )?${key}:`, "m"), `the template lacks ${key}`);
   });

@@ -88,7 +88,8 @@ const EFFECT_HINT = `expected one of ${EFFECT_NAMES.map((n) => `"${n}"`).join(",
 
 const COLOR_HINT = 'expected a color as "#rrggbb" or [r, g, b], e.g. "#00ff00" or [0, 255, 0]';
 const colorByte = z.int({ error: "expected a whole number 0-255" }).min(0, "expected 0-255").max(255, "expected 0-255");
-const color = z
+/** A colour as the config writes it: "#rrggbb" or [r, g, b]. */
+export const ledColor = z
   .union([z.string().regex(/^#[0-9a-fA-F]{6}$/, COLOR_HINT), z.tuple([colorByte, colorByte, colorByte], { error: COLOR_HINT })], { error: COLOR_HINT })
   .transform((c): Rgb => (typeof c === "string" ? [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)] : c));
 
@@ -124,7 +125,7 @@ const effect = z
   });
 
 const patternOverride = z.strictObject({
-  color: color.optional(),
+  color: ledColor.optional(),
   brightness: z.int({ error: "expected a whole number 0-31" }).min(0).max(31).optional(),
   effect: effect.optional(),
 });
