@@ -17,6 +17,7 @@ import { sayCommand } from "./cli/say";
 import { textCommand } from "./cli/text";
 import { newConversationCommand } from "./cli/new-conversation";
 import { statsCommand } from "./cli/stats";
+import { agentCommand, agentsCommand } from "./cli/agents";
 import { emulatorCommand } from "./cli/emulator";
 import { configCheckCommand } from "./cli/config-check";
 import { CrashGuard } from "./cli/crash";
@@ -128,8 +129,23 @@ async function run(argv: string[]): Promise<number> {
       return textCommand({ socket: socketFrom(values), text, ...(values.user !== undefined ? { user: values.user } : {}) });
     }
     case "new-conversation": {
-      const values = parse(command, rest, { user: { type: "string", short: "u" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
-      return newConversationCommand({ socket: socketFrom(values), ...(values.user !== undefined ? { user: values.user } : {}) });
+      const values = parse(command, rest, { user: { type: "string", short: "u" }, agent: { type: "string", short: "a" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
+      return newConversationCommand({
+        socket: socketFrom(values),
+        ...(values.user !== undefined ? { user: values.user } : {}),
+        ...(values.agent !== undefined ? { agent: values.agent } : {}),
+      });
+    }
+    case "agents": {
+      const values = parse(command, rest, { json: { type: "boolean" }, socket: { type: "string" }, config: { type: "string", short: "c" } });
+      return agentsCommand({ socket: socketFrom(values), json: values.json ?? false });
+    }
+    case "agent": {
+      // The name comes first, then the options.
+      const [name, ...flags] = rest;
+      if (name === undefined || name.startsWith("-")) throw new UsageError(command, "give the agent profile to switch to: talkbox agent tutor (talkbox agents lists them)");
+      const values = parse(command, flags, { socket: { type: "string" }, config: { type: "string", short: "c" } });
+      return agentCommand({ socket: socketFrom(values), name });
     }
     case "stats": {
       const values = parse(command, rest, {

@@ -12,7 +12,7 @@ import type { AudioFormat } from "../core/media";
 import type { ConversationBook } from "../core/conversations";
 import type { ToolSpec } from "../core/tool-spec";
 import type { Logger } from "../log/logger";
-import type { AgentBackend, Credentials } from "./backend";
+import type { AgentBackend, BackendCapabilities, Credentials } from "./backend";
 import type { LinkSettings } from "./link-settings";
 
 /** The conversation's settings every backend is told, already in device terms. */
@@ -102,6 +102,8 @@ export interface BackendDescriptor<S = unknown> {
   readonly credentialKeys: readonly string[];
   /** What a reload hands the running backend besides the token. */
   credentials(settings: S): Omit<Credentials, "token">;
+  /** What a backend with these settings can do, known before it is built (the device prepares its local VAD by it). */
+  capabilities(settings: S): BackendCapabilities;
   create(ctx: BackendContext<S>): AgentBackend;
   readonly emulator: EmulatorEndpoint<S>;
   /** An HTTP endpoint that answers a plain GET while the service is up, for `talkbox doctor`; absent: none documented. */

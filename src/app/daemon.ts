@@ -8,9 +8,11 @@ import { earconFiles } from "./earcon-files";
 import { espeakVoice } from "../voice/espeak";
 import { FileStateStore } from "../state/store";
 import { continuePolicy, StoredConversationBook } from "../state/conversation-book";
-import { openAgent } from "./agent";
+import { AgentFactory } from "./agents/factory";
+import { AgentSwitcher } from "./agents/switcher";
+import { switchAgentTool } from "./agents/switch-agent-tool";
+import { bookScope, profilesOf } from "./agents/profiles";
 import { DeviceAnalytics } from "./analytics/device-analytics";
-import type { AgentBackend } from "../agent/backend";
 import type { CaptureSource } from "../audio/capture/source";
 import { alsaPcm, playbackDriver } from "../audio/device-name";
 import { openCapture } from "../audio/capture/open";
@@ -23,8 +25,9 @@ import { Uplink } from "../device/uplink";
 import { Downlink } from "../device/downlink";
 import type { LoadedConfig } from "../config/load";
 import type { Config } from "../config/schema";
-import { sectionOf } from "../config/schema";
-import type { BackendDescriptor } from "../agent/descriptor";
+import { sectionOf, type AgentConfig } from "../config/schema";
+import { DEFAULT_PROFILE } from "../config/agent-profiles";
+import type { AgentProfile } from "./agents/profiles";
 import { startControlServer, type ControlServer } from "../control/server";
 import { StateStream } from "../control/state-stream";
 import type { DeviceActivity } from "../core/activity";
@@ -109,30 +112,47 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ? await openDeviceTools({ board, volume, log: toolLog, device: () => view.snapshot() })
       : null;
     if (deviceTools) cleanups.push(() => deviceTools.close());
+    // The agent hands the user to another profile (switch_agent): the switcher exists once the backends do.
+    let switcher: AgentSwitcher | undefined;
+    const profiles = profilesOf(config);
+    const switchTool =
+      config.tools.enabled && profiles.length > 1
+        ? [switchAgentTool({ profiles, active: () => switcher?.active.name ?? profiles[0]!.name, switchTo: (name) => void switcher?.switchTo(name, "the agent (switch_agent)") })]
+        : [];
     // With tools off the runner is empty: a call still gets an answer (an error), so a chat never waits forever.
-    const tools = new ToolRunner(deviceTools?.tools ?? [], { log: toolLog });
+    const tools = new ToolRunner([...(deviceTools?.tools ?? []), ...switchTool], { log: toolLog });
     // Before the agent: its conversation books are tapped for the turns' conversation ids.
     const analytics = DeviceAnalytics.open(config, log);
     cleanups.push(() => analytics.close());
     const location = openLocation(board, log, clock);
     cleanups.push(() => location.close());
-    const agent = await openAgent(config, {
+    const agents = await AgentFactory.open(config, {
       log,
       clock,
       extraParams: () => location.location(),
       tools: tools.specs(),
-      conversations: (scope) =>
+      conversations: (profile, scope) =>
         analytics.tap(
-          new StoredConversationBook({ state, scope, policy: continuePolicy(config.conversation.continue), startedAt, now: Date.now, log: log.child({ component: "conversations" }) }),
+          profile,
+          new StoredConversationBook({
+            state,
+            scope: bookScope(profile, scope),
+            policy: continuePolicy(config.conversation.continue),
+            startedAt,
+            now: Date.now,
+            log: log.child({ component: "conversations" }),
+          }),
         ),
     });
-    const emulator = agent.emulator;
-    if (emulator) cleanups.push(() => emulator.close());
-    const backend: AgentBackend = agent.backend;
+    cleanups.push(() => agents.close());
+    switcher = new AgentSwitcher({ factory: agents, state, log, clock, conversationEnded: (p, user) => analytics.endConversation(p, user) }, config.conversation.mode);
+    const active = switcher;
+    // The conversation's backend: the profile in use, whichever that is.
+    const backend = active.backend;
     // A long drive: the agent hears where the car is now, not only where it was when the link opened.
     location.onMove((where) => backend.updateContext?.(where));
-    // Free conversation needs someone to hear the end of a turn: the server, or the device.
-    const localTurns = backend.capabilities.serverVad
+    // Free conversation needs someone to hear the end of a turn: the server, or the device (for any profile that does not).
+    const localTurns = agents.profiles.every((p) => p.descriptor.capabilities(sectionOf(p.agent, p.descriptor.name)).serverVad)
       ? null
       : await LocalTurnDetector.create({
           sampleRate: a.uplink_rate,
@@ -175,8 +195,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         device: spkFormat,
       }),
     });
+    active.attach(conversation);
     view.follow(conversation);
-    analytics.follow(conversation);
+    analytics.follow(conversation, () => active.active.name);
     // At stop, before the store closes: the turn in progress is recorded as far as it got.
     cleanups.push(() => conversation.endTurn());
     // Every source of button edges goes through one router: the same gestures everywhere.
@@ -187,6 +208,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         release: () => conversation.release(),
         toggleMode: () => conversation.toggleMode(),
         newConversation: (userId) => conversation.newConversation(userId),
+        nextAgent: () => void active.next("a triple press"),
+        agentCount: () => agents.profiles.length,
         holdingIsTalking: () => conversation.machine.mode === "push-to-talk",
       },
       log,
@@ -203,13 +226,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let scrubSecrets = scrubber(secrets);
     const scrub = <T,>(value: T): T => scrubStrings(value, scrubSecrets);
     const stream = new StateStream({
-      snapshot: () => ({ ...conversation.status(), Volume: volume.percent }),
+      snapshot: () => ({ ...conversation.status(), Profile: active.active.name, Volume: volume.percent }),
       log: controlLog,
       scrub,
     });
     conversation.on("activity", (a: DeviceActivity) => stream.publish(a));
+    active.onActivity((a) => stream.publish(a));
     volume.onChange((percent) => stream.publish({ kind: "volume", percent }));
-    const run = controlHandler({ conversation, inputs, volume, playback, stream, analytics });
+    const run = controlHandler({ conversation, inputs, volume, playback, stream, analytics, agents: active });
     const control: ControlServer = await startControlServer({
       path: config.control.socket,
       log: controlLog,
@@ -224,7 +248,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     backend.start();
     cleanups.push(() => backend.stop());
 
-    const hardware = await attachHardware({ board, conversation, log, clock, inputs });
+    const hardware = await attachHardware({ board, conversation, log, clock, inputs, agents: active });
     cleanups.push(() => hardware.close());
     const keyboard = attachKeyboardButton({
       board,
@@ -243,12 +267,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         secrets.push(...added);
         scrubSecrets = scrubber(secrets);
       }
-      const changed = changedBeyondCredentials(loaded.config, next.config, agent.descriptor);
+      const changed = changedBeyondCredentials(loaded.config, next.config, agents.profiles);
       if (changed.length > 0) log.warn(`reload: ${changed.join(", ")} changed; those take effect at a restart (systemctl restart talkbox)`);
-      const credentials = agent.credentials(next.config);
-      if (!credentials) return;
-      backend.updateCredentials(credentials);
-      log.info("reload: reconnecting to the agent with the credentials now in the config");
+      if (!active.reload(next.config)) return;
+      log.info(`reload: reconnecting to the agent (${active.active.name}) with the credentials now in the config`);
     };
     return { conversation, reload, stop };
   } catch (err) {
@@ -294,13 +316,20 @@ async function choosePlaybackDriver(device: string, format: PcmFormat, log: Logg
   return `aplay:${target}`;
 }
 
-/** Top-level config sections (and agent keys) that differ, apart from the credentials a reload applies. */
-function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["config"], descriptor: BackendDescriptor<unknown>): string[] {
-  const strip = (c: LoadedConfig["config"]) => {
-    const section = { ...(sectionOf(c.agent, descriptor.name) as Record<string, unknown>) };
+/** Top-level config sections that differ, apart from the credentials a reload applies (each profile's token and credential keys). */
+function changedBeyondCredentials(a: LoadedConfig["config"], b: LoadedConfig["config"], profiles: readonly AgentProfile[]): string[] {
+  const stripAgent = (agent: AgentConfig | undefined, name: string): unknown => {
+    const descriptor = profiles.find((p) => p.name === name)?.descriptor;
+    if (!agent || !descriptor) return agent;
+    const section = { ...(sectionOf(agent, descriptor.name) as Record<string, unknown>) };
     for (const key of descriptor.credentialKeys) delete section[key];
-    return { ...c, agent: { ...c.agent, token: undefined, [descriptor.name]: section } };
+    return { ...agent, token: undefined, [descriptor.name]: section };
   };
+  const strip = (c: LoadedConfig["config"]) => ({
+    ...c,
+    agent: stripAgent(c.agent, DEFAULT_PROFILE),
+    agents: Object.fromEntries(Object.entries(c.agents).map(([n, p]) => [n, stripAgent(p, n)])),
+  });
   const x = strip(a) as Record<string, unknown>;
   const y = strip(b) as Record<string, unknown>;
   return Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));

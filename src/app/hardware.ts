@@ -1,6 +1,7 @@
 /**
  * Brings up the board's hardware from its profile: talk buttons (GPIO, serial panel)
- * feed their edges to the input router; the device state drives the LEDs and the panel's LED.
+ * feed their edges to the input router; the device state drives the LEDs (in the agent
+ * profile's colour while it speaks) and the panel's LED.
  * (The GPS, which the agent reads, is app/location.ts.) A part that fails to open is logged with its
  * fix and left out: the daemon keeps running (the control socket still works).
  */
@@ -16,7 +17,7 @@ import { watchButton } from "../hardware/buttons/gpio-button";
 import { openGpio } from "../hardware/gpio/open";
 import type { GpioOutput, Level } from "../hardware/gpio/types";
 import { LedController, openLedDriver } from "../hardware/leds/driver";
-import { resolveLedPatterns } from "../hardware/leds/patterns";
+import { resolveLedPatterns, type Rgb } from "../hardware/leds/patterns";
 import { SerialPanel } from "../hardware/serial/panel";
 
 export interface HardwareOptions {
@@ -24,6 +25,8 @@ export interface HardwareOptions {
   conversation: Conversation;
   log: Logger;
   clock: Clock;
+  /** The agent profile in use: the LEDs show it in its colour while it speaks. */
+  agents?: { readonly active: { color?: Rgb }; onActive(listener: (p: { color?: Rgb }) => void): void };
   /** Where the buttons' edges go: one gesture recogniser per button and source (app/inputs/router.ts). */
   inputs: { attach(b: ButtonProfile, source: "gpio" | "panel", initialLevel?: Level): ButtonEdges };
 }
@@ -81,6 +84,8 @@ export async function attachHardware(o: HardwareOptions): Promise<Hardware> {
     try {
       const driver = await openLedDriver(l, { openOutput, clock, logger: log });
       const leds = new LedController({ driver, clock, logger: log, patterns: resolveLedPatterns(l.patterns ?? {}) });
+      leds.setTint(o.agents?.active.color);
+      o.agents?.onActive((p) => leds.setTint(p.color));
       leds.setState(conversation.state);
       // Offline shows why when the agent refused (the link's problem), and changes with it.
       let problem: string | undefined;

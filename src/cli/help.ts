@@ -118,16 +118,51 @@ const COMMANDS: readonly CommandHelp[] = [
   {
     name: "new-conversation",
     summary: "start a new conversation with the agent, as a long press does",
-    usage: "talkbox new-conversation [--user ID] [--socket PATH | --config FILE]",
+    usage: "talkbox new-conversation [--agent NAME] [--user ID] [--socket PATH | --config FILE]",
     about:
       "The next question no longer continues the saved conversation. Conversations are kept per\n" +
-      "user and survive restarts as conversation.continue says. On Coze each user has their own:\n" +
-      "--user starts a new one for that user only. The Realtime backend and the voice API keep one\n" +
-      "conversation per connection: it starts anew for everyone.",
-    options: [["--user, -u ID", "whose conversation (a button's user_id); default the device user's"], SOCKET_OPTION, CONFIG_OPTION],
+      "agent profile and user, and survive restarts as conversation.continue says. On Coze each\n" +
+      "user has their own: --user starts a new one for that user only. The Realtime backend and\n" +
+      "the voice API keep one conversation per connection: it starts anew for everyone.",
+    options: [
+      ["--agent, -a NAME", "which agent profile's (default: the one in use; talkbox agents lists them)"],
+      ["--user, -u ID", "whose conversation (a button's user_id); default the device user's"],
+      SOCKET_OPTION,
+      CONFIG_OPTION,
+    ],
     examples: [
-      ["talkbox new-conversation", "the device user's"],
+      ["talkbox new-conversation", "the device user's, with the agent in use"],
       ["talkbox new-conversation --user passenger", "the passenger's only"],
+      ["talkbox new-conversation --agent tutor", "the tutor's, even while another agent is in use"],
+    ],
+    exits: [0, 1, 2],
+  },
+  {
+    name: "agents",
+    summary: "list the agent profiles: name, backend, intro, which is in use, saved conversations",
+    usage: "talkbox agents [--json] [--socket PATH | --config FILE]",
+    about:
+      "The profiles are agent: (named default) and each entry of agents: in the config. A * marks\n" +
+      "the one in use. CONVERSATIONS: how many users have a conversation saved with it (continued\n" +
+      "at their next turn, as conversation.continue says); LAST TURN: when one of them last spoke.",
+    options: [["--json", "the answer as JSON"], SOCKET_OPTION, CONFIG_OPTION],
+    examples: [["talkbox agents", "the table"]],
+    exits: [0, 1, 2],
+  },
+  {
+    name: "agent",
+    summary: "switch the running daemon to another agent profile",
+    usage: "talkbox agent NAME [--socket PATH | --config FILE]",
+    about:
+      "What goes on ends (a reply is cut, a held turn dropped), the link to the current agent\n" +
+      "closes and NAME's opens; once it is up NAME says its intro and the command returns. A\n" +
+      "profile that cannot connect is named in the error, and the previous one is back in use.\n" +
+      "The profile in use is saved: a restart comes back to it. A triple press on the talk\n" +
+      "button goes to the next profile; the agent itself can switch with its switch_agent tool.",
+    options: [SOCKET_OPTION, CONFIG_OPTION],
+    examples: [
+      ["talkbox agent tutor", "talk to the tutor"],
+      ["talkbox agent default", "back to the agent: section's agent"],
     ],
     exits: [0, 1, 2],
   },

@@ -149,6 +149,10 @@ export function describeFrame(f: ControlReply): string {
       return `${time} ${s("Level")}: ${s("Message")}`;
     case "Volume":
       return `${time} volume ${s("Volume")} %`;
+    case "Profile":
+      if (f["Status"] === "switching") return `${time} agent profile: switching to ${s("Title")} (${s("Name")}) from ${s("From")}`;
+      if (f["Status"] === "active") return `${time} agent profile: ${s("Title")} (${s("Name")}) is in use`;
+      return `${time} agent profile: ${s("Name")} failed: ${s("Message")}`;
     default: {
       // A frame this CLI does not know yet (a newer daemon): shown whole.
       const { At: _at, ...rest } = f;

@@ -34,7 +34,9 @@ const buttonTiming = {
   // Several talk buttons (driver / passenger) may speak as different users.
   user_id: z.string().min(1).optional(),
   long_press_action: z.enum(["new-conversation", "none"]).default("new-conversation"),
-  double_press_action: z.enum(["toggle-mode", "new-conversation", "none"]).default("toggle-mode"),
+  double_press_action: z.enum(["toggle-mode", "new-conversation", "next-agent", "none"]).default("toggle-mode"),
+  // A third press within double_press_ms of the second: the next agent profile (with one profile, nothing).
+  triple_press_action: z.enum(["next-agent", "toggle-mode", "new-conversation", "none"]).default("next-agent"),
 };
 
 const button = z.discriminatedUnion("driver", [

@@ -129,6 +129,16 @@ export function toFrame(a: DeviceActivity, at = new Date()): Record<string, unkn
       return a.level === "error" ? { Event: "Error", Message: a.message, At } : { Event: "Notice", Level: a.level, Message: a.message, At };
     case "volume":
       return { Event: "Volume", Volume: a.percent, At };
+    case "profile":
+      return {
+        Event: "Profile",
+        Status: a.event,
+        Name: a.name,
+        Title: a.title,
+        ...(a.from !== undefined ? { From: a.from } : {}),
+        ...(a.message !== undefined ? { Message: a.message } : {}),
+        At,
+      };
     case "announcement":
       return {
         Event: "Announcement",

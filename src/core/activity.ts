@@ -22,6 +22,11 @@ export type DeviceActivity =
   | { kind: "notice"; level: "info" | "warn" | "error"; message: string }
   | { kind: "volume"; percent: number }
   /**
+   * The agent profile in use (issue 17): a switch begins (`switching`, from `from`), the new one
+   * is connected (`active`), or it could not connect and `from` is back (`failed`, with why).
+   */
+  | { kind: "profile"; event: "switching" | "active" | "failed"; name: string; title: string; from?: string; message?: string }
+  /**
    * An announcement (seed 004): started (with its voice), completed, interrupted (`heard`: what
    * came out of the speaker before the cut), failed, or dropped (`reason`).
    */

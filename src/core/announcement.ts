@@ -16,7 +16,7 @@ export const INTERRUPT_MODES: readonly InterruptMode[] = [1, 2, 3];
 export const MAX_ANNOUNCEMENT_CHARS = 200;
 
 /** Who asked for an announcement: the reply and the logs say it. */
-export type AnnouncementSource = "command" | "slow-reply" | "idle-prompt" | "alert";
+export type AnnouncementSource = "command" | "slow-reply" | "idle-prompt" | "alert" | "agent-intro";
 
 /** Which voice spoke it: the agent's own (synthesised by the cloud), or the device's offline voice. */
 export type AnnouncementVoice = "agent" | "local";

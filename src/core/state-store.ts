@@ -7,4 +7,6 @@ export type StateValue = string | number | boolean | null;
 export interface StateStore {
   get(key: string): StateValue | undefined;
   set(key: string, value: StateValue | undefined): void;
+  /** Every key held. */
+  keys(): string[];
 }

@@ -145,6 +145,7 @@ export class Conversation extends EventEmitter {
       gate: this.gate,
       turns,
       localTurns: o.localTurns ?? null,
+      serverVad: () => o.backend.capabilities.serverVad,
       backend: o.backend,
       clock: o.clock,
       log: o.log,
@@ -203,7 +204,7 @@ export class Conversation extends EventEmitter {
       gate: this.gate,
       backend: o.backend,
       clock: o.clock,
-      decidesTurns: () => Boolean(o.localTurns) && this.machine.mode === "free",
+      decidesTurns: () => Boolean(o.localTurns) && !o.backend.capabilities.serverVad && this.machine.mode === "free",
     });
     this.machine = new DeviceStateMachine(
       {
@@ -256,6 +257,10 @@ export class Conversation extends EventEmitter {
     return this.machine.state;
   }
 
+  get mode(): ConversationMode {
+    return this.machine.mode;
+  }
+
   press(userId: string = this.o.userId): void {
     this.machine.dispatch({ type: "button.down", userId });
   }
@@ -290,6 +295,14 @@ export class Conversation extends EventEmitter {
   /** The turn in progress is over as far as the analytics go (the daemon stops). */
   endTurn(): void {
     this.stats.end();
+  }
+
+  /**
+   * Another agent takes over (an agent profile switch): whatever goes on ends, as for a mode-1
+   * announcement, and the device shows `connecting` until the new agent's link is up.
+   */
+  agentChanging(): void {
+    this.machine.dispatch({ type: "agent.switch" });
   }
 
   /** Push-to-talk ⇄ free conversation (a double press); false when the agent is busy. */

@@ -55,7 +55,9 @@ export type DeviceInput =
   /** The announcement was heard to its end, or no voice could speak it. */
   | { type: "announce.done"; id: string; ok: boolean; message?: string }
   /** A typed question (its text stays with the conversation), as `userId`. */
-  | { type: "text.turn"; id: string; userId: string };
+  | { type: "text.turn"; id: string; userId: string }
+  /** Another agent takes over: what goes on ends; its link is being opened. */
+  | { type: "agent.switch" };
 
 export type Effect =
   /** Push-to-talk: start streaming the mic to the agent as the given user. */
@@ -322,6 +324,8 @@ export class DeviceStateMachine {
         return this.onAnnounceRequest(input.id, input.mode);
       case "text.turn":
         return this.onTextTurn(input.id, input.userId);
+      case "agent.switch":
+        return this.onAgentSwitch();
       case "announce.done":
         if (input.id !== this.announcing) return;
         if (!input.ok) this.effect({ type: "notice", level: "error", message: `an announcement could not be spoken: ${input.message ?? "no voice"}` });
@@ -382,6 +386,24 @@ export class DeviceStateMachine {
     this.effect({ type: "text.send", id, userId });
     this.unacked = false;
     this.think("text.turn");
+  }
+
+  /**
+   * The old agent's link closes, the new one's opens: the interaction ends as for a mode-1
+   * announcement, and the device waits for the new link like at start. What waits to be
+   * announced waits on (it is said once the new agent is there).
+   */
+  private onAgentSwitch(): void {
+    this.endInteraction();
+    this.disarm();
+    this.dropResend();
+    this.unacked = false;
+    if (this.free && this.linkUp && !this.muted) this.effect({ type: "stream.stop" });
+    this.linkUp = false;
+    this.attempting = true;
+    this.downAt = null;
+    this.downProblem = null;
+    this.go("connecting", "agent.switch");
   }
 
   /** Mode 1: whatever goes on stops now (a held turn is dropped, a reply cancelled, an announcement cut). */

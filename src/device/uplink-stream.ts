@@ -23,6 +23,8 @@ export interface UplinkStreamOptions {
   turns: Pick<TurnBuffer, "send" | "holding">;
   /** Free conversation on a backend without server VAD: the device decides the turns. */
   localTurns: Pick<LocalTurnDetector, "push" | "reset"> | null;
+  /** The agent in use hears the end of the user's speech itself. */
+  serverVad(): boolean;
   backend: Pick<AgentBackend, "beginTurn" | "commitTurn">;
   clock: Clock;
   log: Logger;
@@ -93,7 +95,8 @@ export class UplinkStream {
     // The echo gate sends silence, not nothing: the server's VAD keeps its timing. In
     // push-to-talk it does not apply: pressing the button is the user saying "I am talking".
     const gated = free && gate.closed;
-    if (free && localTurns) {
+    // The device decides the turns only for an agent that does not (profiles may differ).
+    if (free && localTurns && !this.o.serverVad()) {
       this.localFrame(localTurns, frame, gated);
       return;
     }

@@ -6,7 +6,9 @@ import { noConversations } from "../core/conversations";
 import fs from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
-import { openAgent } from "../app/agent";
+import { AgentFactory } from "../app/agents/factory";
+import type { AgentProfile } from "../app/agents/profiles";
+import { DEFAULT_PROFILE } from "../config/agent-profiles";
 import type { AgentEvent } from "../agent/events";
 import { probeAlsa } from "../audio/probe";
 import { alsaPcm } from "../audio/device-name";
@@ -139,13 +141,28 @@ function deviceFile(name: string, path: string, group: string, fixMissing: strin
   }
 }
 
-/** Opens one session with the agent: reachable, and the token accepted. */
-export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Promise<CheckResult> {
+/** Opens one session with each agent profile's agent: reachable, and the token accepted. */
+export async function agentChecks(loaded: LoadedConfig, timeoutMs = 10_000): Promise<CheckResult[]> {
   const { config } = loaded;
-  const name = `agent ${config.agent.url === EMULATOR_URL ? "(built-in emulator)" : new URL(config.agent.url).host}`;
   // One attempt: no reconnect within the check.
   const reconnect = { initialMs: 3_600_000, maxMs: 3_600_000, authFailureMs: config.agent.reconnect.auth_failure_ms };
-  const { backend, emulator } = await openAgent(config, { log: silentLogger(), clock: realClock, tools: [], conversations: () => noConversations }, { reconnect });
+  const agents = await AgentFactory.open(config, { log: silentLogger(), clock: realClock, tools: [], conversations: () => noConversations }, { reconnect });
+  try {
+    const out: CheckResult[] = [];
+    for (const p of agents.profiles) out.push(await agentCheck(agents, p, agents.profiles.length > 1, timeoutMs));
+    return out;
+  } finally {
+    await agents.close();
+  }
+}
+
+async function agentCheck(agents: AgentFactory, p: AgentProfile, named: boolean, timeoutMs: number): Promise<CheckResult> {
+  const where = p.agent.url === EMULATOR_URL ? "(built-in emulator)" : new URL(p.agent.url).host;
+  const name = named ? `agent ${p.name} ${where}` : `agent ${where}`;
+  // The keys the fixes name: agent.* for the default profile, agents.<name>.* for the others.
+  const keys = p.name === DEFAULT_PROFILE ? "agent" : `agents.${p.name}`;
+  const section = `${keys}.${p.agent.backend}`;
+  const backend = agents.create(p);
   try {
     const first = await new Promise<AgentEvent | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -161,22 +178,21 @@ export async function agentCheck(loaded: LoadedConfig, timeoutMs = 10_000): Prom
     if (first?.type === "link.down") {
       const fix =
         first.problem === "auth"
-          ? `fix agent.token (or TALKBOX_TOKEN), or the key of agent.${config.agent.backend} the message names (a Coze bot must be published as an API service)`
+          ? `fix ${keys}.token (or TALKBOX_TOKEN), or the key of ${section} the message names (a Coze bot must be published as an API service)`
           : first.problem === "quota"
             ? "the account's quota is used up: check the billing page of the agent's platform"
             : first.problem === "not_found"
-              ? `no such agent: check agent.url and the agent named in agent.${config.agent.backend} (a Coze bot must be published as an API service)`
+              ? `no such agent: check ${keys}.url and the agent named in ${section} (a Coze bot must be published as an API service)`
               : first.problem === "bad_request"
-                ? `the agent refused the device's settings: see the message; check agent.${config.agent.backend} and audio.uplink_*/downlink_*`
+                ? `the agent refused the device's settings: see the message; check ${section} and audio.uplink_*/downlink_*`
                 : first.problem === "network"
-            ? "check the network (ping, DNS) and agent.url"
-            : "see the message; check agent.url";
+                  ? `check the network (ping, DNS) and ${keys}.url`
+                  : `see the message; check ${keys}.url`;
       return { name, ok: false, detail: first.message, fix };
     }
-    return { name, ok: false, detail: `no answer within ${timeoutMs / 1000} s`, fix: "check the network and agent.url" };
+    return { name, ok: false, detail: `no answer within ${timeoutMs / 1000} s`, fix: `check the network and ${keys}.url` };
   } finally {
     await backend.stop();
-    await emulator?.close();
   }
 }
 

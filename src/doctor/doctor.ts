@@ -1,7 +1,7 @@
 /** Runs every check and prints pass/fail with the fix for each. Exit status 1 when anything fails. */
 import { loadConfig } from "../config/load";
 import { ConfigError } from "../config/errors";
-import { agentCheck, audioChecks, deviceFileChecks, gpioChecks, healthChecks, type CheckResult } from "./checks";
+import { agentChecks, audioChecks, deviceFileChecks, gpioChecks, healthChecks, type CheckResult } from "./checks";
 import { nativeChecks } from "./natives";
 import { scrubber } from "../log/logger";
 import { secretsFromEnvironment } from "../config/secrets";
@@ -32,7 +32,7 @@ export async function doctorCommand(opts: { config?: string; out?: (line: string
     () => gpioChecks(loaded, opts.sysfs),
     () => deviceFileChecks(loaded),
     () => healthChecks(loaded),
-    async () => [await agentCheck(loaded)],
+    async () => agentChecks(loaded),
   ];
   for (const g of groups) {
     for (const r of await g()) {

@@ -44,12 +44,54 @@ export interface ConversationBookOptions {
   log: Logger;
 }
 
+/** What one agent profile has saved, for `talkbox agents`: its users' conversations and the last turn's time. */
+export interface SavedConversations {
+  users: number;
+  /** Epoch ms of the last turn of any of them; null: none saved. */
+  lastTurnAt: number | null;
+}
+
+/**
+ * The books whose scope `owns` (an agent profile's), read from the store without opening them:
+ * summed up, or forgotten (a new conversation for a profile not in use; `user`: only theirs).
+ */
+export function savedConversations(state: StateStore, owns: (scope: string) => boolean): SavedConversations {
+  let users = 0;
+  let last: number | null = null;
+  for (const [, entries] of booksOf(state, owns)) {
+    users += entries.size;
+    for (const e of entries.values()) last = Math.max(last ?? 0, e.at);
+  }
+  return { users, lastTurnAt: last };
+}
+
+export function forgetSavedConversations(state: StateStore, owns: (scope: string) => boolean, user?: string): void {
+  for (const [key, entries] of booksOf(state, owns)) {
+    if (user === undefined) entries.clear();
+    else entries.delete(user);
+    state.set(key, entries.size === 0 ? undefined : JSON.stringify(Object.fromEntries(entries)));
+  }
+}
+
+function booksOf(state: StateStore, owns: (scope: string) => boolean): Array<[string, Map<string, Entry>]> {
+  const out: Array<[string, Map<string, Entry>]> = [];
+  for (const key of state.keys()) {
+    if (!key.startsWith(BOOK_PREFIX) || !owns(key.slice(BOOK_PREFIX.length))) continue;
+    const raw = state.get(key);
+    const entries = typeof raw === "string" ? parse(raw) : null;
+    if (entries) out.push([key, entries]);
+  }
+  return out;
+}
+
+const BOOK_PREFIX = "conversations.";
+
 export class StoredConversationBook implements ConversationBook {
   private readonly key: string;
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly o: ConversationBookOptions) {
-    this.key = `conversations.${o.scope}`;
+    this.key = `${BOOK_PREFIX}${o.scope}`;
     const raw = o.state.get(this.key);
     if (raw === undefined) return;
     const loaded = typeof raw === "string" ? parse(raw) : null;

@@ -55,6 +55,10 @@ export class FileStateStore implements StateStore {
     return this.values.get(key);
   }
 
+  keys(): string[] {
+    return [...this.values.keys()];
+  }
+
   set(key: string, value: StateValue | undefined): void {
     if (value === undefined) {
       if (!this.values.delete(key)) return;
@@ -116,6 +120,9 @@ export class MemoryStateStore implements StateStore {
   set(key: string, value: StateValue | undefined): void {
     if (value === undefined) this.values.delete(key);
     else this.values.set(key, value);
+  }
+  keys(): string[] {
+    return [...this.values.keys()];
   }
 }
 

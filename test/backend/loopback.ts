@@ -25,9 +25,11 @@ const settings = z.strictObject({
 });
 type LoopbackSettings = z.output<typeof settings>;
 
+const LOOPBACK_CAPABILITIES: BackendCapabilities = { serverVad: false, interruption: true };
+
 class LoopbackBackend extends LinkedBackend implements AgentBackend {
   readonly name = "loopback";
-  readonly capabilities: BackendCapabilities = { serverVad: false, interruption: true };
+  readonly capabilities: BackendCapabilities = LOOPBACK_CAPABILITIES;
   protected readonly link: WsLink;
   private token: string;
   private reply: string | null = null;
@@ -172,6 +174,7 @@ export const loopbackBackend = defineBackend({
     [input, output].every((f) => f.codec === "pcm" && f.sampleRate === 16000) ? [] : ["audio: the loopback protocol carries pcm at 16000 Hz only; set uplink/downlink codec pcm and rate 16000"],
   credentialKeys: [],
   credentials: () => ({}),
+  capabilities: () => LOOPBACK_CAPABILITIES,
   create: (ctx) => new LoopbackBackend(ctx),
   emulator: { path: "/loopback", url: (base) => `${base}/loopback`, serve: serveLoopback },
 });

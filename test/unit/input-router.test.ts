@@ -18,7 +18,7 @@ import type { ButtonProfile } from "../../src/config/board-profile";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
 
-const timing = { debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode" } as const;
+const timing = { debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode", triple_press_action: "next-agent" } as const;
 const BUTTONS: ButtonProfile[] = [
   { name: "talk", driver: "gpio", pin: 17, active_low: true, pull: "up", ...timing },
   { name: "talk", driver: "serial", key: "talk", ...timing },
@@ -27,7 +27,7 @@ const BUTTONS: ButtonProfile[] = [
   { name: "passenger", driver: "control", user_id: "passenger", ...timing },
 ];
 
-function rig(mode: "push-to-talk" | "free" = "push-to-talk") {
+function rig(mode: "push-to-talk" | "free" = "push-to-talk", agents = 1) {
   const clock = new FakeClock();
   const actions: string[] = [];
   const a: ButtonActions = {
@@ -36,6 +36,8 @@ function rig(mode: "push-to-talk" | "free" = "push-to-talk") {
     toggleMode: () => actions.push("toggle-mode"),
     newConversation: () => actions.push("new-conversation"),
     holdingIsTalking: () => mode === "push-to-talk",
+    nextAgent: () => actions.push("next-agent"),
+    agentCount: () => agents,
   };
   const router = new InputRouter({ buttons: BUTTONS, actions: a, log: silentLogger(), clock, maxHoldMs: 60_000 });
   return { clock, actions, router };
@@ -111,6 +113,27 @@ describe("input router: the same gestures from every source", () => {
       drive(r, edge, [2000, 1], [100, 0], [150, 1], [100, 0]);
       r.clock.advance(1000);
       assert.deepEqual(r.actions, ["press", "release", "press", "release", "press", "toggle-mode", "release"]);
+    });
+
+    test(`${source}: with two agent profiles, a triple press switches agents and a double press still switches modes, once it is not the start of a triple`, () => {
+      const r = rig("push-to-talk", 2);
+      const edge = sources(r)[source];
+      // Three quick presses: one gesture, the double's action never runs.
+      drive(r, edge, [0, 1], [80, 0], [100, 1], [80, 0], [100, 1], [80, 0]);
+      r.clock.advance(1000);
+      assert.deepEqual(r.actions.filter((a) => a !== "press" && a !== "release"), ["next-agent"]);
+      // Two quick presses: the mode switches once no third press came within double_press_ms.
+      r.actions.length = 0;
+      drive(r, edge, [0, 1], [80, 0], [100, 1], [80, 0]);
+      assert.deepEqual(r.actions.filter((a) => a !== "press" && a !== "release"), []);
+      r.clock.advance(400);
+      assert.deepEqual(r.actions.filter((a) => a !== "press" && a !== "release"), ["toggle-mode"]);
+      // A fourth quick press starts anew: no second triple, no extra double.
+      r.actions.length = 0;
+      r.clock.advance(1000);
+      drive(r, edge, [0, 1], [50, 0], [50, 1], [50, 0], [50, 1], [50, 0], [50, 1], [50, 0]);
+      r.clock.advance(1000);
+      assert.deepEqual(r.actions.filter((a) => a !== "press" && a !== "release"), ["next-agent"]);
     });
 
     test(`${source}: a long press starts a new conversation in free conversation, and is a long question in push-to-talk`, () => {

@@ -49,6 +49,7 @@ function rig(o: { mode?: ConversationMode; usable?: boolean; local?: LocalTurnEv
           reset: () => void calls.push("local.reset"),
         }
       : null,
+    serverVad: () => false,
     backend: {
       beginTurn: () => (calls.push("beginTurn"), true),
       commitTurn: () => (calls.push("commitTurn"), true),

@@ -8,7 +8,7 @@ import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
 import type { ConversationBook } from "../../core/conversations";
-import type { AgentBackend, AgentSpeech, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
+import type { AgentBackend, AgentSpeech, BackendCapabilities, Credentials, HeardAnnouncement, ToolOutput, TurnContext } from "../backend";
 import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
@@ -37,6 +37,12 @@ const HOLDING_WHAT = {
   not_found: "the agent refused: the bot is not published as an API service",
   bad_request: "the agent refused the device's settings",
 } as const;
+
+/**
+ * Coze's server VAD and chat.cancel work for every bot. Speech synthesis has its own
+ * connection (speech.ts): it can speak while the chat answers.
+ */
+export const COZE_CAPABILITIES: BackendCapabilities = { serverVad: true, interruption: true, speaksBesideReplies: true };
 
 export class CozeBackend extends LinkedBackend implements AgentBackend {
   readonly name = "coze";
@@ -88,7 +94,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
 
   // Coze's server VAD and chat.cancel work for every bot.
   // Speech synthesis has its own connection (speech.ts): it can speak while the chat answers.
-  readonly capabilities = { serverVad: true, interruption: true, speaksBesideReplies: true };
+  readonly capabilities = COZE_CAPABILITIES;
 
   beginTurn(turn: TurnContext): boolean {
     // A push-to-talk turn begins with its first append; only another user needs a chat.update first.

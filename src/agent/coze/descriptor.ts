@@ -1,7 +1,7 @@
 /** Coze realtime voice chat (`/v1/chat`, seed 003): `agent.backend: coze`, settings under `agent.coze`. */
 import { z } from "zod";
 import { defineBackend } from "../descriptor";
-import { CozeBackend } from "./client";
+import { COZE_CAPABILITIES, CozeBackend } from "./client";
 
 /** The bot id the emulator is asked for when none is configured: it accepts any. */
 const EMULATOR_BOT = "emulator-bot";
@@ -49,6 +49,7 @@ export const cozeBackend = defineBackend({
   checkFormats: () => [],
   credentialKeys: ["bot_id"],
   credentials: (s) => ({ botId: s.bot_id ?? EMULATOR_BOT }),
+  capabilities: () => COZE_CAPABILITIES,
   create: ({ settings: s, url, token, link, session, log, clock, extraParams, conversations }) =>
     new CozeBackend(
       {

@@ -59,6 +59,14 @@ export interface RealtimeOptions extends LinkSettings {
   deviceUserId?: string;
 }
 
+/**
+ * OpenAI hears the end of a turn itself; the Volcengine gateway is driven turn by turn. A Coze
+ * bot behind the gateway cannot be interrupted (seed 001).
+ */
+export function realtimeCapabilities(flavour: RealtimeFlavour, cozeBotId: string | undefined): BackendCapabilities {
+  return { serverVad: flavour === "openai", interruption: cozeBotId === undefined };
+}
+
 export class RealtimeBackend extends LinkedBackend implements AgentBackend {
   readonly name = "realtime";
   readonly capabilities: BackendCapabilities;
@@ -116,7 +124,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.cozeBotId = opts.flavour === "volcengine" ? opts.cozeBotId : undefined;
     // A Coze bot behind the gateway uses its own plugins; the gateway ignores session tools there (seed 001).
     this.settings = { ...opts.session, flavour: opts.flavour, tools: this.cozeBotId ? [] : opts.session.tools };
-    this.capabilities = { serverVad: opts.flavour === "openai", interruption: this.cozeBotId === undefined };
+    this.capabilities = realtimeCapabilities(opts.flavour, this.cozeBotId);
     this.mode = opts.mode;
     this.conversation = new SavedConversation(this.cozeBotId ? opts.conversations(`realtime.coze.${this.cozeBotId}`) : null, log);
     this.canClear = opts.flavour === "openai";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineBackend } from "../descriptor";
-import { RealtimeBackend } from "./client";
+import { RealtimeBackend, realtimeCapabilities } from "./client";
 import { PCM16_RATE } from "./protocol";
 import { checkFormats } from "./session-config";
 
@@ -60,6 +60,7 @@ export const realtimeBackend = defineBackend({
   checkFormats: (s, input, output) => checkFormats(s.flavour, input, output),
   credentialKeys: [],
   credentials: () => ({}),
+  capabilities: (s) => realtimeCapabilities(s.flavour, s.flavour === "volcengine" ? s.coze_bot_id : undefined),
   create: ({ settings: s, url, token, link, session, log, clock, tools, conversations }) =>
     new RealtimeBackend(
       {

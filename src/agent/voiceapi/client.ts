@@ -71,9 +71,12 @@ export function refusalProblem(message: string): LinkProblem {
   return "server";
 }
 
+/** The service ends no turn by itself here: the device's VAD does in free conversation. */
+export const VOICEAPI_CAPABILITIES: BackendCapabilities = { serverVad: false, interruption: true };
+
 export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   readonly name = "voiceapi";
-  readonly capabilities: BackendCapabilities = { serverVad: false, interruption: true };
+  readonly capabilities: BackendCapabilities = VOICEAPI_CAPABILITIES;
   protected readonly link: WsLink;
   private readonly input: AudioFormat;
   private readonly output: AudioFormat;

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { defineBackend } from "../descriptor";
-import { VoiceApiBackend } from "./client";
+import { VOICEAPI_CAPABILITIES, VoiceApiBackend } from "./client";
 import { OVERRIDE, PATHS } from "./names";
 
 /** Linear16 rates a speech service takes. */
@@ -78,6 +78,7 @@ export const voiceApiBackend = defineBackend({
   },
   credentialKeys: [],
   credentials: () => ({}),
+  capabilities: () => VOICEAPI_CAPABILITIES,
   create: ({ settings: s, url, token, link, session, log, clock }) =>
     new VoiceApiBackend(
       {

@@ -13,16 +13,19 @@ import type { Conversation, FinishedTurn } from "../../device/conversation";
 import { ANALYTICS_FILE, AnalyticsDb, loadSqlite } from "../../state/analytics-db";
 import { PrometheusFile } from "../../state/prometheus-file";
 import type { Logger } from "../../log/logger";
+import { DEFAULT_PROFILE } from "../../config/agent-profiles";
 
-/** The agent profile's name; the single `agent:` section is "default". */
-const AGENT = "default";
 /** The user whose conversation is every user's (the gateway's one Coze conversation). */
 const EVERYONE = "*";
 const MAX_USERS = 64;
 
+const idKey = (profile: string, user: string): string => `${profile}\u0000${user}`;
+
 export class DeviceAnalytics {
-  /** The server's conversation id each user is in, as the backend last named it. */
+  /** The server's conversation id each user is in with each agent profile, as its backend last named it. */
   private readonly ids = new Map<string, string>();
+  /** The agent profile in use (the turns are its). */
+  private agent: () => string = () => DEFAULT_PROFILE;
 
   private constructor(
     private readonly db: AnalyticsDb | null,
@@ -53,12 +56,13 @@ export class DeviceAnalytics {
     }
   }
 
-  /** A backend's conversation book, read as it is used: the ids of the turns to record. */
-  tap(book: ConversationBook): ConversationBook {
+  /** `profile`'s backend's conversation book, read as it is used: the ids of the turns to record. */
+  tap(profile: string, book: ConversationBook): ConversationBook {
     const seen = (user: string, id: string | undefined): void => {
-      this.ids.delete(user);
+      const key = idKey(profile, user);
+      this.ids.delete(key);
       if (id === undefined) return;
-      this.ids.set(user, id);
+      this.ids.set(key, id);
       if (this.ids.size > MAX_USERS) this.ids.delete(this.ids.keys().next().value!);
     };
     return {
@@ -73,16 +77,22 @@ export class DeviceAnalytics {
       },
       forget: (user) => {
         book.forget(user);
-        if (user === undefined) this.ids.clear();
-        else this.ids.delete(user);
+        this.forgetIds(profile, user);
       },
     };
   }
 
-  /** Records the conversation's turns as they end, and ends conversations the user starts anew. */
-  follow(conversation: Conversation): void {
+  /** Records the conversation's turns as they end, as `agent`'s (the profile in use), and ends conversations the user starts anew. */
+  follow(conversation: Conversation, agent: () => string): void {
+    this.agent = agent;
     conversation.on("turn", (t: FinishedTurn) => this.record(t));
-    conversation.on("new-conversation", (user: string | undefined) => this.db?.endConversation(AGENT, user));
+    conversation.on("new-conversation", (user: string | undefined) => this.endConversation(agent(), user));
+  }
+
+  /** `agent`'s conversation (`user`'s only, or everyone's) is over: the next turn starts another. */
+  endConversation(agent: string, user?: string): void {
+    this.db?.endConversation(agent, user);
+    this.forgetIds(agent, user);
   }
 
   stats(q: StatsQuery): { ok: true; answer: StatsAnswer } | { ok: false; reason: string } {
@@ -95,13 +105,19 @@ export class DeviceAnalytics {
     this.db?.close();
   }
 
+  private forgetIds(profile: string, user: string | undefined): void {
+    if (user !== undefined) this.ids.delete(idKey(profile, user));
+    else for (const key of [...this.ids.keys()]) if (key.startsWith(idKey(profile, ""))) this.ids.delete(key);
+  }
+
   private record(t: FinishedTurn): void {
     // A turn that never reached the agent nor played anything (an empty press) is no conversation's.
     if (!t.userTurn && !t.replied && !t.error) return;
+    const agent = this.agent();
     const r: TurnRecord = {
-      agent: AGENT,
+      agent,
       user: t.userId,
-      conversationId: this.ids.get(t.userId) ?? this.ids.get(EVERYONE) ?? null,
+      conversationId: this.ids.get(idKey(agent, t.userId)) ?? this.ids.get(idKey(agent, EVERYONE)) ?? null,
       startedAt: t.startedAt,
       endedAt: t.endedAt,
       userTurn: t.userTurn,

@@ -7,6 +7,7 @@ import type { Conversation } from "../../device/conversation";
 import type { InputRouter } from "../inputs/router";
 import type { Volume } from "../tools/volume";
 import type { DeviceAnalytics } from "../analytics/device-analytics";
+import type { AgentSwitcher } from "../agents/switcher";
 
 /** The parts of the device a command may use. */
 export interface CommandDevice {
@@ -16,6 +17,7 @@ export interface CommandDevice {
   playback: PlaybackEngine;
   stream: StateStream;
   analytics: DeviceAnalytics;
+  agents: AgentSwitcher;
 }
 
 export interface Command<S extends CommandSchema> {

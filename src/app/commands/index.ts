@@ -4,6 +4,8 @@
  */
 import { commandParser, SubscribeCommand } from "../../control/commands";
 import type { ControlHandler } from "../../control/server";
+import { agentCommand } from "./agent";
+import { agentsCommand } from "./agents";
 import { announceCommand } from "./announce";
 import { buttonCommand } from "./button";
 import type { Command, CommandDevice } from "./command";
@@ -13,9 +15,9 @@ import { statusCommand } from "./status";
 import { textCommand } from "./text";
 import { volumeCommand } from "./volume";
 
-const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand, statsCommand] as const;
+const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand, statsCommand, agentCommand, agentsCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema, statsCommand.schema]);
+export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema, statsCommand.schema, agentCommand.schema, agentsCommand.schema]);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 

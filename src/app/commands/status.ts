@@ -1,12 +1,13 @@
-/** `Status`: the device's state, link, last turn, volume, subscribers and memory. */
+/** `Status`: the device's state, link, agent profile, last turn, volume, subscribers and memory. */
 import { z } from "zod";
 import type { PlaybackEngine } from "../../audio/playback/engine";
 import { defineCommand } from "./command";
 
 export const statusCommand = defineCommand({
   schema: z.object({ Command: z.literal("Status") }),
-  run: (_cmd, { conversation, volume, stream, playback }) => ({
+  run: (_cmd, { conversation, volume, stream, playback, agents }) => ({
     ...conversation.status(),
+    Profile: { Name: agents.active.name, Title: agents.active.title, Backend: agents.active.descriptor.name },
     Volume: volume.percent,
     Subscribers: stream.count,
     Memory: memory(playback),

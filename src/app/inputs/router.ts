@@ -3,8 +3,10 @@
  * key and the control socket each report raw edges of one of the board's buttons; the
  * router gives each (button, source) a recogniser (hardware/buttons/button.ts: debounce,
  * long press, double press, stuck) and maps what it recognises to the device's actions,
- * one mapping for all: a double press switches modes, a long press starts a new
- * conversation, from whichever source.
+ * one mapping for all: a double press switches modes, a triple press the agent profile, a
+ * long press starts a new conversation, from whichever source. A triple press that does
+ * something holds the double press's action back by double_press_ms: three presses are
+ * one gesture, not a double and then a triple.
  *
  * Two rules keep a gesture from eating a question:
  * - in push-to-talk a long hold is a long question: the long-press action applies in free
@@ -30,7 +32,13 @@ export interface ButtonActions {
   newConversation(userId?: string): void;
   /** Push-to-talk: holding the button is talking, so a long hold is a long question, not a gesture. */
   holdingIsTalking(): boolean;
+  /** The next agent profile (after the last, the first). */
+  nextAgent(): void;
+  /** How many agent profiles there are (next-agent does nothing with one). */
+  agentCount(): number;
 }
+
+type GestureAction = ButtonProfile["double_press_action"] | ButtonProfile["triple_press_action"];
 
 export interface InputRouterOptions {
   buttons: readonly ButtonProfile[];
@@ -49,6 +57,8 @@ const GESTURES_FROM_EDGES: Record<InputSource, boolean> = { gpio: true, panel: t
 export class InputRouter {
   private readonly attached: Button[] = [];
   private readonly byName = new Map<string, ButtonEdges>();
+  /** Double presses whose action waits to see whether a third press comes. */
+  private readonly heldDoubles = new Map<ButtonProfile, ReturnType<Clock["setTimeout"]>>();
 
   constructor(private readonly o: InputRouterOptions) {}
 
@@ -67,6 +77,7 @@ export class InputRouter {
         debounceMs: BOUNCES[source] ? b.debounce_ms : 0,
         longPressMs: GESTURES_FROM_EDGES[source] ? b.long_press_ms : Infinity,
         doublePressMs: GESTURES_FROM_EDGES[source] ? b.double_press_ms : 0,
+        triplePress: this.tripleActs(b),
         maxHoldMs: this.o.maxHoldMs,
         initialLevel,
       },
@@ -98,17 +109,26 @@ export class InputRouter {
    * A gesture the source recognised itself (a head unit's double or long press): the button's
    * action for it. Unambiguous, so a long press acts in push-to-talk too. False: no such button.
    */
-  gesture(name: string, kind: "double" | "long"): boolean {
+  gesture(name: string, kind: "double" | "triple" | "long"): boolean {
     const b = this.entryFor(name, "control");
     if (!b) return false;
     const userId = b.user_id ?? this.o.buttons.find((e) => e.name === name && e.user_id)?.user_id;
     if (kind === "double") this.act(b.double_press_action, `double press on '${name}'`, userId);
+    else if (kind === "triple") this.act(b.triple_press_action, `triple press on '${name}'`, userId);
     else this.act(b.long_press_action, `long press on '${name}'`, userId);
     return true;
   }
 
   close(): void {
     for (const b of this.attached) b.close();
+    for (const t of this.heldDoubles.values()) this.o.clock.clearTimeout(t);
+    this.heldDoubles.clear();
+  }
+
+  /** A triple press on `b` would do something (next-agent needs two profiles). */
+  private tripleActs(b: ButtonProfile): boolean {
+    const a = b.triple_press_action;
+    return a !== "none" && (a !== "next-agent" || this.o.actions.agentCount() > 1);
   }
 
   /** The board's entry for a button named by a source: the one for that source if any, else the first. */
@@ -131,15 +151,33 @@ export class InputRouter {
         // A question may take longer than long_press_ms; it must not wipe the context it asks in.
         if (actions.holdingIsTalking()) return;
         return this.act(b.long_press_action, `long press on '${b.name}'`, b.user_id);
-      case "double":
-        return this.act(b.double_press_action, `double press on '${b.name}'`, b.user_id);
+      case "double": {
+        const what = `double press on '${b.name}'`;
+        if (!this.tripleActs(b)) return this.act(b.double_press_action, what, b.user_id);
+        this.o.clock.clearTimeout(this.heldDoubles.get(b));
+        this.heldDoubles.set(
+          b,
+          this.o.clock.setTimeout(() => {
+            this.heldDoubles.delete(b);
+            this.act(b.double_press_action, what, b.user_id);
+          }, b.double_press_ms),
+        );
+        return;
+      }
+      case "triple":
+        this.o.clock.clearTimeout(this.heldDoubles.get(b));
+        this.heldDoubles.delete(b);
+        return this.act(b.triple_press_action, `triple press on '${b.name}'`, b.user_id);
     }
   }
 
-  private act(action: ButtonProfile["double_press_action"], what: string, userId: string | undefined): void {
+  private act(action: GestureAction, what: string, userId: string | undefined): void {
     if (action === "new-conversation") {
       this.o.log.info(`${what}: starting a new conversation`);
       this.o.actions.newConversation(userId);
+    } else if (action === "next-agent") {
+      this.o.log.info(`${what}: switching to the next agent profile`);
+      this.o.actions.nextAgent();
     } else if (action === "toggle-mode") {
       this.o.log.info(`${what}: switching between push-to-talk and free conversation`);
       this.o.actions.toggleMode();

@@ -9,6 +9,8 @@ import type { Level } from "../gpio/types";
  * - long: held longPressMs, fired while still held (e.g. "new conversation");
  * - double: a second down within doublePressMs of the first down, as an extra
  *   event after that down (the first down is never delayed to wait for it);
+ * - triple (when asked for): a third down within doublePressMs of the second, as an
+ *   extra event after it (the double was reported at the second down);
  * - stuck: held maxHoldMs is taken as released (`up` with stuck: true); the
  *   physical release that follows is ignored. A button already held when the
  *   daemon starts is treated the same way.
@@ -23,6 +25,8 @@ export interface ButtonOptions {
   longPressMs?: number;
   /** 0 disables. */
   doublePressMs?: number;
+  /** Report a third quick press as `triple` (otherwise it starts a new pair). */
+  triplePress?: boolean;
   /** Infinity disables. */
   maxHoldMs?: number;
   /** The level when the button is attached. */
@@ -38,7 +42,8 @@ export type ButtonEvent =
   | (Who & { type: "down"; atMs: number })
   | (Who & { type: "up"; atMs: number; heldMs: number; stuck: boolean })
   | (Who & { type: "long"; atMs: number; heldMs: number })
-  | (Who & { type: "double"; atMs: number; intervalMs: number });
+  | (Who & { type: "double"; atMs: number; intervalMs: number })
+  | (Who & { type: "triple"; atMs: number });
 
 /** A button's raw levels in (1 pressed), with the time they happened: what a source feeds. */
 export interface ButtonEdges {
@@ -54,6 +59,9 @@ export class Button implements ButtonEdges {
   private readonly debounceMs: number;
   private readonly longPressMs: number;
   private readonly doublePressMs: number;
+  private readonly triplePress: boolean;
+  /** Quick presses in a row so far (each within doublePressMs of the one before). */
+  private downsInRow = 0;
   private readonly maxHoldMs: number;
   /** Last level seen on the wire. */
   private raw: Level;
@@ -81,6 +89,7 @@ export class Button implements ButtonEdges {
     if (!Number.isFinite(this.debounceMs)) throw new RangeError("button debounceMs must be finite");
     this.longPressMs = check("longPressMs", opts.longPressMs ?? BUTTON_DEFAULTS.longPressMs, 1);
     this.doublePressMs = check("doublePressMs", opts.doublePressMs ?? BUTTON_DEFAULTS.doublePressMs, 0);
+    this.triplePress = opts.triplePress ?? false;
     this.maxHoldMs = check("maxHoldMs", opts.maxHoldMs ?? BUTTON_DEFAULTS.maxHoldMs, 1);
     this.raw = this.stable = opts.initialLevel ?? 0;
     this.suppressed = this.stable === 1;
@@ -132,11 +141,16 @@ export class Button implements ButtonEdges {
     this.emit({ ...this.who, type: "down", atMs: at });
     const previous = this.lastDownAt;
     if (previous !== undefined && at - previous <= this.doublePressMs) {
-      this.emit({ ...this.who, type: "double", atMs: at, intervalMs: at - previous });
-      // A third press starts a new pair rather than making a second double.
-      this.lastDownAt = undefined;
+      this.downsInRow += 1;
+      if (this.downsInRow === 2) this.emit({ ...this.who, type: "double", atMs: at, intervalMs: at - previous });
+      else this.emit({ ...this.who, type: "triple", atMs: at });
+      // The next press starts anew: a pair (or a triple, when asked for) never runs into a longer row.
+      const more = this.triplePress && this.downsInRow === 2;
+      this.lastDownAt = more ? at : undefined;
+      if (!more) this.downsInRow = 0;
     } else {
       this.lastDownAt = at;
+      this.downsInRow = 1;
     }
     this.longTimer = this.schedule(at + this.longPressMs, () => {
       this.longTimer = undefined;

@@ -13,7 +13,7 @@ import type { LedHardware } from "./schema";
 import { Apa102Strip, bitBangTransport, openSpiTransport, type Apa102Pixel, type Apa102Transport, type PowerPin } from "./apa102";
 import { GpioLed } from "./gpio-led";
 import type { OpenOutput, OutputPin } from "./output";
-import { DEFAULT_LED_PATTERNS, isAnimated, ledLook, monoPattern, renderPixels, type LedPattern, type LedPatternTable, type MonoPattern } from "./patterns";
+import { DEFAULT_LED_PATTERNS, isAnimated, ledLook, monoPattern, renderPixels, type LedLook, type LedPattern, type LedPatternTable, type MonoPattern, type Rgb } from "./patterns";
 
 export type LedDriver =
   | {
@@ -128,6 +128,9 @@ function pixelsKey(pixels: readonly Apa102Pixel[]): string {
 }
 
 /** Shows device states on the LEDs. A write failure turns the LEDs off for good, logged once; it never throws. */
+/** The looks in which the agent is heard: a profile's colour says which agent it is. */
+const TINTED: ReadonlySet<LedLook> = new Set(["speaking", "announcing"]);
+
 export class LedController {
   private readonly driver: LedDriver;
   private readonly clock: Clock;
@@ -139,6 +142,9 @@ export class LedController {
   private timer: ClockTimer | undefined;
   private written: string | undefined;
   private stopped = false;
+  /** The agent profile's colour for the looks where the agent speaks (none: the table's). */
+  private tint: Rgb | undefined;
+  private last: { state: DeviceState; problem: string | undefined } | undefined;
 
   constructor(opts: LedControllerOptions) {
     this.driver = opts.driver;
@@ -151,7 +157,10 @@ export class LedController {
   /** The same pattern again (same state, or a state that looks the same) keeps running undisturbed. */
   /** Shows `state`; offline shows `problem` too when it is one the user must act on (patterns.ts). */
   setState(state: DeviceState, problem?: string): void {
-    const pattern = this.patterns[ledLook(state, problem)];
+    this.last = { state, problem };
+    const look = ledLook(state, problem);
+    const table = this.patterns[look];
+    const pattern = this.tint && TINTED.has(look) ? { ...table, color: this.tint } : table;
     if (this.stopped || (this.pattern && samePattern(pattern, this.pattern))) return;
     this.pattern = pattern;
     this.startedAt = this.clock.now();
@@ -165,6 +174,12 @@ export class LedController {
       this.frame();
       if (isAnimated(pattern) && !this.stopped) this.timer = this.clock.setTimeout(this.tick, this.tickMs);
     }
+  }
+
+  /** The agent profile in use speaks and announces in `color` (undefined: the table's colours). */
+  setTint(color: Rgb | undefined): void {
+    this.tint = color;
+    if (this.last) this.setState(this.last.state, this.last.problem);
   }
 
   /** Dark, no timer, driver closed. */
