@@ -141,14 +141,16 @@ function agentSchema() {
 /** `agents`: more agent profiles, each completed from `agent:` before validation (agent-profiles.ts). */
 function agentsSchema() {
   return z
-    .record(
-      z
-        .string()
-        .regex(PROFILE_NAME, PROFILE_NAME_HINT)
-        .refine((n) => n !== DEFAULT_PROFILE, `the agent: section is the profile ${DEFAULT_PROFILE}; give this one another name`),
-      agentSchema(),
-    )
-    .refine((m) => Object.keys(m).length <= MAX_PROFILES, `at most ${MAX_PROFILES} agent profiles`)
+    .record(z.string(), agentSchema())
+    .superRefine((m, ctx) => {
+      const names = Object.keys(m);
+      if (names.length > MAX_PROFILES) ctx.addIssue({ code: "custom", message: `at most ${MAX_PROFILES} agent profiles` });
+      for (const name of names) {
+        // (zod words a bad record key as "Invalid key in record": the user gets why instead.)
+        if (name === DEFAULT_PROFILE) ctx.addIssue({ code: "custom", path: [name], message: `the agent: section is the profile ${DEFAULT_PROFILE}; give this one another name` });
+        else if (!PROFILE_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: PROFILE_NAME_HINT });
+      }
+    })
     .default({});
 }
 const MAX_PROFILES = 16;

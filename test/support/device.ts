@@ -102,6 +102,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
     ...(o.config?.earcons ? { earcons: o.config.earcons } : {}),
     ...(o.config?.board_overrides ? { board_overrides: o.config.board_overrides } : {}),
     ...(o.config?.analytics ? { analytics: o.config.analytics } : {}),
+    ...(o.config?.agents ? { agents: o.config.agents } : {}),
     // Spoken alerts off unless a test asks: they would play into other tests' exact playback.
     announce: { alerts: { enabled: false }, ...o.config?.announce },
   };

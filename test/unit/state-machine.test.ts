@@ -517,3 +517,72 @@ describe("device state machine: switching modes (double press)", () => {
   });
 });
 
+
+describe("device state machine: another agent takes over (agent.switch)", () => {
+  const sw: DeviceInput = { type: "agent.switch" };
+
+  test("while the agent speaks: the reply is cut, the device connects, then rests on the new link", () => {
+    const { m, send, took, clock } = machine({ replyTimeoutMs: 5000 });
+    send(ready, down, up, { type: "reply.started" }, { type: "reply.audio" });
+    took();
+    send(sw);
+    assert.equal(m.state, "connecting");
+    assert.deepEqual(took(), ["reply.cancel", "playback.flush"]);
+    // The old reply's timers are gone: no timeout, no error while the new link opens.
+    clock.advance(60_000);
+    assert.equal(m.state, "connecting");
+    assert.deepEqual(took(), []);
+    // The old link's end is not news (the switcher drops it); the new one's first attempt keeps `connecting`.
+    send({ type: "link.connecting" }, ready);
+    assert.equal(m.state, "idle");
+    send(down);
+    assert.equal(m.state, "listening");
+  });
+
+  test("while the user holds the button: the turn is dropped, not sent to either agent", () => {
+    const { m, send, took } = machine();
+    send(ready, down);
+    took();
+    send(sw);
+    assert.deepEqual(took(), ["turn.abort"]);
+    assert.equal(m.state, "connecting");
+    send(up, ready);
+    assert.equal(m.state, "idle");
+    assert.deepEqual(took(), []);
+  });
+
+  test("free conversation: the mic stream stops with the old link and starts on the new one", () => {
+    const { m, send, took } = machine({ mode: "free" });
+    send(ready);
+    assert.deepEqual(took(), ["stream.start"]);
+    send(sw);
+    assert.deepEqual(took(), ["stream.stop"]);
+    assert.equal(m.state, "connecting");
+    send(ready);
+    assert.deepEqual(took(), ["stream.start"]);
+    assert.equal(m.state, "listening");
+  });
+
+  test("an announcement that waited for the interaction is not dropped: the switch ended the interaction, so it is said", () => {
+    const { m, send, took } = machine();
+    send(ready, down, { type: "announce.request", id: "a1", mode: 2 });
+    assert.deepEqual(took(), ["turn.begin", "announce.queue"]);
+    send(sw);
+    assert.deepEqual(took(), ["turn.abort", "announce.speak"]);
+    assert.equal(m.state, "announcing");
+    // The new link comes up while it is said; the device rests once it is over.
+    send(ready);
+    assert.equal(m.state, "announcing");
+    send({ type: "announce.done", id: "a1", ok: true });
+    assert.equal(m.state, "idle");
+  });
+
+  test("a press while the new link opens is not a turn", () => {
+    const { m, send, took } = machine();
+    send(ready, sw);
+    took();
+    send(down);
+    assert.notEqual(m.state, "listening");
+    assert.equal(took().includes("turn.begin"), false);
+  });
+});

@@ -51,7 +51,7 @@ export interface AgentListing {
 }
 
 export interface AgentSwitcherOptions {
-  factory: AgentFactory;
+  factory: Pick<AgentFactory, "profiles" | "profile" | "create" | "credentials">;
   state: StateStore;
   log: Logger;
   clock: Clock;
@@ -199,9 +199,8 @@ export class AgentSwitcher {
     await this.bounded(old.stop(), STOP_MS, () => this.o.log.warn(`the previous agent's link did not close within ${STOP_MS} ms; opening the next one anyway`));
     const ready = firstLink(fresh, this.o.clock, profile.agent.connect_timeout_ms + READY_MARGIN_MS);
     fresh.start();
-    const outcome = await ready;
-    if (outcome !== null) await this.bounded(fresh.stop(), STOP_MS, () => {});
-    return outcome;
+    // A profile that did not come up is closed by the replace that brings the previous one back.
+    return ready;
   }
 
   private async bounded(p: Promise<void>, ms: number, late: () => void): Promise<void> {
