@@ -57,8 +57,8 @@ describe("sim board", () => {
         codecs: {},
       },
       buttons: [
-        { name: "talk", driver: "keyboard", key: " ", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode" },
-        { name: "talk", driver: "control", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode" },
+        { name: "talk", driver: "keyboard", key: " ", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode", triple_press_action: "next-agent" },
+        { name: "talk", driver: "control", debounce_ms: 30, long_press_ms: 2000, double_press_ms: 400, long_press_action: "new-conversation", double_press_action: "toggle-mode", triple_press_action: "next-agent" },
       ],
       leds: [],
       enable_pins: [],

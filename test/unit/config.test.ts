@@ -153,6 +153,7 @@ describe("loadConfig: valid files", () => {
         reply_ping_timeout_ms: 2500,
         reconnect: { initial_ms: 500, max_ms: 30000, auth_failure_ms: 300000 },
       },
+      agents: {},
       conversation: {
         mode: "push-to-talk",
         user_id: "talkbox",
@@ -349,7 +350,7 @@ describe("loadConfig: bad files", () => {
     ["a silence window too short", (c) => (c.conversation = { vad: { silence_duration_ms: 10 } }), "conversation.vad.silence_duration_ms", /at least 100/],
     ["a typo in a key", (c) => (c.agent.boot_id = "1"), "agent.boot_id", /unknown key; allowed keys here: backend, url, token, coze, realtime, voiceapi, connect_timeout_ms/],
     ["a typo in a backend's section", (c) => (c.agent.coze = { boot_id: "1" }), "agent.coze.boot_id", /unknown key; allowed keys here: bot_id, device_id/],
-    ["an unknown top-level key", (c) => (c.agents = {}), "agents", /allowed keys here: board, board_overrides, agent, conversation, audio, announce, earcons, control, state, analytics, tools, log/],
+    ["an unknown top-level key", (c) => (c.agent_list = {}), "agent_list", /allowed keys here: board, board_overrides, agent, agents, conversation, audio, announce, earcons, control, state, analytics, tools, log/],
     ["an http URL", (c) => (c.agent.url = "https://api.coze.cn"), "agent.url", /ws:\/\/ or wss:\/\//],
     ["a URL that is not one", (c) => (c.agent.url = "coze"), "agent.url", /"emulator"/],
     ["a device_id with letters", (c) => (c.agent.device_id = "dev-1"), "agent.device_id", /digits only/],

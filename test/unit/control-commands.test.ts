@@ -18,7 +18,7 @@ describe("control commands", () => {
       command: { Command: "Button", Name: "talk", Action: "down" },
     });
     assert.deepEqual(parseCommand({ Command: "Status" }), { ok: true, command: { Command: "Status" } });
-    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text", "NewConversation", "Stats"]);
+    assert.deepEqual(KNOWN_COMMANDS, ["Button", "Status", "Subscribe", "Volume", "ExternalTextToSpeech", "Text", "NewConversation", "Stats", "Agent", "Agents"]);
     assert.deepEqual(parseCommand({ Command: "Subscribe" }), { ok: true, command: { Command: "Subscribe" } });
   });
 
@@ -59,11 +59,11 @@ describe("control commands", () => {
   });
 
   test("an unknown Command lists the known ones", () => {
-    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats');
+    assert.equal(errorOf({ Command: "Reboot" }), 'unknown Command "Reboot"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats, Agent, Agents');
   });
 
   test("a missing Command or a non-object is explained", () => {
-    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats');
+    assert.equal(errorOf({ Name: "talk" }), 'missing "Command" string; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats, Agent, Agents');
     assert.match(errorOf([1, 2]), /must be a JSON object such as \{"Command":"Status"\}; got an array/);
     assert.match(errorOf("Status"), /got a string/);
     assert.match(errorOf(null), /got null/);

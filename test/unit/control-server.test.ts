@@ -202,7 +202,7 @@ describe("control server", () => {
       assert.deepEqual(await a.next(), { Ok: false, Error: 'invalid Button command: Action must be "down", "up", "double" or "long"' });
 
       a.write(encodeFrame({ Command: "Dance" }));
-      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats' });
+      assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats, Agent, Agents' });
 
       a.write(encodeFrame({ Command: "Status" }));
       assert.deepEqual(await a.next(), { Ok: true, State: "idle" });
