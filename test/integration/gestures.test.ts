@@ -49,7 +49,7 @@ describe("button gestures from the control socket", { timeout: 90_000 }, () => {
 
       const bad = await button("triple");
       assert.equal(bad.Ok, false);
-      assert.match(String(bad.Error), /Action must be "down", "up", "double" or "long"/);
+      assert.match(String(bad.Error), /Action must be "down", "up", "double", "triple" or "long"/);
     } finally {
       await dev.stop().catch(() => {});
     }

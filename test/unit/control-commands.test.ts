@@ -43,7 +43,7 @@ describe("control commands", () => {
   test("a bad Action says which values are allowed", () => {
     assert.equal(
       errorOf({ Command: "Button", Name: "talk", Action: "press" }),
-      'invalid Button command: Action must be "down", "up", "double" or "long"',
+      'invalid Button command: Action must be "down", "up", "double", "triple" or "long"',
     );
   });
 
@@ -55,7 +55,7 @@ describe("control commands", () => {
   test("every problem in a command is reported", () => {
     const error = errorOf({ Command: "Button", Name: 7 });
     assert.match(error, /Name must be a string/);
-    assert.match(error, /Action must be "down", "up", "double" or "long"/);
+    assert.match(error, /Action must be "down", "up", "double", "triple" or "long"/);
   });
 
   test("an unknown Command lists the known ones", () => {

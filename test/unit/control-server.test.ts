@@ -199,7 +199,7 @@ describe("control server", () => {
       assert.match(String(r1["Error"]), /not valid JSON/);
 
       a.write(encodeFrame({ Command: "Button", Name: "talk", Action: "sideways" }));
-      assert.deepEqual(await a.next(), { Ok: false, Error: 'invalid Button command: Action must be "down", "up", "double" or "long"' });
+      assert.deepEqual(await a.next(), { Ok: false, Error: 'invalid Button command: Action must be "down", "up", "double", "triple" or "long"' });
 
       a.write(encodeFrame({ Command: "Dance" }));
       assert.deepEqual(await a.next(), { Ok: false, Error: 'unknown Command "Dance"; expected one of: Button, Status, Subscribe, Volume, ExternalTextToSpeech, Text, NewConversation, Stats, Agent, Agents' });

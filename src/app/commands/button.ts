@@ -1,4 +1,4 @@
-/** `Button`: a button's edges (down/up, as they come) or one of its gestures (double/long), by name. */
+/** `Button`: a button's edges (down/up, as they come) or one of its gestures (double/triple/long), by name. */
 import { z } from "zod";
 import { defineCommand } from "./command";
 
@@ -10,14 +10,14 @@ export const buttonCommand = defineCommand({
       .min(1, { error: 'Name must not be empty; use the button\'s name, e.g. "talk"' })
       .max(64, { error: "Name must be at most 64 characters" }),
     // down/up: the push-to-talk edges, as they come (a script's quick presses are never read as
-    // gestures); double/long: the button's gestures, which a head unit recognises itself.
-    Action: z.enum(["down", "up", "double", "long"], { error: 'Action must be "down", "up", "double" or "long"' }),
+    // gestures); double/triple/long: the button's gestures, which a head unit recognises itself.
+    Action: z.enum(["down", "up", "double", "triple", "long"], { error: 'Action must be "down", "up", "double", "triple" or "long"' }),
   }),
   run(cmd, { inputs, conversation }) {
     const button = inputs.named(cmd.Name, "control");
     if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${inputs.names.join(", ")}`);
     // Edges as they come; gestures by name, with the same actions as on any other button.
-    if (cmd.Action === "double" || cmd.Action === "long") inputs.gesture(cmd.Name, cmd.Action);
+    if (cmd.Action === "double" || cmd.Action === "triple" || cmd.Action === "long") inputs.gesture(cmd.Name, cmd.Action);
     else button.edge(cmd.Action === "down" ? 1 : 0);
     return { State: conversation.state };
   },
