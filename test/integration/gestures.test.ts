@@ -47,7 +47,7 @@ describe("button gestures from the control socket", { timeout: 90_000 }, () => {
       await firstClear;
       assert.equal(clears.length, 1);
 
-      const bad = await button("triple");
+      const bad = await button("quadruple");
       assert.equal(bad.Ok, false);
       assert.match(String(bad.Error), /Action must be "down", "up", "double", "triple" or "long"/);
     } finally {

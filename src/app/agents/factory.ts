@@ -37,8 +37,10 @@ export class AgentFactory {
   static async open(config: Config, services: AgentServices, link: Partial<Omit<LinkSettings, "url">> = {}): Promise<AgentFactory> {
     const emulated = profilesOf(config).some((p) => p.agent.url === EMULATOR_URL);
     const emulator = emulated ? await startBuiltInEmulator(services.log) : null;
-    if (emulator) services.log.info({ base: emulator.base }, "using the built-in emulator (echo agent)");
-    return new AgentFactory(config, services, link, emulator?.base ?? null, emulator);
+    const factory = new AgentFactory(config, services, link, emulator?.base ?? null, emulator);
+    const urls = factory.profiles.filter((p) => p.agent.url === EMULATOR_URL).map((p) => factory.url(p));
+    if (emulator) services.log.info({ url: urls[0], ...(urls.length > 1 ? { urls } : {}) }, "using the built-in emulator (echo agent)");
+    return factory;
   }
 
   profile(name: string): AgentProfile | undefined {
