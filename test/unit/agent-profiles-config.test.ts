@@ -12,6 +12,10 @@ import { stringify } from "yaml";
 import { loadConfig, maskSecrets } from "../../src/config/load";
 import { configError } from "../support/config-error";
 import { profilesOf } from "../../src/app/agents/profiles";
+import { AgentFactory } from "../../src/app/agents/factory";
+import { silentLogger } from "../../src/log/logger";
+import { realClock } from "../../src/core/clock";
+import { noConversations } from "../../src/core/conversations";
 
 const CANARY = "tok-CANARY-profile-77a1";
 const OTHER = "tok-OTHER-profile-3c9e";
@@ -95,5 +99,19 @@ describe("agent profiles in the config", () => {
     const { config, secrets } = load({ agent: { url: "emulator" }, agents: { desk: { backend: "voiceapi", url: "wss://voice.example.com/ws", voiceapi: { api_key: OTHER } } } });
     assert.equal(config.agents.desk!.token, OTHER);
     assert.ok(secrets.includes(OTHER));
+  });
+
+  test("a reload gives every profile its new token and credential keys for its next link, the rest stays", async () => {
+    const body = (token: string, bot: string) => ({ agent: assistant, agents: { tutor: { backend: "realtime", token, realtime: { flavour: "openai", instructions: "Teach." } }, kid: { coze: { bot_id: bot } } } });
+    const before = load(body(OTHER, "7350000000000000002"));
+    const agents = await AgentFactory.open(before.config, { log: silentLogger(), clock: realClock, tools: [], conversations: () => noConversations });
+    const after = load(body("tok-NEW-9d2f", "7350000000000000003"));
+    agents.reload(after.config);
+    const tutor = agents.profile("tutor")!;
+    assert.equal(tutor.agent.token, "tok-NEW-9d2f");
+    assert.equal(tutor.agent.realtime.instructions, "Teach.");
+    assert.equal(agents.profile("kid")!.agent.coze.bot_id, "7350000000000000003");
+    assert.equal(agents.profile("default")!.agent.token, CANARY);
+    await agents.close();
   });
 });

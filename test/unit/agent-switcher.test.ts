@@ -70,6 +70,7 @@ function rig(saved?: string) {
           return s.backend;
         },
         credentials: () => null,
+        reload: () => {},
       },
       state,
       log: silentLogger(),

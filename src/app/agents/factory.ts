@@ -90,6 +90,22 @@ export class AgentFactory {
     return { token, ...profile.descriptor.credentials(sectionOf(again.agent, profile.descriptor.name)) };
   }
 
+  /**
+   * A re-read config's credentials (each profile's token and its backend's credential keys) for
+   * the links opened from now on: a switch to a profile after `systemctl reload` uses its new token.
+   */
+  reload(next: Config): void {
+    for (const p of this.profiles) {
+      const again = profilesOf(next).find((x) => x.name === p.name && x.descriptor === p.descriptor);
+      if (!again) continue;
+      const name = p.descriptor.name;
+      const section = { ...(sectionOf(p.agent, name) as Record<string, unknown>) };
+      const fresh = sectionOf(again.agent, name) as Record<string, unknown>;
+      for (const key of p.descriptor.credentialKeys) section[key] = fresh[key];
+      p.agent = { ...p.agent, token: again.agent.token, [name]: section } as AgentConfig;
+    }
+  }
+
   async close(): Promise<void> {
     await this.emulator?.close();
   }

@@ -17,7 +17,7 @@ export interface AgentProfile {
   intro?: string;
   /** The colour of the LEDs while this agent speaks or announces. */
   color?: Rgb;
-  /** The effective agent section (inherited keys filled in). */
+  /** The effective agent section (inherited keys filled in; a reload replaces the credentials). */
   agent: AgentConfig;
   descriptor: BackendDescriptor<unknown>;
 }

@@ -51,7 +51,7 @@ export interface AgentListing {
 }
 
 export interface AgentSwitcherOptions {
-  factory: Pick<AgentFactory, "profiles" | "profile" | "create" | "credentials">;
+  factory: Pick<AgentFactory, "profiles" | "profile" | "create" | "credentials" | "reload">;
   state: StateStore;
   log: Logger;
   clock: Clock;
@@ -168,9 +168,13 @@ export class AgentSwitcher {
     return { ok: true };
   }
 
-  /** The credentials of the active profile from a re-read config, handed to its backend; false: none there. */
+  /**
+   * The credentials from a re-read config: every profile's for its next link, and the active
+   * one's handed to its backend at once; false: the active profile has none there.
+   */
   reload(next: Config): boolean {
     const credentials = this.o.factory.credentials(this.current, next);
+    this.o.factory.reload(next);
     if (!credentials) return false;
     this.backend.updateCredentials(credentials);
     return true;
