@@ -14,7 +14,8 @@ import { startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
 import { buttonTurn } from "../support/button-turn";
 import { speechLoop } from "../support/speech";
-import { openControlConnection, type ControlReply } from "../../src/control/client";
+import type { ControlReply } from "../../src/control/client";
+import { follow, linkConversation } from "../support/state-stream";
 import { agentCommand } from "../../src/cli/agents";
 import { newConversationCommand } from "../../src/cli/new-conversation";
 
@@ -31,38 +32,12 @@ const PROFILES = (realtimeUrl: string) => ({
   },
 });
 
-/** The Coze conversation the newest Coze link's first chat.update named (undefined: a new one). */
-function cozeLinkConversation(dev: Device): string | undefined {
-  const first = dev.emulator
-    .sessions()
-    .at(-1)!
-    .received.map((r) => r.event)
-    .find((e) => e?.event_type === "chat.update");
-  return (first?.data as { chat_config?: { conversation_id?: string } }).chat_config?.conversation_id;
-}
 
 /** Links open now, over both protocols. */
 function openLinks(dev: Device): number {
   return dev.emulator.sessions().filter((s) => s.open).length + dev.emulator.realtimeSessions().filter((s) => s.open).length;
 }
 
-/** The state stream, followed from now. */
-async function follow(dev: Device): Promise<{ next(match: (f: ControlReply) => boolean, what: string): Promise<ControlReply>; close(): Promise<void> }> {
-  const conn = await openControlConnection(dev.socket);
-  const frames: ControlReply[] = [];
-  conn.onEvent((f) => frames.push(f));
-  assert.equal((await conn.request({ Command: "Subscribe" })).Ok, true);
-  let seen = 0;
-  return {
-    async next(match, what) {
-      await until(() => frames.slice(seen).some(match), what, 20_000);
-      const i = frames.findIndex((f, j) => j >= seen && match(f));
-      seen = i + 1;
-      return frames[i]!;
-    },
-    close: () => conn.close(),
-  };
-}
 const profile = (status: string, name: string) => (f: ControlReply) => f.Event === "Profile" && f.Status === status && f.Name === name;
 
 /** A push-to-talk turn on the Realtime profile; resolves once its answer is heard and the device rests. */
@@ -125,12 +100,12 @@ describe("agent profiles: two agents on two backends", { timeout: 180_000 }, () 
       // Back by command: the assistant's conversation continues where it was.
       const back = await dev.control.request({ Command: "Agent", Name: "default" });
       assert.deepEqual([back.Ok, back.Result, back.Agent, back.Title], [true, "switched", "default", "Assistant"]);
-      assert.equal(cozeLinkConversation(dev), assistant, "the assistant's conversation did not continue after the switch back");
+      assert.equal(linkConversation(dev), assistant, "the assistant's conversation did not continue after the switch back");
       assert.equal(openLinks(dev), 1);
 
       // A restart: the assistant (in use at the stop) and its conversation again.
       await dev.restartDaemon(profiles);
-      assert.equal(cozeLinkConversation(dev), assistant);
+      assert.equal(linkConversation(dev), assistant);
       assert.equal((await buttonTurn(dev, "talk", 30)).conversationId, assistant);
 
       // The tutor by the CLI: its conversation continues too (the gateway's X-Conversation-Id).
@@ -160,7 +135,7 @@ describe("agent profiles: two agents on two backends", { timeout: 180_000 }, () 
       assert.deepEqual(saved(), ["conversations.coze.7000000000000000001"], "the tutor's saved conversation was not forgotten");
       assert.equal((await dev.control.request({ Command: "Agent", Name: "tutor" })).Ok, true);
       assert.equal(dev.emulator.realtimeSessions().at(-1)!.headers["x-conversation-id"], undefined);
-      assert.equal(cozeLinkConversation(dev), assistant, "the assistant's conversation was forgotten too");
+      assert.equal(linkConversation(dev), assistant, "the assistant's conversation was forgotten too");
 
       // The analytics count each profile's turns under its name.
       const stats = (await dev.control.request({ Command: "Stats" })).Stats as { totals: Array<{ agent: string; userTurns: number }> };

@@ -10,7 +10,8 @@ import { once } from "node:events";
 import { execFileSync } from "node:child_process";
 import { daemonPlayback, nextClientEvent, startDevice, type Device } from "../support/device";
 import { until } from "../support/daemon-process";
-import { openControlConnection, type ControlConnection, type ControlReply } from "../../src/control/client";
+import { follow } from "../support/state-stream";
+import type { ControlConnection, ControlReply } from "../../src/control/client";
 import { MAGIC } from "../../src/control/framing";
 import { SPEECH_MS_PER_CHAR } from "../../src/emulator/shared/speech-tone";
 import { SPEECH_16K, silence } from "../support/speech";
@@ -25,25 +26,6 @@ function espeakMs(text: string): number {
   return ((wav.length - 44) / 2 / 22050) * 1000;
 }
 
-/** The state stream, followed: frames in order, and a wait for the next that matches. */
-async function follow(dev: Device): Promise<{ frames: ControlReply[]; next(match: (f: ControlReply) => boolean, what: string): Promise<ControlReply>; close(): Promise<void> }> {
-  const conn = await openControlConnection(dev.socket);
-  const frames: ControlReply[] = [];
-  conn.onEvent((f) => frames.push(f));
-  const reply = await conn.request({ Command: "Subscribe" });
-  assert.equal(reply.Ok, true);
-  let seen = 0;
-  return {
-    frames,
-    async next(match, what) {
-      await until(() => frames.slice(seen).some(match), what, 20_000);
-      const i = frames.findIndex((f, j) => j >= seen && match(f));
-      seen = i + 1;
-      return frames[i]!;
-    },
-    close: () => conn.close(),
-  };
-}
 
 const announcement = (status: string, text?: string) => (f: ControlReply) => f.Event === "Announcement" && f.Status === status && (text === undefined || f.Text === text);
 const say = (c: ControlConnection, text: string, mode: 1 | 2 | 3 | string) => c.request({ Command: "ExternalTextToSpeech", Message: text, InterruptMode: mode });

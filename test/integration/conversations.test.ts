@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startDevice, type Device } from "../support/device";
 import { buttonTurn } from "../support/button-turn";
+import { linkConversation } from "../support/state-stream";
 import { speechLoop } from "../support/speech";
 import { newConversationCommand } from "../../src/cli/new-conversation";
 
@@ -36,15 +37,6 @@ function ageBy(dev: Device, minutes: number): void {
   fs.writeFileSync(stateFile(dev), JSON.stringify(state));
 }
 
-/** The conversation_id the newest session's first chat.update named (undefined: a new conversation). */
-function linkConversation(dev: Device): string | undefined {
-  const first = dev.emulator
-    .sessions()
-    .at(-1)!
-    .received.map((r) => r.event)
-    .find((e) => e?.event_type === "chat.update");
-  return (first?.data as { chat_config?: { conversation_id?: string } }).chat_config?.conversation_id;
-}
 
 describe("conversations that continue across restarts (Coze)", { timeout: 120_000 }, () => {
   test("each user's conversation id is saved and continued after a restart", async () => {
