@@ -107,6 +107,21 @@ describe("LED controller on APA102 over SPI (a regular file as the spidev node)"
     leds.close();
   });
 
+  test("an agent profile's colour: speaking and announcing take it (at once when it changes), the other states keep theirs", async () => {
+    const { open, control } = rig();
+    const { device, frames } = spiFile();
+    const leds = control(await open({ driver: "apa102", count: 3, spi: device }));
+    leds.setTint([255, 128, 0]);
+    leds.setState("speaking");
+    leds.setState("listening");
+    leds.setState("announcing");
+    leds.setTint([255, 0, 255]);
+    leds.setTint(undefined);
+    const orange = frame3(255, 128, 0, 16);
+    assert.deepEqual(frames(), [off3, orange, frame3(0, 255, 0, 16), orange, frame3(255, 0, 255, 16), frame3(128, 0, 255, 16)]);
+    leds.close();
+  });
+
   test("offline shows the refusal the user must act on, and changes with it while offline", async () => {
     const { clock, open, control } = rig();
     const { device, frames } = spiFile();
