@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import { startDevice } from "../support/device";
+import { until } from "../support/daemon-process";
 import { openControlConnection, type ControlReply } from "../../src/control/client";
 import { encodeFrame } from "../../src/control/framing";
 
@@ -53,7 +54,8 @@ describe("state stream (Subscribe) on the ALSA rig", { timeout: 90_000 }, () => 
       assert.equal((await dev.status()).Subscribers, 1);
       const volumeFrames = frames.filter((f) => f.Event === "Volume").length;
       assert.equal(volumeFrames, changes, "the head unit got every volume change");
-      assert.ok(dev.daemon.logs.some((l) => String(l.msg).includes("dropped a subscriber that stopped reading")));
+      // The log comes through the daemon's stdout pipe, which can lag the control socket.
+      await until(() => dev.daemon.logs.some((l) => String(l.msg).includes("dropped a subscriber that stopped reading")), "the drop's log line");
 
       // The turn, followed by the head unit.
       const from = frames.length;

@@ -123,7 +123,8 @@ describe("the voice API's attachments", { timeout: 60_000 }, () => {
       const thinking = frames.find((f) => f.Event === "State" && f.State === "thinking")!;
       assert.equal(thinking.User, "driver");
       await until(() => /attachment for driver: .*PROMO-2026/.test(followed), "status --follow's line");
-      assert.ok(dev.daemon.logs.some((l) => /the agent sent an attachment/.test(l.msg)));
+      // The daemon's log arrives through its stdout pipe, which can lag the control socket.
+      await until(() => dev.daemon.logs.some((l) => /the agent sent an attachment/.test(l.msg)), "the attachment's log line");
       await conn.close();
     } finally {
       follow.kill();
