@@ -20,18 +20,25 @@ function busy(ms: number): void {
   }
 }
 
-// The same promises on the primary path (the native speaker module) and on its fallback
-// (aplay, when speaker did not build or cannot load).
-for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on the ALSA rig, through ${driver}`, { timeout: 30_000 }, () => {
+// The same promises on the primary path (the speaker module, played by its C thread), on the
+// worker thread (a speaker module without talkbox's player) and on the fallback (aplay, when
+// speaker did not build or cannot load).
+const PATHS = [
+  { name: "speaker, C thread", driver: "speaker", thread: "any", description: /via speaker .*native playback thread/ },
+  { name: "speaker, worker thread", driver: "speaker", thread: "worker", description: /via speaker \d+ Hz 1 ch S16_LE$/ },
+  { name: "aplay", driver: "aplay", thread: "any", description: /via aplay/ },
+] as const;
+
+for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.name}`, { timeout: 30_000 }, () => {
   let rig: Rig;
   let engine: PlaybackEngine;
   before(async () => {
     rig = await startRig({ micRate: 16000 });
-    // The worker (and libasound in it) must see the rig's ALSA config.
+    // The thread (and libasound in it) must see the rig's ALSA config.
     process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
-    const device = driver === "aplay" ? `aplay:${rig.spkDevice}` : rig.spkDevice;
-    engine = await PlaybackEngine.start({ device, format, log: silentLogger() });
-    assert.match(engine.description, new RegExp(`via ${driver}`));
+    const device = p.driver === "aplay" ? `aplay:${rig.spkDevice}` : rig.spkDevice;
+    engine = await PlaybackEngine.start({ device, format, log: silentLogger(), thread: p.thread });
+    assert.match(engine.description, p.description);
   });
   after(async () => {
     await engine.close();
@@ -42,6 +49,8 @@ for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on
     const reply = tone(16000, 3, [440, 880]);
     const chunk = 1920; // 60 ms, as Coze's Opus frames arrive
     const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
+    const started = new Promise<number>((resolve) => engine.once("started", (at: number) => resolve(at)));
+    const firstWrite = performance.now();
     let sent = 0;
     let stalls = 0;
     const stall = setInterval(() => {
@@ -76,6 +85,14 @@ for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on
     assert.deepEqual(log.xruns.filter((t) => t < end), [], "the sound card underran during the reply");
     const played = rig.speakerStreams().at(-1)!.bytes;
     assert.ok(played.subarray(0, reply.length).equals(reply), "the played audio differs from the reply");
+    // 'started' is on this thread's clock (analytics time the first reply sample by it): after
+    // the first write, and no later than the card's first sample of this reply (its log is
+    // CLOCK_MONOTONIC, as process.hrtime).
+    const at = await started;
+    assert.ok(at >= firstWrite, `started ${(firstWrite - at).toFixed(1)} ms before the first write`);
+    const firstPlayedMs = Number(log.chunks[0]![0]) / 1e6;
+    const atMono = Number(process.hrtime.bigint()) / 1e6 - (performance.now() - at);
+    assert.ok(atMono <= firstPlayedMs + 1, `started ${(atMono - firstPlayedMs).toFixed(1)} ms after the card played the first sample`);
   });
 
   test("flush cuts the sound within one playback period and empties the ring at once", async () => {
@@ -96,5 +113,48 @@ for (const driver of ["speaker", "aplay"] as const) describe(`playback engine on
     assert.ok(afterMs < 20, `sound went on for ${afterMs.toFixed(1)} ms after the flush`);
     const playedMs = (rig.speakerOut().length - before) / 32;
     assert.ok(playedMs < 700, `${playedMs} ms of a 3 s reply played though it was flushed after ~0.5 s`);
+  });
+});
+
+// A speaker that is not there yet (a USB speaker plugged in later, a card that failed): the
+// thread says which device and what to check, once, and plays as soon as the device opens,
+// without a restart. ALSA re-reads its configuration when a file of it changes: the device
+// appears by being added to the rig's.
+for (const p of PATHS.filter((x) => x.driver === "speaker")) describe(`a speaker that appears later, through ${p.name}`, { timeout: 30_000 }, () => {
+  test("one error naming the device and the key to check; plays once the device opens", async () => {
+    const rig = await startRig({ micRate: 16000 });
+    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
+    const engine = await PlaybackEngine.start({ device: "riglate", format, log: silentLogger(), thread: p.thread });
+    try {
+      const errors: Error[] = [];
+      engine.on("error", (e: Error) => errors.push(e));
+      const firstError = new Promise<void>((resolve) => engine.once("error", () => resolve()));
+      engine.write(tone(16000, 0.5, [440]));
+      engine.endOfReply();
+      await firstError;
+      // The thread keeps trying (each period); give it a few tries to say it again, which it must not.
+      await new Promise<void>((resolve) => engine.once("drained", () => resolve()));
+      assert.equal(errors.length, 1, errors.map((e) => e.message).join("; "));
+      assert.match(errors[0]!.message, /speaker 'riglate' failed \(.*\); check audio\.output\.device/);
+
+      const conf = rig.env.ALSA_CONFIG_PATH!.split(":").at(-1)!;
+      // ALSA notices a changed file by its mtime in whole seconds: move it on by more than one.
+      const mtime = fs.statSync(conf).mtimeMs / 1000 + 2;
+      fs.appendFileSync(conf, `pcm.riglate { type talkbox_rig; out "${path.join(rig.dir, "late.out")}"; log "${path.join(rig.dir, "late.log")}" }\n`);
+      fs.utimesSync(conf, mtime, mtime);
+      const reply = tone(16000, 0.5, [660]);
+      const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
+      engine.write(reply);
+      engine.endOfReply();
+      await drained;
+      // Closing drains the device: what it still held is then in the card's file too.
+      await engine.close();
+      const out = fs.readFileSync(path.join(rig.dir, "late.out"));
+      assert.ok(out.subarray(0, reply.length).equals(reply), `the appeared device played ${out.length} bytes, not the reply`);
+      assert.equal(errors.length, 1, "a working device was reported as failing");
+    } finally {
+      await engine.close();
+      await rig.close();
+    }
   });
 });

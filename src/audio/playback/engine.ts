@@ -1,20 +1,21 @@
 /**
- * Main-thread side of playback: decoded PCM goes into a shared ring that the
- * playback worker drains into the speaker. `flush()` empties the ring at once
- * (an index move) and the worker, woken by it, drops what the device holds.
- * Events: 'started' (at, main-clock ms), 'drained', 'underrun', 'error' (Error).
+ * Main-thread side of playback: decoded PCM goes into a shared ring that the playback
+ * thread drains into the speaker. `flush()` empties the ring at once (an index move) and
+ * the thread, woken by it, drops what the device holds. The thread is the speaker addon's
+ * C thread where the device is played through the speaker module, else a worker thread
+ * (thread.ts). Events: 'started' (at, main-clock ms), 'drained', 'underrun', 'error' (Error).
  */
 import { EventEmitter } from "node:events";
-import path from "node:path";
-import { Worker } from "node:worker_threads";
 import type { Logger } from "../../log/logger";
 import { bytesFor, bytesPerFrame, msFor, type PcmFormat } from "../../core/pcm";
 import { applyGain } from "./gain";
+import { NativePlaybackThread } from "./native-thread";
 import { SpscRing } from "./ring";
-import type { PlaybackWorkerData, WorkerMessage } from "./worker";
+import type { PlaybackThread, PlaybackThreadEvents, PlaybackThreadOptions } from "./thread";
+import { WorkerPlaybackThread } from "./worker-thread";
 
 /**
- * The worker writes 40 ms periods when the device holds less than 40 ms, so it holds
+ * The thread writes 40 ms periods when the device holds less than 40 ms, so it holds
  * 40–80 ms: the same 40 ms of margin against a late wake-up as 20 ms periods under a
  * 60 ms queue, at half the wake-ups of the playback thread. A flush cuts the device at
  * once whatever it holds.
@@ -22,6 +23,9 @@ import type { PlaybackWorkerData, WorkerMessage } from "./worker";
 const PERIOD_MS = 40;
 const EMPTY = Buffer.alloc(0);
 const QUEUE_MS = 80;
+
+/** `TALKBOX_PLAYBACK_THREAD=worker` plays from the worker thread even where the C thread would do (the bench compares them). */
+const THREAD_KIND = process.env["TALKBOX_PLAYBACK_THREAD"] === "worker" ? "worker" : "any";
 
 export interface PlaybackOptions {
   device: string;
@@ -32,10 +36,11 @@ export interface PlaybackOptions {
   queueMs?: number;
   /** Ring size; a longer reply waits in a JS queue until there is room. */
   capacityMs?: number;
+  /** "worker": never the C thread (thread.ts); default: the C thread wherever it can play the device. */
+  thread?: "any" | "worker";
 }
 
 export class PlaybackEngine extends EventEmitter {
-  private readonly ring: SpscRing;
   private overflow: Buffer[] = [];
   private overflowBytes = 0;
   /** The start of a frame whose rest has not come yet: the ring only ever holds whole frames. */
@@ -46,23 +51,34 @@ export class PlaybackEngine extends EventEmitter {
   private closed = false;
   private gain = 1;
   description = "";
-  /** The playback thread's own V8 heap in bytes, as of the last drained reply (0 before one). */
+  /** The playback thread's own V8 heap in bytes, as of the last drained reply (0 before one; always 0 for the C thread, which has none). */
   threadHeap = { used: 0, total: 0 };
 
+  private thread!: PlaybackThread;
+
   private constructor(
-    private worker: Worker,
+    private readonly ring: SpscRing,
     private readonly opts: PlaybackOptions,
-    sab: SharedArrayBuffer,
   ) {
     super();
-    this.ring = new SpscRing(sab);
     this.frameBytes = bytesPerFrame(opts.format);
   }
 
   static async start(opts: PlaybackOptions): Promise<PlaybackEngine> {
-    const sab = SpscRing.allocate(bytesFor(opts.format, opts.capacityMs ?? 10_000));
-    const engine = new PlaybackEngine(spawn(opts, sab), opts, sab);
-    await engine.attach();
+    const ring = new SpscRing(SpscRing.allocate(bytesFor(opts.format, opts.capacityMs ?? 10_000)));
+    const engine = new PlaybackEngine(ring, opts);
+    const threadOpts: PlaybackThreadOptions = {
+      device: opts.device,
+      format: opts.format,
+      log: opts.log,
+      periodMs: opts.periodMs ?? PERIOD_MS,
+      queueMs: opts.queueMs ?? QUEUE_MS,
+    };
+    const events = engine.threadEvents();
+    engine.thread =
+      ((opts.thread ?? THREAD_KIND) === "worker" ? null : NativePlaybackThread.tryStart(threadOpts, ring, events)) ??
+      (await WorkerPlaybackThread.start(threadOpts, ring, events));
+    engine.description = engine.thread.description;
     return engine;
   }
 
@@ -141,10 +157,8 @@ export class PlaybackEngine extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.stopPump();
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.ring.close();
-    await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
-    await this.worker.terminate();
+    await this.thread.close();
   }
 
   private drainOverflow(): void {
@@ -166,70 +180,20 @@ export class PlaybackEngine extends EventEmitter {
     this.pump = undefined;
   }
 
-  private attach(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      this.worker.on("message", (m: WorkerMessage) => {
-        switch (m.type) {
-          case "ready":
-            ready = true;
-            this.description = m.description;
-            resolve();
-            return;
-          case "started":
-            this.emit("started", m.at - performance.timeOrigin);
-            return;
-          case "drained":
-            this.threadHeap = { used: m.heapUsed, total: m.heapTotal };
-            if (!this.active || !this.ring.endReached) return;
-            this.active = false;
-            this.emit("drained");
-            return;
-          case "underrun":
-            this.emit("underrun");
-            return;
-          case "error":
-            this.emit("error", new Error(m.message));
-            return;
-          case "log":
-            this.opts.log[m.line.level](m.line.fields ?? {}, m.line.msg);
-            return;
-        }
-      });
-      this.worker.on("error", (err) => {
-        if (!ready) reject(err);
-        else this.emit("error", new Error(`playback thread crashed: ${err.message}`));
-      });
-      this.worker.on("exit", (code) => {
-        if (this.closed) return;
-        if (!ready) return reject(new Error(`playback thread exited (${code}) before the speaker opened`));
-        // Keep the device usable: a fresh worker on the same ring.
-        this.opts.log.error(`playback thread exited (${code}); restarting it`);
+  private threadEvents(): PlaybackThreadEvents {
+    return {
+      started: (at) => this.emit("started", at),
+      drained: (heap) => {
+        if (heap) this.threadHeap = heap;
+        if (!this.active || !this.ring.endReached) return;
         this.active = false;
-        this.worker = spawn(this.opts, this.ring.sab);
-        void this.attach().catch((err: Error) => this.emit("error", err));
-      });
-    });
+        this.emit("drained");
+      },
+      underrun: () => this.emit("underrun"),
+      error: (err) => this.emit("error", err),
+      restarted: () => {
+        this.active = false;
+      },
+    };
   }
-}
-
-/**
- * The playback thread's own V8 heap, capped: it holds a few MiB live (code and the sink; its
- * log lines are written by the main thread), and its reserve went from 6.5 to 8.5 MiB over
- * 10 000 replies (measured when it still had a logger of its own). The cap turns anything
- * that keeps growing into a restart of the thread (logged; the exit handler above), never a
- * daemon that swells until the kernel's OOM killer picks something.
- */
-const THREAD_HEAP_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
-
-function spawn(opts: PlaybackOptions, sab: SharedArrayBuffer): Worker {
-  const data: PlaybackWorkerData = {
-    sab,
-    device: opts.device,
-    format: opts.format,
-    periodMs: opts.periodMs ?? PERIOD_MS,
-    queueMs: opts.queueMs ?? QUEUE_MS,
-    logLevel: opts.log.level,
-  };
-  return new Worker(path.join(__dirname, "worker.js"), { workerData: data, resourceLimits: THREAD_HEAP_LIMITS });
 }

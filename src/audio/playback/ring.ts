@@ -22,11 +22,18 @@ const CLOSED = 7;
 const WANTS_DATA = 8;
 const HEADER_INTS = 10;
 const HEADER_BYTES = HEADER_INTS * 4;
+/**
+ * This header's version. The speaker addon's C playback thread (scripts/patches/, player.c)
+ * reads the same slots and refuses a ring whose layout number it was not built for.
+ */
+export const RING_LAYOUT = 1;
 
 export class SpscRing {
   readonly capacity: number;
   private readonly h: Int32Array;
   private readonly data: Uint8Array;
+  /** How a sleeping consumer is woken: Atomics.notify for a JS thread, the addon's call for the C one. */
+  private wake: (() => void) | null = null;
 
   static allocate(capacity: number): SharedArrayBuffer {
     return new SharedArrayBuffer(HEADER_BYTES + capacity);
@@ -53,6 +60,14 @@ export class SpscRing {
 
   get underruns(): number {
     return Atomics.load(this.h, UNDERRUNS);
+  }
+
+  /**
+   * A consumer that does not sleep in Atomics.wait (the C playback thread: V8's notify
+   * reaches only V8's own waiters) is woken by `wake` instead, under the same rule.
+   */
+  wakeWith(wake: () => void): void {
+    this.wake = wake;
   }
 
   // ---- producer side ----
@@ -109,7 +124,9 @@ export class SpscRing {
    */
   private signal(always: boolean): void {
     Atomics.add(this.h, SIGNALS, 1);
-    if (always || Atomics.load(this.h, WANTS_DATA) === 1) Atomics.notify(this.h, SIGNALS);
+    if (!always && Atomics.load(this.h, WANTS_DATA) !== 1) return;
+    if (this.wake) this.wake();
+    else Atomics.notify(this.h, SIGNALS);
   }
 
   // ---- consumer side ----

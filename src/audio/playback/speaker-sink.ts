@@ -3,15 +3,37 @@ import type { SinkLog } from "./thread-log";
 import type { PcmFormat } from "../../core/pcm";
 import type { PcmSink } from "./sink";
 
-/** The compiled addon inside the `speaker` package; writeSync is talkbox's (scripts/patches/). */
-interface SpeakerBinding {
+/**
+ * The compiled addon inside the `speaker` package; writeSync and the player are talkbox's
+ * (scripts/patches/: binding.c, player.c; native-thread.ts uses the player).
+ */
+export interface SpeakerBinding {
   open(channels: number, rate: number, format: number, device: string): unknown;
   write(handle: unknown, chunk: Buffer): Promise<number>;
   writeSync?(handle: unknown, chunk: Buffer): number;
   flush(handle: unknown): void;
   close(handle: unknown): void;
+  playerStart?(...args: unknown[]): object;
+  playerWake?(player: object): void;
   readonly MPG123_ENC_SIGNED_16: number;
   readonly MPG123_ENC_SIGNED_32: number;
+}
+
+/** What the logs and `talkbox status` call a speaker-module device. */
+export function speakerDescription(device: string, format: PcmFormat): string {
+  return `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
+}
+
+/** The speaker module's sample format for a PCM format. */
+export function speakerEncoding(binding: SpeakerBinding, format: PcmFormat): number {
+  return format.sampleFormat === "S32_LE" ? binding.MPG123_ENC_SIGNED_32 : binding.MPG123_ENC_SIGNED_16;
+}
+
+/** A failed device, in words the user can act on. */
+export function speakerFailure(device: string, why: string): Error {
+  return new Error(
+    `speaker '${device}' failed (${why}); check audio.output.device (list devices with 'aplay -L') and that the talkbox user is in the 'audio' group`,
+  );
 }
 
 /**
@@ -50,7 +72,7 @@ export class SpeakerSink implements PcmSink {
     private readonly lib: ReturnType<typeof loadSpeaker>,
     private readonly log: SinkLog,
   ) {
-    this.description = `ALSA playback '${device}' via speaker ${format.sampleRate} Hz ${format.channels} ch ${format.sampleFormat ?? "S16_LE"}`;
+    this.description = speakerDescription(device, format);
   }
 
   /** The thread-pool write, for a speaker module built without talkbox's patch (no writeSync). */
@@ -104,9 +126,8 @@ export class SpeakerSink implements PcmSink {
   private open(): unknown {
     if (this.handle !== null) return this.handle;
     const { binding } = this.lib;
-    const format = this.format.sampleFormat === "S32_LE" ? binding.MPG123_ENC_SIGNED_32 : binding.MPG123_ENC_SIGNED_16;
     try {
-      this.handle = binding.open(this.format.channels, this.format.sampleRate, format, this.device);
+      this.handle = binding.open(this.format.channels, this.format.sampleRate, speakerEncoding(binding, this.format), this.device);
     } catch (err) {
       this.failed((err as Error).message);
     }
@@ -120,9 +141,7 @@ export class SpeakerSink implements PcmSink {
 
   /** Reports a failed device (once per failing spell) and closes it, so the next write opens it afresh. */
   private failed(why: string): Error {
-    const e = new Error(
-      `speaker '${this.device}' failed (${why}); check audio.output.device (list devices with 'aplay -L') and that the talkbox user is in the 'audio' group`,
-    );
+    const e = speakerFailure(this.device, why);
     const handle = this.handle;
     this.handle = null;
     if (handle !== null) {

@@ -1,0 +1,100 @@
+/**
+ * The playback thread in C: the speaker addon's player (scripts/patches/, player.c) runs
+ * worker.ts's loop on a pthread over the same ring. No second V8 isolate (its heap, its
+ * code, its event loop), no JavaScript per wake-up: the thread sleeps on a condition
+ * variable and the main thread wakes it through the addon where a JS consumer would be woken
+ * by Atomics.notify. Its events come back through a Node-API thread-safe function.
+ */
+import type { PcmFormat } from "../../core/pcm";
+import { bytesFor, bytesPerFrame } from "../../core/pcm";
+import { playbackDriver } from "../device-name";
+import { RING_LAYOUT, type SpscRing } from "./ring";
+import { loadSpeaker, speakerDescription, speakerEncoding, speakerFailure, type SpeakerBinding } from "./speaker-sink";
+import type { PlaybackThread, PlaybackThreadEvents, PlaybackThreadOptions } from "./thread";
+
+/** player.c's event numbers. */
+const EV = { started: 1, drained: 2, underrun: 3, openFailed: 4, writeFailed: 5, closed: 6 } as const;
+const CLOSE_WAIT_MS = 2000;
+
+/** CLOCK_MONOTONIC in ms, the clock player.c stamps with (libuv's hrtime reads the same clock). */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export class NativePlaybackThread implements PlaybackThread {
+  readonly kind = "native";
+  readonly description: string;
+  private closedResolve: (() => void) | undefined;
+  private readonly closedP: Promise<void>;
+
+  /**
+   * The C thread for `opts.device`, or null when it does not apply: a device not played
+   * through the speaker module, a module that does not load or was built without the player.
+   */
+  static tryStart(opts: PlaybackThreadOptions, ring: SpscRing, events: PlaybackThreadEvents): NativePlaybackThread | null {
+    const { driver, target } = playbackDriver(opts.device);
+    if (driver !== "alsa") return null;
+    let binding: SpeakerBinding;
+    try {
+      binding = loadSpeaker().binding;
+    } catch {
+      return null; // the worker's sink falls back to aplay and says why
+    }
+    if (!binding.playerStart || !binding.playerWake) {
+      opts.log.info("the speaker module has no native playback thread (built without talkbox's patch: bash scripts/deps.sh); playing from a worker thread");
+      return null;
+    }
+    return new NativePlaybackThread(binding, target, opts, ring, events);
+  }
+
+  private constructor(binding: SpeakerBinding, device: string, opts: PlaybackThreadOptions, ring: SpscRing, events: PlaybackThreadEvents) {
+    const format: PcmFormat = opts.format;
+    this.description = `${speakerDescription(device, format)}, native playback thread`;
+    this.closedP = new Promise<void>((resolve) => (this.closedResolve = resolve));
+    const onEvent = (type: number, a: number, b: number): void => {
+      switch (type) {
+        case EV.started:
+          // Its monotonic stamp, moved onto this thread's performance.now().
+          events.started(performance.now() - (monotonicMs() - a));
+          return;
+        case EV.drained:
+          events.drained();
+          return;
+        case EV.underrun:
+          events.underrun();
+          return;
+        case EV.openFailed:
+          events.error(speakerFailure(device, "the device did not open"));
+          return;
+        case EV.writeFailed:
+          events.error(speakerFailure(device, `wrote ${a} of ${b} bytes`));
+          return;
+        case EV.closed:
+          this.closedResolve?.();
+          return;
+      }
+    };
+    const player = binding.playerStart!(
+      new Uint8Array(ring.sab),
+      RING_LAYOUT,
+      device,
+      format.channels,
+      format.sampleRate,
+      speakerEncoding(binding, format),
+      bytesFor(format, opts.periodMs),
+      bytesPerFrame(format),
+      bytesFor(format, 1000) / 1000,
+      opts.periodMs,
+      opts.queueMs,
+      onEvent,
+    );
+    const wake = binding.playerWake!.bind(binding);
+    ring.wakeWith(() => wake(player));
+  }
+
+  async close(): Promise<void> {
+    // The ring was closed (which woke the thread): it closes the device (draining its last
+    // milliseconds) and says so.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.closedP, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+}
