@@ -10,6 +10,8 @@ export const statusCommand = defineCommand({
     Profile: { Name: agents.active.name, Title: agents.active.title, Backend: agents.active.descriptor.name },
     Volume: volume.percent,
     Subscribers: stream.count,
+    // "native": the speaker addon's C thread; "worker": a worker thread (aplay, a WAV folder, an unpatched speaker module).
+    PlaybackThread: playback.threadKind,
     Memory: memory(playback),
   }),
 });
@@ -24,7 +26,7 @@ function memory(playback: PlaybackEngine): Record<string, number> {
     HeapTotalMiB: mib(m.heapTotal),
     ExternalMiB: mib(m.external),
     ArrayBuffersMiB: mib(m.arrayBuffers),
-    // The playback thread is a second V8 isolate: its heap is in RSS but not in the numbers above.
+    // A worker playback thread is a second V8 isolate: its heap is in RSS but not in the numbers above (0 for the C thread, which has none).
     PlaybackHeapUsedMiB: mib(playback.threadHeap.used),
     PlaybackHeapTotalMiB: mib(playback.threadHeap.total),
   };

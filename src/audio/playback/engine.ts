@@ -82,6 +82,11 @@ export class PlaybackEngine extends EventEmitter {
     return engine;
   }
 
+  /** Which playback thread plays (thread.ts). */
+  get threadKind(): "native" | "worker" {
+    return this.thread.kind;
+  }
+
   get format(): PcmFormat {
     return this.opts.format;
   }
