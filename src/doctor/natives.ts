@@ -25,8 +25,8 @@ interface Native {
   needed: (loaded: LoadedConfig) => boolean | Promise<boolean>;
   /** Said when it is not needed (default: this config does not use it). */
   unused?: string;
-  /** Loads it, or throws why not. The default requires it in this process. */
-  load?: (loaded: LoadedConfig) => Promise<void>;
+  /** Loads it, or throws why not; what it returns is said after "built". The default requires it in this process. */
+  load?: (loaded: LoadedConfig) => Promise<string | void>;
 }
 
 const NATIVES: Native[] = [
@@ -47,6 +47,9 @@ const NATIVES: Native[] = [
       const out = l.config.audio.output;
       const probe = await probeSpeaker(playbackDriver(out.device).target, { sampleRate: out.sample_rate, channels: out.channels, sampleFormat: out.format });
       if (!probe.ok) throw new Error(probe.reason);
+      return probe.player
+        ? "plays from talkbox's C playback thread"
+        : "without talkbox's C playback thread (built without its patch; plays from a worker thread, at more CPU and memory: bash scripts/deps.sh)";
     },
   },
   {
@@ -107,15 +110,16 @@ export async function nativeChecks(loaded: LoadedConfig): Promise<CheckResult[]>
   for (const n of NATIVES) {
     const name = `native module ${n.module} (${n.usedFor})`;
     let why: string | null = null;
+    let said: string | void = undefined;
     try {
-      if (n.load) await n.load(loaded);
+      if (n.load) said = await n.load(loaded);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       else require(n.module);
     } catch (err) {
       why = (err as Error).message.split("\n")[0] ?? "does not load";
     }
     if (why === null) {
-      out.push({ name, ok: true, detail: "built" });
+      out.push({ name, ok: true, detail: said ? `built, ${said}` : "built" });
       continue;
     }
     const log = buildLog(n.module);

@@ -13,6 +13,8 @@ try {
   const format = want.bits === 32 ? binding.MPG123_ENC_SIGNED_32 : binding.MPG123_ENC_SIGNED_16;
   const handle = binding.open(want.channels, want.sampleRate, format, want.device);
   binding.close(handle);
+  // Whether the addon carries talkbox's C playback thread (doctor says so).
+  process.stdout.write(typeof binding.playerStart === "function" ? "player\n" : "no-player\n");
   process.exit(0);
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);

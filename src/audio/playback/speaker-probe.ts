@@ -8,7 +8,7 @@ import type { ProbeResult } from "../probe";
  * child process (speaker-probe-child.ts) so that an abort inside the native code cannot take
  * the daemon down. `module` is what to require (tests give a module that aborts).
  */
-export function probeSpeaker(device: string, format: PcmFormat, opts: { module?: string; timeoutMs?: number } = {}): Promise<ProbeResult> {
+export function probeSpeaker(device: string, format: PcmFormat, opts: { module?: string; timeoutMs?: number } = {}): Promise<ProbeResult & { player?: boolean }> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const want = {
     module: opts.module ?? "speaker",
@@ -19,8 +19,9 @@ export function probeSpeaker(device: string, format: PcmFormat, opts: { module?:
   };
   const child = path.join(__dirname, "speaker-probe-child.js");
   return new Promise((resolve) => {
-    execFile(process.execPath, [child, JSON.stringify(want)], { timeout: timeoutMs }, (err, _stdout, stderr) => {
-      if (!err) return resolve({ ok: true });
+    execFile(process.execPath, [child, JSON.stringify(want)], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      // player: the addon has talkbox's C playback thread (native-thread.ts).
+      if (!err) return resolve({ ok: true, player: String(stdout).trim() === "player" });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null };
       const lines = String(stderr).split("\n").map((l) => l.trim()).filter(Boolean);
       if (e.killed) return resolve({ ok: false, reason: `the speaker module did not open '${device}' within ${timeoutMs} ms` });

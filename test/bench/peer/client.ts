@@ -35,12 +35,15 @@ export const MIC_SECONDS = 1800;
 const TOKEN = "test-token-1234";
 const BOT = "7000000000000000001";
 
-/** talkbox at its default log level (the tests run at debug); `opus`: Opus both ways on the wire. */
-export async function startTalkbox(o: { opus?: boolean } = {}): Promise<BenchClient & { device: Device }> {
+/**
+ * talkbox at its default log level (the tests run at debug); `opus`: Opus both ways on the
+ * wire; `env`: added to the daemon's environment (TALKBOX_PLAYBACK_THREAD=worker).
+ */
+export async function startTalkbox(o: { opus?: boolean; env?: NodeJS.ProcessEnv; name?: string } = {}): Promise<BenchClient & { device: Device }> {
   const audio = o.opus ? { uplink_codec: "opus", downlink_codec: "opus", uplink_rate: 16000, downlink_rate: 16000 } : {};
-  const device = await startDevice({ rig: { micSeconds: MIC_SECONDS }, config: { log: { level: "info" }, audio } });
+  const device = await startDevice({ rig: { micSeconds: MIC_SECONDS }, config: { log: { level: "info" }, audio }, ...(o.env ? { env: o.env } : {}) });
   return {
-    name: o.opus ? "talkbox (Opus)" : "talkbox",
+    name: o.name ?? (o.opus ? "talkbox (Opus)" : "talkbox"),
     device,
     rig: device.rig,
     emulator: device.emulator,

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench:playback` (and part of `npm run bench`): the C playback thread beside the
+ * worker thread it replaced, before/after pairs run alternately. The same daemon, the same
+ * emulator and rig, `TALKBOX_PLAYBACK_THREAD=worker` on one side only; per pair, which
+ * goes first alternates. Each run: push-to-talk turns for CPU_S seconds (CPU of the
+ * daemon's own threads, the rig's card threads left out), as long at rest, then RSS.
+ */
+import { startTalkbox, type BenchClient } from "./peer/client";
+import { ProcessCpu, rssMiB, soundEndAfter } from "./measure";
+import { pairTable, type PairRow } from "./stats";
+
+const PAIRS = Number(process.env.BENCH_PLAYBACK_PAIRS ?? 3);
+const CPU_S = Number(process.env.BENCH_PLAYBACK_CPU_S ?? 15);
+
+const ns = (): bigint => process.hrtime.bigint();
+const hold = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+
+/** A 1 s push-to-talk turn, until the card has been quiet for 300 ms after the reply. */
+async function turn(c: BenchClient): Promise<void> {
+  await c.press();
+  await hold(1000);
+  const released = ns();
+  await c.release();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const end = soundEndAfter(c.rig, released);
+    if (end !== null && Number(ns() - end) / 1e6 > 300) return;
+    if (Date.now() > deadline) throw new Error("the reply did not end");
+    await hold(50);
+  }
+}
+
+interface Sample {
+  talk: number;
+  rest: number;
+  rss: number;
+}
+
+async function measure(kind: "native" | "worker"): Promise<Sample> {
+  const c = await startTalkbox(kind === "worker" ? { env: { TALKBOX_PLAYBACK_THREAD: "worker" }, name: "worker" } : { name: "native" });
+  try {
+    const said = (await c.device.status()).PlaybackThread;
+    if (said !== kind) throw new Error(`asked for the ${kind} playback thread, the daemon plays from '${String(said)}'`);
+    // Warm: the first turn pays for opening the speaker and compiling the hot paths.
+    await turn(c);
+    const talking = new ProcessCpu(c.pid());
+    const t0 = ns();
+    while (Number(ns() - t0) / 1e9 < CPU_S) await turn(c);
+    const talk = talking.stop() / (Number(ns() - t0) / 1e9);
+    const resting = new ProcessCpu(c.pid());
+    const r0 = ns();
+    await hold(CPU_S * 1000);
+    const rest = resting.stop() / (Number(ns() - r0) / 1e9);
+    return { talk, rest, rss: rssMiB(c.pid()) };
+  } finally {
+    await c.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: Record<keyof Sample, PairRow> = {
+    talk: { metric: `CPU s per s, ${CPU_S} s of push-to-talk turns, own threads`, unit: "s/s", a: [], b: [], note: "card threads and arecord left out" },
+    rest: { metric: `CPU s per s, ${CPU_S} s at rest right after`, unit: "s/s", a: [], b: [] },
+    rss: { metric: "RSS after the run", unit: "MiB", a: [], b: [] },
+  };
+  for (let pair = 0; pair < PAIRS; pair++) {
+    const order: ("native" | "worker")[] = pair % 2 === 0 ? ["native", "worker"] : ["worker", "native"];
+    for (const kind of order) {
+      const s = await measure(kind);
+      for (const k of Object.keys(rows) as (keyof Sample)[]) rows[k][kind === "native" ? "a" : "b"].push(s[k]);
+      process.stderr.write(`bench: pair ${pair + 1}/${PAIRS} ${kind}: ${s.talk.toFixed(4)} s/s talking, ${s.rest.toFixed(4)} at rest, ${s.rss.toFixed(1)} MiB\n`);
+    }
+  }
+  process.stdout.write(
+    `\nthe C playback thread beside the worker thread — ${PAIRS} pairs, run alternately; 16 kHz PCM both ways, the Coze emulator, the rig's card\n\n` +
+      `${pairTable(["C thread", "worker thread"], Object.values(rows))}\n`,
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
