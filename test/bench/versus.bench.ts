@@ -42,12 +42,12 @@ async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promis
 const nextTurn = (c: BenchClient): Promise<TurnRecord> => once(c.emulator.events, "turn").then(([t]) => t as TurnRecord);
 
 /** Until the card has been quiet for a while after `since`: the reply has played out (or was stopped). */
-async function quiet(rig: Rig, since: bigint, timeoutMs = 20_000): Promise<void> {
+async function quiet(rig: Rig, since: bigint, who: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const end = soundEndAfter(rig, since);
     if (end !== null && ms(end, ns()) > 300) return;
-    if (Date.now() > deadline) throw new Error("the reply did not end");
+    if (Date.now() > deadline) throw new Error(`${who}: the reply did not end (${soundEndAfter(rig, since) === null ? "no sound after it started" : "sound went on"})`);
     await hold(50);
   }
 }
@@ -136,7 +136,7 @@ async function talkTurn(c: BenchClient, rows: Record<keyof Rows, number[]>, coun
     counts.tight++;
     if (lost <= TIGHT_MS) counts.keptWhole++;
   }
-  await quiet(c.rig, t.firstAudioAtNs ?? upAt);
+  await quiet(c.rig, t.firstAudioAtNs ?? upAt, c.name);
 }
 
 /** A press while the reply plays: how long until the card is silent; then the short turn it started. */
@@ -158,7 +158,7 @@ async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Prom
   const end = soundEndAfter(c.rig, downAt);
   if (end !== null) rows.bargeSound.push(Math.max(0, ms(downAt, end)));
   const s = await second;
-  await quiet(c.rig, s.firstAudioAtNs ?? ns());
+  await quiet(c.rig, s.firstAudioAtNs ?? ns(), `${c.name}, after a barge-in`);
 }
 
 /** CPU s per s of the client's own process (card threads and arecord out), talking for CPU_S, then (`rest`) at rest. */
@@ -192,6 +192,11 @@ async function step(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: 
     try {
       await run(fresh, tally);
     } catch (err) {
+      // A peer that went silent (alive, but its reply never sounds) is ended and the step done again.
+      if (c.crashes === before && c.abandon && attempt < ATTEMPTS) {
+        await c.abandon();
+        continue;
+      }
       if (c.crashes === before || attempt >= ATTEMPTS) throw err;
     }
     if (c.crashes !== before) {
@@ -205,6 +210,7 @@ async function step(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: 
 }
 
 const faults: [number, number] = [0, 0];
+let silences = 0;
 
 /** What talkbox asked the server for: the peers ask for the same. */
 let audio: ReturnType<typeof audioOf> | null = null;
@@ -228,6 +234,7 @@ async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, numbe
     rows.cpuTalkPeer20.a.push(...rows.cpuTalk.a.slice(-1));
     faults[0] += talkbox.faults;
     faults[1] += peer.faults;
+    silences += peer.silences ?? 0;
     return [talkbox.crashes, peer.crashes];
   } finally {
     await peer.close();
@@ -297,6 +304,7 @@ async function main(): Promise<void> {
   process.stdout.write(`speech kept whole at a tight release: talkbox ${a.keptWhole}/${a.tight}, official client ${b.keptWhole}/${b.tight}\n`);
   process.stdout.write(`appends outside ${APPEND_MS.min}–${APPEND_MS.max} ms (a turn's last left out): talkbox ${a.violations}/${a.appends}, official client ${b.violations}/${b.appends}\n`);
   process.stdout.write(`crashes: talkbox ${crashes[0]}, official client ${crashes[1]}\n`);
+  process.stdout.write(`went silent without crashing (a reply that never sounded after a barge-in; killed, started again, the step done over): official client ${silences}\n`);
   process.stdout.write(`speaker write errors survived (a close racing a write): talkbox ${faults[0]}, official client ${faults[1]}\n`);
 }
 

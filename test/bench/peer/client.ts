@@ -27,6 +27,13 @@ export interface BenchClient {
   readonly crashes: number;
   /** Errors the client survived (the peer's speaker failing a write it raced with a close). */
   readonly faults: number;
+  /**
+   * Ends a client that went silent without dying (the peer: a reply that never sounds after a
+   * barge-in), so that the step can be done again on a fresh process; counted in `silences`.
+   * talkbox has none: a silent talkbox is the bench's failure.
+   */
+  abandon?(): Promise<void>;
+  readonly silences?: number;
   close(): Promise<void>;
 }
 
@@ -74,6 +81,8 @@ export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs
   const config: PeerConfig = { port: emulator.port, token: TOKEN, botId: BOT, micDevice: rig.micDevice, spkDevice: rig.spkDevice, rate: 16000, ...audio, ...(o.appendMs ? { appendMs: o.appendMs } : {}) };
   let child: ChildProcess;
   let crashes = 0;
+  let silences = 0;
+  let abandoning = false;
   let faults = 0;
   let closing = false;
   let waiting: { ev: PeerEvent["ev"]; resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -104,7 +113,8 @@ export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs
     self.once("exit", (code, signal) => {
       // Any end the bench did not ask for: a signal (SIGABRT, SIGSEGV) or an error nobody
       // handled (exit 1, e.g. the speaker's 'write() failed' after a close raced a write).
-      if (!closing) {
+      if (abandoning) abandoning = false;
+      else if (!closing) {
         crashes++;
         process.stderr.write(`bench: the official client exited (${signal ?? `code ${code}`}); counted as a crash\n`);
       }
@@ -158,6 +168,18 @@ export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs
     },
     get faults() {
       return faults;
+    },
+    get silences() {
+      return silences;
+    },
+    async abandon() {
+      if (!alive()) return;
+      silences++;
+      abandoning = true;
+      process.stderr.write("bench: the official client went silent; killed and started again\n");
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
     },
     async close() {
       closing = true;
