@@ -3,7 +3,9 @@
  * worker thread it replaced, before/after pairs run alternately. The same daemon, the same
  * emulator and rig, `TALKBOX_PLAYBACK_THREAD=worker` on one side only; per pair, which
  * goes first alternates. Each run: push-to-talk turns for CPU_S seconds (CPU of the
- * daemon's own threads, the rig's card threads left out), as long at rest, then RSS.
+ * daemon's own threads, the rig's card threads left out; and per turn, from `talkbox
+ * status`, first reply audio received → first sample written to ALSA), as long at rest,
+ * then RSS.
  */
 import { startTalkbox, type BenchClient } from "./peer/client";
 import { ProcessCpu, rssMiB, soundEndAfter } from "./measure";
@@ -16,7 +18,7 @@ const ns = (): bigint => process.hrtime.bigint();
 const hold = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 
 /** A 1 s push-to-talk turn, until the card has been quiet for 300 ms after the reply. */
-async function turn(c: BenchClient): Promise<void> {
+async function turn(c: BenchClient & { device: { status(): Promise<Record<string, unknown>> } }, firstWrite?: number[]): Promise<void> {
   await c.press();
   await hold(1000);
   const released = ns();
@@ -24,7 +26,11 @@ async function turn(c: BenchClient): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const end = soundEndAfter(c.rig, released);
-    if (end !== null && Number(ns() - end) / 1e6 > 300) return;
+    if (end !== null && Number(ns() - end) / 1e6 > 300) {
+      const ms = ((await c.device.status()).LastTurn as { firstAudioToFirstWriteMs?: number | null } | undefined)?.firstAudioToFirstWriteMs;
+      if (typeof ms === "number") firstWrite?.push(ms);
+      return;
+    }
     if (Date.now() > deadline) throw new Error("the reply did not end");
     await hold(50);
   }
@@ -34,6 +40,7 @@ interface Sample {
   talk: number;
   rest: number;
   rss: number;
+  firstWrite: number[];
 }
 
 async function measure(kind: "native" | "worker"): Promise<Sample> {
@@ -43,15 +50,16 @@ async function measure(kind: "native" | "worker"): Promise<Sample> {
     if (said !== kind) throw new Error(`asked for the ${kind} playback thread, the daemon plays from '${String(said)}'`);
     // Warm: the first turn pays for opening the speaker and compiling the hot paths.
     await turn(c);
+    const firstWrite: number[] = [];
     const talking = new ProcessCpu(c.pid());
     const t0 = ns();
-    while (Number(ns() - t0) / 1e9 < CPU_S) await turn(c);
+    while (Number(ns() - t0) / 1e9 < CPU_S) await turn(c, firstWrite);
     const talk = talking.stop() / (Number(ns() - t0) / 1e9);
     const resting = new ProcessCpu(c.pid());
     const r0 = ns();
     await hold(CPU_S * 1000);
     const rest = resting.stop() / (Number(ns() - r0) / 1e9);
-    return { talk, rest, rss: rssMiB(c.pid()) };
+    return { talk, rest, rss: rssMiB(c.pid()), firstWrite };
   } finally {
     await c.close();
   }
@@ -59,6 +67,7 @@ async function measure(kind: "native" | "worker"): Promise<Sample> {
 
 async function main(): Promise<void> {
   const rows: Record<keyof Sample, PairRow> = {
+    firstWrite: { metric: "first reply audio received → first sample written to ALSA", unit: "ms", a: [], b: [], note: "inside the daemon (talkbox status: LastTurn)" },
     talk: { metric: `CPU s per s, ${CPU_S} s of push-to-talk turns, own threads`, unit: "s/s", a: [], b: [], note: "card threads and arecord left out" },
     rest: { metric: `CPU s per s, ${CPU_S} s at rest right after`, unit: "s/s", a: [], b: [] },
     rss: { metric: "RSS after the run", unit: "MiB", a: [], b: [] },
@@ -67,7 +76,7 @@ async function main(): Promise<void> {
     const order: ("native" | "worker")[] = pair % 2 === 0 ? ["native", "worker"] : ["worker", "native"];
     for (const kind of order) {
       const s = await measure(kind);
-      for (const k of Object.keys(rows) as (keyof Sample)[]) rows[k][kind === "native" ? "a" : "b"].push(s[k]);
+      for (const k of Object.keys(rows) as (keyof Sample)[]) rows[k][kind === "native" ? "a" : "b"].push(...[s[k]].flat());
       process.stderr.write(`bench: pair ${pair + 1}/${PAIRS} ${kind}: ${s.talk.toFixed(4)} s/s talking, ${s.rest.toFixed(4)} at rest, ${s.rss.toFixed(1)} MiB\n`);
     }
   }
