@@ -527,11 +527,14 @@ export class DeviceStateMachine {
     });
   }
 
-  /** Barge-in: stop the agent and what is already queued, in the same tick. */
+  /**
+   * Barge-in: stop what is already queued and the agent, in the same tick. The speaker
+   * first: the user hears the cut, not the cancel, whose socket write would come before it.
+   */
   private interrupt(): void {
+    this.effect({ type: "playback.flush" });
     // A reply the server has finished sending only needs its queued audio dropped.
     if (!this.replyDone) this.effect({ type: "reply.cancel" });
-    this.effect({ type: "playback.flush" });
     this.playbackIdle = true;
     this.disarm();
   }

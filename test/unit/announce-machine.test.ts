@@ -45,7 +45,7 @@ describe("announcements: priorities (seed 004)", () => {
     assert.equal(m.state, "speaking");
     took();
     ask("a", 1);
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "announce.speak:a"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel", "announce.speak:a"]);
     assert.equal(m.state, "announcing");
     // The cancelled reply's end and its drained playback change nothing.
     send({ type: "reply.done", status: "canceled" }, { type: "playback.drained" });

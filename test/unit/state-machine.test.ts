@@ -149,7 +149,7 @@ describe("device state machine: push-to-talk", () => {
     send(ready, down, up, { type: "reply.started" }, { type: "reply.audio" });
     took();
     send(down);
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "turn.begin"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel", "turn.begin"]);
     assert.equal(m.state, "listening");
   });
 
@@ -171,7 +171,7 @@ describe("device state machine: push-to-talk", () => {
     effects.length = 0;
     changes.length = 0;
     m.dispatch(down);
-    assert.deepEqual(effects, ["reply.cancel", "playback.flush", "turn.begin"], "the barge-in's effects, whole and in order");
+    assert.deepEqual(effects, ["playback.flush", "reply.cancel", "turn.begin"], "the barge-in's effects, whole and in order");
     assert.deepEqual(changes, ["speaking→listening (button.down)"], "the reply's end did not cut into the barge-in");
     assert.equal(m.state, "listening");
   });
@@ -190,7 +190,7 @@ describe("device state machine: push-to-talk", () => {
     send(ready, down, up);
     took();
     send(down);
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "turn.begin"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel", "turn.begin"]);
   });
 
   test("a too-short press aborts without committing", () => {
@@ -439,7 +439,7 @@ describe("device state machine: free conversation", () => {
     send(ready, started, stopped, { type: "reply.audio" });
     took();
     send(down);
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel"]);
     assert.equal(m.state, "listening");
     send(up);
     assert.deepEqual(took(), [], "release means nothing in free conversation");
@@ -527,7 +527,7 @@ describe("device state machine: another agent takes over (agent.switch)", () => 
     took();
     send(sw);
     assert.equal(m.state, "connecting");
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel"]);
     // The old reply's timers are gone: no timeout, no error while the new link opens.
     clock.advance(60_000);
     assert.equal(m.state, "connecting");

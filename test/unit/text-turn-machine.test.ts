@@ -37,7 +37,7 @@ describe("a typed question (text.turn)", () => {
     send(ready, text("t1"), { type: "reply.started" }, { type: "reply.audio" });
     took();
     send(text("t2", "u2"));
-    assert.deepEqual(took(), ["reply.cancel", "playback.flush", "text.send"]);
+    assert.deepEqual(took(), ["playback.flush", "reply.cancel", "text.send"]);
     assert.equal(m.state, "thinking");
   });
 
