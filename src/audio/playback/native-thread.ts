@@ -5,12 +5,11 @@
  * variable and the main thread wakes it through the addon where a JS consumer would be woken
  * by Atomics.notify. Its events come back through a Node-API thread-safe function.
  */
-import type { PcmFormat } from "../../core/pcm";
 import { bytesFor, bytesPerFrame } from "../../core/pcm";
 import { playbackDriver } from "../device-name";
 import { RING_LAYOUT, type SpscRing } from "./ring";
 import { loadSpeaker, speakerDescription, speakerEncoding, speakerFailure, type SpeakerBinding } from "./speaker-sink";
-import type { PlaybackThread, PlaybackThreadEvents, PlaybackThreadOptions } from "./thread";
+import { atMost, type PlaybackThread, type PlaybackThreadEvents, type PlaybackThreadOptions } from "./thread";
 
 /** player.c's event numbers. */
 const EV = { started: 1, drained: 2, underrun: 3, openFailed: 4, writeFailed: 5, closed: 6 } as const;
@@ -42,11 +41,17 @@ export class NativePlaybackThread implements PlaybackThread {
       opts.log.info("the speaker module has no native playback thread (built without talkbox's patch: bash scripts/deps.sh); playing from a worker thread");
       return null;
     }
-    return new NativePlaybackThread(binding, target, opts, ring, events);
+    try {
+      return new NativePlaybackThread(binding, target, opts, ring, events);
+    } catch (err) {
+      // An addon from another build (its ring layout differs) or a thread that cannot start.
+      opts.log.warn({ err: (err as Error).message }, "the native playback thread did not start; playing from a worker thread (rebuild: bash scripts/deps.sh)");
+      return null;
+    }
   }
 
   private constructor(binding: SpeakerBinding, device: string, opts: PlaybackThreadOptions, ring: SpscRing, events: PlaybackThreadEvents) {
-    const format: PcmFormat = opts.format;
+    const format = opts.format;
     this.description = `${speakerDescription(device, format)}, native playback thread`;
     this.closedP = new Promise<void>((resolve) => (this.closedResolve = resolve));
     const onEvent = (type: number, a: number, b: number): void => {
@@ -93,8 +98,6 @@ export class NativePlaybackThread implements PlaybackThread {
   async close(): Promise<void> {
     // The ring was closed (which woke the thread): it closes the device (draining its last
     // milliseconds) and says so.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.closedP, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
-    clearTimeout(timer);
+    await atMost(this.closedP, CLOSE_WAIT_MS);
   }
 }

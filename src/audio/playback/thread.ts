@@ -34,3 +34,10 @@ export interface PlaybackThread {
   /** Stops the thread once the ring says closed (the caller closed it); bounded. */
   close(): Promise<void>;
 }
+
+/** Waits for `p`, or `ms` at most: a thread that does not stop must not hold up the daemon's shutdown. */
+export async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

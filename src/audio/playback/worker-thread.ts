@@ -5,7 +5,7 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SpscRing } from "./ring";
-import type { PlaybackThread, PlaybackThreadEvents, PlaybackThreadOptions } from "./thread";
+import { atMost, type PlaybackThread, type PlaybackThreadEvents, type PlaybackThreadOptions } from "./thread";
 import type { PlaybackWorkerData, WorkerMessage } from "./worker";
 
 /**
@@ -41,10 +41,7 @@ export class WorkerPlaybackThread implements PlaybackThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
-    clearTimeout(timer);
+    await atMost(new Promise<void>((resolve) => this.worker.once("exit", () => resolve())), CLOSE_WAIT_MS);
     await this.worker.terminate();
   }
 
