@@ -153,7 +153,8 @@ export class PlaybackEngine extends EventEmitter {
     this.overflow = [];
     this.overflowBytes = 0;
     this.stopPump();
-    // The playback thread sees the flush on the ring (it is woken for it) and cuts the device.
+    // The playback thread sees the flush on the ring (it is woken for it) and cuts the device;
+    // the C thread's device is cut here, in the wake.
     this.ring.flush();
     this.active = false;
   }

@@ -92,7 +92,10 @@ export class NativePlaybackThread implements PlaybackThread {
       onEvent,
     );
     const wake = binding.playerWake!.bind(binding);
-    ring.wakeWith(() => wake(player));
+    // A flush cuts the device here, as a direct speaker.close() would, not after the
+    // thread's wake-up (an addon built before playerFlush is woken and cuts it there).
+    const flush = binding.playerFlush?.bind(binding);
+    ring.wakeWith((flushed) => (flushed && flush ? flush(player) : wake(player)));
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,7 @@ export class SpscRing {
   private readonly h: Int32Array;
   private readonly data: Uint8Array;
   /** How a sleeping consumer is woken: Atomics.notify for a JS thread, the addon's call for the C one. */
-  private wake: (() => void) | null = null;
+  private wake: ((flushed: boolean) => void) | null = null;
 
   static allocate(capacity: number): SharedArrayBuffer {
     return new SharedArrayBuffer(HEADER_BYTES + capacity);
@@ -64,9 +64,10 @@ export class SpscRing {
 
   /**
    * A consumer that does not sleep in Atomics.wait (the C playback thread: V8's notify
-   * reaches only V8's own waiters) is woken by `wake` instead, under the same rule.
+   * reaches only V8's own waiters) is woken by `wake` instead, under the same rule;
+   * `flushed` says the wake is a flush's (the C thread's device can be cut at once).
    */
-  wakeWith(wake: () => void): void {
+  wakeWith(wake: (flushed: boolean) => void): void {
     this.wake = wake;
   }
 
@@ -103,7 +104,7 @@ export class SpscRing {
     Atomics.store(this.h, READ, Atomics.load(this.h, WRITE));
     Atomics.store(this.h, END_SET, 0);
     Atomics.add(this.h, FLUSHES, 1);
-    this.signal(true);
+    this.signal(true, true);
   }
 
   /** Tells the consumer to stop. */
@@ -122,10 +123,10 @@ export class SpscRing {
    * signal that came between the consumer's look at the ring and its sleep is never lost —
    * its wait finds the counter moved and returns at once.
    */
-  private signal(always: boolean): void {
+  private signal(always: boolean, flushed = false): void {
     Atomics.add(this.h, SIGNALS, 1);
     if (!always && Atomics.load(this.h, WANTS_DATA) !== 1) return;
-    if (this.wake) this.wake();
+    if (this.wake) this.wake(flushed);
     else Atomics.notify(this.h, SIGNALS);
   }
 

@@ -15,6 +15,8 @@ export interface SpeakerBinding {
   close(handle: unknown): void;
   playerStart?(...args: unknown[]): object;
   playerWake?(player: object): void;
+  /** Cuts the device on the calling thread if the player thread is not using it; wakes that thread. */
+  playerFlush?(player: object): boolean;
   readonly MPG123_ENC_SIGNED_16: number;
   readonly MPG123_ENC_SIGNED_32: number;
 }
