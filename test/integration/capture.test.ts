@@ -111,4 +111,49 @@ describe("capture: a mic that is not needed", () => {
       await rig.close();
     }
   });
+  test("needed with a hold (push-to-talk): read a few periods at a time, catchUp() delivers at once, nothing lost or repeated", { timeout: 30_000 }, async () => {
+    const rig = await startRig({ micRate: 16000, micSeconds: 30 });
+    const env = process.env.ALSA_CONFIG_PATH;
+    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
+    const capture = new AlsaCapture(rig.micDevice, { sampleRate: 16000, channels: 1 }, silentLogger(), PERIOD_MS);
+    const chunks: Array<{ at: bigint; data: Buffer }> = [];
+    capture.on("data", (data: Buffer) => chunks.push({ at: process.hrtime.bigint(), data }));
+    try {
+      capture.start();
+      await once(capture, "data");
+      capture.need(false);
+      await wait(200);
+      const HOLD_MS = 3 * PERIOD_MS;
+      const from = chunks.length;
+      capture.need(true, { holdMs: HOLD_MS });
+      // Time passing is what is tested: a second of held audio (25 periods).
+      await wait(1000);
+      const held = chunks.slice(from);
+      assert.ok(held.length >= 5 && held.length <= 11, `${held.length} deliveries in a second with a ${HOLD_MS} ms hold (25 unheld)`);
+      const bytes = held.slice(1).map((c) => c.data.length);
+      assert.ok(bytes.every((b) => b >= 2 * PERIOD_MS * BYTES_PER_MS), `deliveries of at least two periods each: ${bytes.join(", ")}`);
+
+      // catchUp() delivers what waits before it returns: once a period has been captured since the last delivery.
+      let synchronous = 0;
+      for (let attempt = 0; attempt < 5 && synchronous === 0; attempt++) {
+        const last = chunks.at(-1)!.at;
+        while (!rig.micTimes().some(([t]) => t > last + 5_000_000n)) await wait(5);
+        await wait(10); // arecord writes the period it read
+        const n = chunks.length;
+        capture.catchUp();
+        synchronous = chunks.length - n;
+      }
+      assert.equal(synchronous, 1, "catchUp() delivered nothing though a period had been captured");
+
+      const delivered = Buffer.concat(chunks.slice(from).map((c) => c.data));
+      const offset = rig.micInput.indexOf(delivered.subarray(0, 640));
+      assert.ok(offset >= 0, "the delivered audio is the mic's");
+      assert.ok(rig.micInput.subarray(offset, offset + delivered.length).equals(delivered), "held and caught-up audio is the mic's, in order, without a gap or a repeat");
+    } finally {
+      await capture.stop();
+      if (env === undefined) delete process.env.ALSA_CONFIG_PATH;
+      else process.env.ALSA_CONFIG_PATH = env;
+      await rig.close();
+    }
+  });
 });

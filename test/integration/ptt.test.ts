@@ -38,6 +38,39 @@ function assertRealTimeAppends(turn: TurnRecord): void {
 }
 
 describe("push-to-talk on the ALSA rig against the emulator", { timeout: 60_000 }, () => {
+  test("a release keeps what was said: the agent's audio ends within a capture period of the release, turn after turn", async () => {
+    // The mic's audio may wait in the device while the button is held (a few periods per
+    // read); at the release what waits must go out before the turn ends, not be dropped.
+    const PERIOD_MS = 40; // push-to-talk's capture period
+    const SLACK_MS = 40; // arecord's and the daemon's scheduling
+    const dev = await startDevice();
+    try {
+      const lost: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const from = dev.daemon.logs.length;
+        const turnDone = dev.nextTurn();
+        const downAt = process.hrtime.bigint();
+        await dev.press();
+        await new Promise((r) => setTimeout(r, 600 + i * 17)); // a different phase against the reads each time
+        const upAt = process.hrtime.bigint();
+        await dev.release();
+        const turn = await turnDone;
+        const at = dev.rig.micInput.indexOf(turn.audio.subarray(turn.audio.length - FRAME_BYTES));
+        assert.ok(at >= 0, "the turn's last frame is not in what the mic captured");
+        const end = at + FRAME_BYTES;
+        const chunk = dev.rig.micTimes().find(([t, off, len]) => t >= downAt - 50_000_000n && off < end && end <= off + len);
+        assert.ok(chunk, "the card logged capturing the turn's last sample");
+        const heardAt = chunk[0] + BigInt(Math.round(((end - chunk[1]) / 32) * 1e6));
+        lost.push(Number(upAt - heardAt) / 1e6);
+        await dev.daemon.waitForState("speaking", 10_000, from);
+        await dev.daemon.waitForState("idle", 10_000, dev.daemon.logs.findIndex((l, k) => k >= from && l.msg === "state speaking"));
+      }
+      assert.ok(Math.max(...lost) <= PERIOD_MS + SLACK_MS, `speech lost at the release (ms): ${lost.map((x) => x.toFixed(0)).join(", ")}`);
+    } finally {
+      await dev.stop().catch(() => {});
+    }
+  });
+
   test("one turn: the agent gets exactly the mic audio in real-time 20 ms appends, the speaker plays exactly the reply", async () => {
     const dev = await startDevice();
     try {

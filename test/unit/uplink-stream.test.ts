@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ConversationMode } from "../../src/core/device-state";
 import type { LocalTurnEvent } from "../../src/device/local-turns";
-import { UplinkStream } from "../../src/device/uplink-stream";
+import { PTT_HOLD_MS, UplinkStream } from "../../src/device/uplink-stream";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
 
@@ -20,8 +20,19 @@ function rig(o: { mode?: ConversationMode; usable?: boolean; local?: LocalTurnEv
   const state = { mode: o.mode ?? "push-to-talk", usable: o.usable ?? true, holding: false, gate: o.gate ?? false, partial: null as Buffer | null };
   const script = o.local ? [...o.local] : null;
   const needs: boolean[] = [];
-  const stream = new UplinkStream({
-    mic: { need: (on: boolean) => void needs.push(on) },
+  const holds: number[] = [];
+  // What the mic holds (need()'s holdMs) until catchUp() delivers it, as a real mic does: at once, through frame().
+  const held: Buffer[] = [];
+  const stream: UplinkStream = new UplinkStream({
+    mic: {
+      need: (on: boolean, h?: { holdMs?: number }) => {
+        needs.push(on);
+        holds.push(h?.holdMs ?? 0);
+      },
+      catchUp: () => {
+        for (const f of held.splice(0)) stream.frame(f);
+      },
+    },
     uplink: {
       encode: (pcm: Buffer) => Buffer.from(`enc${pcm[0]}`),
       silence: () => Buffer.from("silence"),
@@ -63,7 +74,7 @@ function rig(o: { mode?: ConversationMode; usable?: boolean; local?: LocalTurnEv
     speechStarted: () => void calls.push("speechStarted"),
     speechStopped: () => void calls.push("speechStopped"),
   });
-  return { stream, sent, calls, state, clock, needs };
+  return { stream, sent, calls, state, clock, needs, holds, held };
 }
 
 describe("uplink stream", () => {
@@ -77,6 +88,18 @@ describe("uplink stream", () => {
     stream.startStream();
     stream.stopStream();
     assert.deepEqual(needs, [false, true, false, true, false, true, false]);
+  });
+
+  test("push-to-talk lets the mic hold its audio a few periods; the release takes what it holds before the last partial frame", () => {
+    const { stream, sent, holds, held, state } = rig();
+    stream.startTurn();
+    stream.frame(frame(1));
+    held.push(frame(2), frame(3));
+    state.partial = Buffer.from("tail");
+    stream.finishTurn();
+    assert.deepEqual(sent, ["enc1", "enc2", "enc3", "tail"]);
+    stream.startStream();
+    assert.deepEqual(holds, [0, PTT_HOLD_MS, 0, 0], "free conversation must read the mic as it comes");
   });
 
   test("push-to-talk: frames go out between the turn's start and end, then its partial tail", () => {

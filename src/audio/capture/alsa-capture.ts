@@ -37,6 +37,9 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
   private wanted = true;
   /** The current arecord's output, stopped while the audio is not needed (pipe-gate.ts). */
   private gate: PipeGate | null = null;
+  /** Needed, but may wait this long (need()'s holdMs): read by `holdTimer`, not as it comes. */
+  private holdMs = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly device: string,
@@ -68,7 +71,7 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
     const stream = rec.stream();
     const gate = new PipeGate(stream);
     this.gate = gate;
-    if (!this.wanted) gate.close();
+    if (!this.wanted || this.holding) gate.close();
     let gotData = false;
     this.lastDataAt = performance.now();
     this.flowing = false;
@@ -124,11 +127,45 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
    * times a second. When it is needed again, what waited is dropped first, so the audio
    * delivered starts at about this moment (up to one period earlier, as at any start).
    */
-  need(on: boolean): void {
-    if (on === this.wanted) return;
+  need(on: boolean, o: { holdMs?: number } = {}): void {
+    const holdMs = on ? Math.max(0, o.holdMs ?? 0) : 0;
+    if (on === this.wanted && holdMs === this.holdMs) return;
+    const was = this.wanted;
     this.wanted = on;
-    if (on) this.gate?.open();
-    else this.gate?.close();
+    this.holdMs = holdMs;
+    clearInterval(this.holdTimer);
+    this.holdTimer = undefined;
+    if (!on) {
+      this.gate?.close();
+      return;
+    }
+    if (!this.holding) {
+      this.gate?.open();
+      return;
+    }
+    // Held: reading stays stopped; a timer takes what waits, holdMs at a time. What waited
+    // before is dropped, unless the audio was already needed (it is then delivered).
+    const gate = this.gate;
+    if (gate) {
+      if (was) this.catchUp();
+      gate.close();
+      if (!was) gate.empty();
+    }
+    this.holdTimer = setInterval(() => this.catchUp(), this.holdMs);
+  }
+
+  /** Held audio (need()'s holdMs) is delivered now; otherwise it was delivered as it came. */
+  catchUp(): void {
+    if (!this.wanted || !this.holding) return;
+    const chunk = this.gate?.take();
+    if (!chunk || this.child === null) return;
+    this.heard();
+    this.emit("data", chunk);
+  }
+
+  /** Audio is needed, but read a few periods at a time. Only where reading can be stopped (pipe-gate.ts). */
+  private get holding(): boolean {
+    return this.wanted && this.holdMs > this.period && (this.gate?.supported ?? false);
   }
 
   private heard(): void {
@@ -196,6 +233,8 @@ export class AlsaCapture extends EventEmitter implements CaptureSource {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearInterval(this.holdTimer);
+    this.holdTimer = undefined;
     clearInterval(this.watchdog);
     this.watchdog = undefined;
     const child = this.child;

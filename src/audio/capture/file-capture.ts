@@ -16,6 +16,8 @@ export class FileCapture extends EventEmitter implements CaptureSource {
   private startedAt = 0;
   private sent = 0;
   private wanted = true;
+  /** need()'s holdMs: the timer runs this far apart (at least a period). */
+  private holdMs = 0;
 
   constructor(
     private readonly file: string,
@@ -41,7 +43,7 @@ export class FileCapture extends EventEmitter implements CaptureSource {
     this.startedAt = performance.now();
     this.sent = 0;
     // Deliver by elapsed time, not by tick count, so timer jitter does not drift the rate.
-    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer = setInterval(() => this.tick(), Math.max(this.tickMs, this.holdMs));
   }
 
   private halt(): void {
@@ -68,19 +70,32 @@ export class FileCapture extends EventEmitter implements CaptureSource {
   }
 
   /** Not needed: the file stops where it is; needed again: it goes on from there, in real time from now. */
-  need(on: boolean): void {
-    if (on === this.wanted) return;
+  need(on: boolean, o: { holdMs?: number } = {}): void {
+    const holdMs = on ? Math.max(0, o.holdMs ?? 0) : 0;
+    if (on === this.wanted && holdMs === this.holdMs) return;
+    const was = this.wanted;
     this.wanted = on;
+    this.holdMs = holdMs;
     if (this.loop.length === 0) return;
-    if (on) this.run();
-    else this.halt();
+    if (!on) this.halt();
+    else if (!was) this.run();
+    else this.retime();
+  }
+
+  /** What is due by now is delivered now. */
+  catchUp(): void {
+    if (this.timer !== undefined) this.tick();
   }
 
   setPeriod(ms: number): void {
     this.tickMs = ms;
+    this.retime();
+  }
+
+  private retime(): void {
     if (this.timer === undefined) return;
     clearInterval(this.timer);
-    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer = setInterval(() => this.tick(), Math.max(this.tickMs, this.holdMs));
   }
 
   async stop(): Promise<void> {

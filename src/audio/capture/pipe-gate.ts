@@ -1,6 +1,6 @@
 /**
  * Stops and restarts reading a child process's output (arecord's audio) without closing
- * it, and empties it without a wake-up per chunk. While nobody needs the mic, its audio
+ * it, and empties it or takes what waits without a wake-up per chunk. While nobody needs the mic, its audio
  * waits in the kernel's socket buffer and is thrown away a few times a second, instead of
  * waking the main thread for every capture period (25 times a second, most of an idle
  * daemon's CPU). When the mic is needed again, what waited is dropped first: only audio
@@ -58,25 +58,43 @@ export class PipeGate {
    * closed its end). Also closes reading again if the stream restarted it.
    */
   empty(): number {
+    return this.readAll(null);
+  }
+
+  /**
+   * What the child has written so far, read without a wake-up of its own (reading stays
+   * stopped); null when nothing waits. The caller's timer decides how often: several
+   * periods per read instead of one wake-up per period.
+   */
+  take(): Buffer | null {
+    const parts: Buffer[] = [];
+    const n = this.readAll(parts);
+    if (n === 0) return null;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** Reads all that waits, into `parts` (copies) or dropped; the bytes read. */
+  private readAll(parts: Buffer[] | null): number {
     const h = this.handle;
     if (!h) return 0;
     // The stream restarts a stopped handle when it asks for more after a chunk that was
     // already on its way: stop it again.
     if (this.shut && h.reading) this.stop();
-    let dropped = 0;
+    let total = 0;
     for (;;) {
       let n: number;
       try {
         n = fs.readSync(h.fd!, SCRATCH, 0, SCRATCH.length, null);
       } catch {
-        // EAGAIN: nothing more for now. Anything else (the child's end went away): nothing to drop.
-        return dropped;
+        // EAGAIN: nothing more for now. Anything else (the child's end went away): nothing more.
+        return total;
       }
-      if (n === 0) return dropped;
-      dropped += n;
+      if (n === 0) return total;
+      total += n;
+      parts?.push(Buffer.from(SCRATCH.subarray(0, n)));
       // A read that did not fill the buffer took all there was: no second read to find
       // it empty (that one fails with EAGAIN, an exception and its stack trace each tick).
-      if (n < SCRATCH.length) return dropped;
+      if (n < SCRATCH.length) return total;
     }
   }
 

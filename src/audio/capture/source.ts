@@ -23,6 +23,12 @@ export interface CaptureSource extends EventEmitter {
    * Whether anyone needs the audio now (true until told otherwise). While not, the source
    * may deliver nothing, at less cost, keeping the device open; once needed again it
    * delivers audio from about that moment on, never what was captured in between.
+   *
+   * `o.holdMs`: the audio may wait up to this long before it is delivered, several periods in
+   * one 'data' (push-to-talk: the agent only answers after the release). Each delivery is a
+   * wake-up of the main thread; catchUp() delivers what waits at once.
    */
-  need(on: boolean): void;
+  need(on: boolean, o?: { holdMs?: number }): void;
+  /** Delivers now, before returning, the audio captured but not yet delivered. */
+  catchUp(): void;
 }
