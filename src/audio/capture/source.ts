@@ -12,7 +12,8 @@ export interface CaptureSource extends EventEmitter {
   start(): void;
   stop(): Promise<void>;
   /**
-   * How much audio each 'data' event carries, in ms. Fewer, larger reads cost less CPU
+   * How much audio each read of the device carries, in ms (a hold, need()'s holdMs, puts
+   * several in one 'data' event). Fewer, larger reads cost less CPU
    * (each is a wake-up of the main thread and a socket write); a key release can lose
    * up to one period still in the device.
    */
