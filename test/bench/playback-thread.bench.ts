@@ -5,14 +5,15 @@
  * goes first alternates. Each run: push-to-talk turns for CPU_S seconds (CPU of the
  * daemon's own threads, the rig's card threads left out; and per turn, from `talkbox
  * status`, first reply audio received → first sample written to ALSA), as long at rest,
- * then RSS.
+ * then RSS; then a few barge-ins (a press while a reply plays → the card silent).
  */
 import { startTalkbox, type BenchClient } from "./peer/client";
-import { ProcessCpu, rssMiB, soundEndAfter } from "./measure";
+import { ProcessCpu, firstPlayedAfter, rssMiB, soundEndAfter } from "./measure";
 import { pairTable, type PairRow } from "./stats";
 
 const PAIRS = Number(process.env.BENCH_PLAYBACK_PAIRS ?? 3);
 const CPU_S = Number(process.env.BENCH_PLAYBACK_CPU_S ?? 15);
+const BARGE_INS = Number(process.env.BENCH_PLAYBACK_BARGE_INS ?? 4);
 
 const ns = (): bigint => process.hrtime.bigint();
 const hold = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
@@ -36,7 +37,39 @@ async function turn(c: BenchClient & { device: { status(): Promise<Record<string
   }
 }
 
+/**
+ * A press while a reply plays: how long until the card is silent (the C thread's device is
+ * cut on the main thread at the flush; the worker cuts it when woken). Then the short turn
+ * it started, played out.
+ */
+async function bargeIn(c: BenchClient, out: number[]): Promise<void> {
+  await c.press();
+  await hold(3000);
+  const released = ns();
+  await c.release();
+  const deadline = Date.now() + 20_000;
+  while (firstPlayedAfter(c.rig, released) === null) {
+    if (Date.now() > deadline) throw new Error("no reply sound");
+    await hold(20);
+  }
+  await hold(400);
+  const downAt = ns();
+  await c.press();
+  await hold(300);
+  await c.release();
+  const end = soundEndAfter(c.rig, downAt);
+  if (end !== null) out.push(Math.max(0, Number(end - downAt) / 1e6));
+  const after = ns();
+  for (;;) {
+    const e = soundEndAfter(c.rig, after);
+    if (e !== null && Number(ns() - e) / 1e6 > 300) return;
+    if (Date.now() > deadline + 20_000) throw new Error("the barge-in's reply did not end");
+    await hold(50);
+  }
+}
+
 interface Sample {
+  bargeIn: number[];
   talk: number;
   rest: number;
   rss: number;
@@ -59,7 +92,10 @@ async function measure(kind: "native" | "worker"): Promise<Sample> {
     const r0 = ns();
     await hold(CPU_S * 1000);
     const rest = resting.stop() / (Number(ns() - r0) / 1e9);
-    return { talk, rest, rss: rssMiB(c.pid()), firstWrite };
+    const rss = rssMiB(c.pid());
+    const barge: number[] = [];
+    for (let i = 0; i < BARGE_INS; i++) await bargeIn(c, barge);
+    return { talk, rest, rss, firstWrite, bargeIn: barge };
   } finally {
     await c.close();
   }
@@ -68,6 +104,7 @@ async function measure(kind: "native" | "worker"): Promise<Sample> {
 async function main(): Promise<void> {
   const rows: Record<keyof Sample, PairRow> = {
     firstWrite: { metric: "first reply audio received → first sample written to ALSA", unit: "ms", a: [], b: [], note: "inside the daemon (talkbox status: LastTurn)" },
+    bargeIn: { metric: "press in a reply → last reply sample at the card", unit: "ms", a: [], b: [], note: "the press through the control socket" },
     talk: { metric: `CPU s per s, ${CPU_S} s of push-to-talk turns, own threads`, unit: "s/s", a: [], b: [], note: "card threads and arecord left out" },
     rest: { metric: `CPU s per s, ${CPU_S} s at rest right after`, unit: "s/s", a: [], b: [] },
     rss: { metric: "RSS after the run", unit: "MiB", a: [], b: [] },
