@@ -1,7 +1,7 @@
 /** The uplink's send path: the append encoding, and the sends of one tick leaving in one write. */
 import { once } from "node:events";
-import net, { type AddressInfo } from "node:net";
-import { after, before, describe, test, type TestContext } from "node:test";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocketServer, type WebSocket } from "ws";
 import { encodeAppend } from "../../src/agent/coze/append";
@@ -11,6 +11,7 @@ import type { AgentEvent } from "../../src/agent/events";
 import { silentLogger } from "../../src/log/logger";
 import { FakeClock } from "../support/fake-clock";
 import { cozeLinkOptions } from "../support/coze-link";
+import { countWrites } from "../support/socket-writes";
 
 
 describe("append encoding", () => {
@@ -81,20 +82,6 @@ function backend(url: string): { link: CozeBackend; ready: Promise<void> } {
   );
   const ready = new Promise<void>((resolve) => link.subscribe((e: AgentEvent) => e.type === "link.ready" && resolve()));
   return { link, ready };
-}
-
-/** Counts the writes sockets to `port` hand to the OS (the server, in this process, would read them all at once anyway). */
-function countWrites(t: TestContext, port: number): { readonly n: number } {
-  const counter = { n: 0 };
-  const proto = net.Socket.prototype as unknown as Record<"_write" | "_writev", (this: net.Socket, ...a: unknown[]) => void>;
-  for (const method of ["_write", "_writev"] as const) {
-    const real = proto[method];
-    t.mock.method(proto, method, function (this: net.Socket, ...args: unknown[]) {
-      if (this.remotePort === port) counter.n++;
-      return real.apply(this, args);
-    });
-  }
-  return counter;
 }
 
 describe("Coze link send path", () => {

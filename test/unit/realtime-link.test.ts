@@ -5,6 +5,7 @@ import { MemoryStateStore } from "../../src/state/store";
 import { conversationBooks, savedConversation } from "../support/conversations";
 import { DeviceStateMachine } from "../../src/device/state-machine";
 import { FakeClock } from "../support/fake-clock";
+import { countWrites } from "../support/socket-writes";
 import { b64, frame20ms, linked, makeBackend, marker, pcm16k, pcm24k, ready, ScriptedServer, type Harness, type ServerConn } from "./realtime-script";
 
 /** Starts a turn, streams `frames` 20 ms frames and ends it. */
@@ -20,6 +21,24 @@ describe("Realtime link, Volcengine gateway", () => {
     server = await ScriptedServer.start();
   });
   after(() => server.close());
+
+  test("the appends of one mic read leave in one socket write, the commit with them, in order", async (t) => {
+    await linked(server, async (h, conn) => {
+      const writes = countWrites(t, Number(new URL(server.url).port));
+      assert.ok(h.backend.beginTurn({ userId: "u" }));
+      // 160 ms: more than the 100 ms a commit needs (the first frames are held until then).
+      for (let i = 0; i < 8; i++) assert.ok(h.backend.appendAudio(frame20ms()));
+      assert.equal(writes.n, 0, "appends are held to the end of the tick");
+      assert.ok(h.backend.commitTurn());
+      // Two writes: the appends with the commit, then response.create (push-to-talk asks for the answer).
+      assert.equal(writes.n, 2, "the commit is not held back, and the appends leave in the same write");
+      await conn.next("input_audio_buffer.commit");
+      t.mock.restoreAll();
+      const types = conn.received.map((m) => m.type);
+      const commit = types.lastIndexOf("input_audio_buffer.commit");
+      assert.deepEqual(types.slice(commit - 8, commit + 1), [...Array(8).fill("input_audio_buffer.append"), "input_audio_buffer.commit"]);
+    });
+  });
 
   test("session.update goes first and exactly once; link.ready waits for session.updated", async () => {
     const s = await ScriptedServer.start();

@@ -3,7 +3,6 @@
  * open): the session setup (chat.created → chat.update → chat.updated), the wire
  * format, and its translation into normalized AgentEvents.
  */
-import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { Logger } from "../../log/logger";
 import { realClock, type Clock, type ClockTimer } from "../../core/clock";
@@ -47,8 +46,6 @@ export const COZE_CAPABILITIES: BackendCapabilities = { serverVad: true, interru
 export class CozeBackend extends LinkedBackend implements AgentBackend {
   readonly name = "coze";
   protected readonly link: WsLink;
-  /** The link's socket while it is corked for the rest of this tick, batching appends. */
-  private corked: Socket | null = null;
   private readonly replies: ReplyTracker = { current: null };
   private conversationId: string | undefined;
   /** Whose turns go out now (chat_config.user_id): a button's user_id, or the device's. */
@@ -122,8 +119,7 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   appendAudio(frame: Buffer): boolean {
     const ws = this.link.readySocket();
     if (!ws) return false;
-    this.batchForTick();
-    ws.send(encodeAppend(frame), { binary: false });
+    this.link.sendSoon(ws, encodeAppend(frame), { binary: false });
     this.appended = true;
     return true;
   }
@@ -263,29 +259,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
   private send(eventType: string, data?: unknown): boolean {
     const ws = this.link.readySocket();
     if (!ws) return false;
-    ws.send(encodeEvent(eventType, data));
     // Someone waits for this one (a commit, a cancel): out now, behind the tick's appends.
-    this.flushBatch();
+    this.link.send(ws, encodeEvent(eventType, data));
     return true;
-  }
-
-  /**
-   * Appends wait for the end of the tick and leave in one write: the two 20 ms appends
-   * of a 40 ms capture period as one TCP segment, not two (each write is a syscall and a
-   * wake-up of the peer; on a Pi that is most of an append's cost).
-   */
-  private batchForTick(): void {
-    const socket = this.link.transport;
-    if (!socket || this.corked) return;
-    this.corked = socket;
-    socket.cork();
-    process.nextTick(() => this.flushBatch());
-  }
-
-  private flushBatch(): void {
-    const socket = this.corked;
-    this.corked = null;
-    socket?.uncork();
   }
 
   private onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {

@@ -62,6 +62,8 @@ export interface LinkProtocol {
 export class WsLink {
   private ws: WebSocket | null = null;
   private tcp: Socket | null = null;
+  /** The socket while it is corked for the rest of this tick (sendSoon). */
+  private corked: Socket | null = null;
   private state: LinkPhase = "stopped";
   private failure: LinkFailure | null = null;
   /** The next reconnect is not a failure: at once, without growing the back-off. */
@@ -99,6 +101,36 @@ export class WsLink {
   readySocket(): WebSocket | null {
     const ws = this.ws;
     return this.state === "ready" && ws?.readyState === WebSocket.OPEN ? ws : null;
+  }
+
+  /**
+   * Sends a message that need not leave at once (an audio append): the messages sent this
+   * way in one tick leave together at its end, one socket write (one TLS record) instead of
+   * one each — a mic read carries several 20 ms frames, each its own append. Anything sent
+   * with send() leaves at once, behind them.
+   */
+  sendSoon(ws: WebSocket, data: Buffer | string, opts?: { binary?: boolean }): void {
+    const socket = this.tcp;
+    if (socket && !this.corked) {
+      this.corked = socket;
+      socket.cork();
+      process.nextTick(() => this.uncork());
+    }
+    if (opts) ws.send(data, opts);
+    else ws.send(data);
+  }
+
+  /** Sends a message now (a commit, a cancel: someone waits for it), behind what sendSoon held. */
+  send(ws: WebSocket, data: Buffer | string, opts?: { binary?: boolean }): void {
+    if (opts) ws.send(data, opts);
+    else ws.send(data);
+    this.uncork();
+  }
+
+  private uncork(): void {
+    const socket = this.corked;
+    this.corked = null;
+    socket?.uncork();
   }
 
   /** The TCP (or TLS) socket under the current link, from the handshake response; null before it. */

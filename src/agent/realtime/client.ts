@@ -200,7 +200,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
       if (this.heldMs >= MIN_COMMIT_MS) return this.releaseHeld();
       return true;
     }
-    if (!this.send(C.append, { audio: frame.toString("base64") })) return false;
+    if (!this.append(frame)) return false;
     this.appendedMs += this.frameMs(frame);
     return true;
   }
@@ -399,11 +399,21 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     return this.write(ws, type, fields);
   }
 
+  /** Sends now (behind the appends this tick held: the link's sendSoon). */
   private write(ws: WebSocket, type: string, fields?: Record<string, unknown>): string {
     const id = newEventId();
-    ws.send(encodeEvent(type, fields, id));
+    this.link.send(ws, encodeEvent(type, fields, id));
     this.keepalive.sent();
     return id;
+  }
+
+  /** An append: the ones of one mic read leave together at the end of the tick. */
+  private append(frame: Buffer): boolean {
+    const ws = this.link.readySocket();
+    if (!ws) return false;
+    this.link.sendSoon(ws, encodeEvent(C.append, { audio: frame.toString("base64") }, newEventId()));
+    this.keepalive.sent();
+    return true;
   }
 
   private frameMs(frame: Buffer): number {
@@ -423,7 +433,7 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     this.held = null;
     this.heldMs = 0;
     for (const f of frames) {
-      if (!this.send(C.append, { audio: f.toString("base64") })) return false;
+      if (!this.append(f)) return false;
       this.appendedMs += this.frameMs(f);
     }
     return true;

@@ -144,14 +144,15 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   appendAudio(frame: Buffer): boolean {
     const ws = this.link.readySocket();
     if (!ws) return false;
+    // The frames of one mic read leave together at the end of the tick (the link's sendSoon).
     if (this.opts.version === "v1") {
-      ws.send(frame, { binary: true });
+      this.link.sendSoon(ws, frame, { binary: true });
       return true;
     }
     // Audio outside a begun turn (free conversation streams) is the default user's.
     const user = this.turnUser ?? this.opts.userId;
     this.ensureSession(user);
-    this.sendFrames([sessionAudioFrame(user, frame)]);
+    this.link.sendSoon(ws, JSON.stringify([sessionAudioFrame(user, frame)]));
     return true;
   }
 
@@ -162,7 +163,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     const silence = Buffer.alloc(Math.round((this.opts.sttRate * SILENCE_FRAME_MS) / 1000) * 2);
     const frames = Math.ceil(this.opts.endSilenceMs / SILENCE_FRAME_MS);
     if (this.opts.version === "v1") {
-      ws.send(Buffer.concat(Array.from({ length: frames }, () => silence)), { binary: true });
+      this.link.send(ws, Buffer.concat(Array.from({ length: frames }, () => silence)), { binary: true });
     } else {
       // One message for all of it: a batch is one write.
       const user = this.turnUser ?? this.opts.userId;
@@ -254,7 +255,7 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
   private sendFrames(frames: Record<string, unknown>[]): void {
     const ws = this.link.readySocket();
     if (!ws || frames.length === 0) return;
-    ws.send(JSON.stringify(frames));
+    this.link.send(ws, JSON.stringify(frames));
   }
 
   private onOpened(ws: WebSocket): void {
