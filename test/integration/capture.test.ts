@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { AlsaCapture } from "../../src/audio/capture/alsa-capture";
 import { silentLogger } from "../../src/log/logger";
-import { startRig } from "../rig/rig";
+import { startRig, type Rig } from "../rig/rig";
 
 const PERIOD_MS = 40;
 const BYTES_PER_MS = 32; // 16 kHz mono S16_LE
@@ -25,17 +25,39 @@ function arecords(): number[] {
   }
 }
 
+interface OnRig {
+  rig: Rig;
+  capture: AlsaCapture;
+  /** Every 'data', stamped when it came. */
+  chunks: Array<{ at: bigint; data: Buffer }>;
+  errors: Error[];
+}
+
+/** Real arecord on a fresh rig card (its ALSA config for this process while `body` runs), stopped and cleaned up after. */
+async function onRig(body: (o: OnRig) => Promise<void>): Promise<void> {
+  const rig = await startRig({ micRate: 16000, micSeconds: 30 });
+  const env = process.env.ALSA_CONFIG_PATH;
+  process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
+  const capture = new AlsaCapture(rig.micDevice, { sampleRate: 16000, channels: 1 }, silentLogger(), PERIOD_MS);
+  const chunks: OnRig["chunks"] = [];
+  capture.on("data", (data: Buffer) => chunks.push({ at: process.hrtime.bigint(), data }));
+  const errors: Error[] = [];
+  capture.on("error", (e: Error) => errors.push(e));
+  try {
+    await body({ rig, capture, chunks, errors });
+  } finally {
+    await capture.stop();
+    if (env === undefined) delete process.env.ALSA_CONFIG_PATH;
+    else process.env.ALSA_CONFIG_PATH = env;
+    await rig.close();
+  }
+}
+
 describe("capture: a mic that is not needed", () => {
   test("stops, and is restarted after a crash, while not needed (its unread output is read to the end)", { timeout: 30_000 }, async () => {
-    const rig = await startRig({ micRate: 16000, micSeconds: 30 });
-    const env = process.env.ALSA_CONFIG_PATH;
-    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
-    const capture = new AlsaCapture(rig.micDevice, { sampleRate: 16000, channels: 1 }, silentLogger(), PERIOD_MS);
-    const errors: Error[] = [];
-    capture.on("error", (e: Error) => errors.push(e));
     const bounded = <T,>(p: Promise<T>, what: string): Promise<T> =>
       Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within 5 s`)), 5000).unref())]);
-    try {
+    await onRig(async ({ capture, errors }) => {
       capture.start();
       await once(capture, "data");
       capture.need(false);
@@ -52,24 +74,11 @@ describe("capture: a mic that is not needed", () => {
       await bounded(capture.stop(), "stop()");
       assert.deepEqual(arecords(), [], "no arecord left");
       assert.match(errors[0]!.message, /microphone .* stopped/);
-    } finally {
-      await capture.stop();
-      if (env === undefined) delete process.env.ALSA_CONFIG_PATH;
-      else process.env.ALSA_CONFIG_PATH = env;
-      await rig.close();
-    }
+    });
   });
 
   test("is not read while not needed, keeps capturing, and when needed again delivers from then on, not the backlog", { timeout: 30_000 }, async () => {
-    const rig = await startRig({ micRate: 16000, micSeconds: 30 });
-    const env = process.env.ALSA_CONFIG_PATH;
-    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
-    const capture = new AlsaCapture(rig.micDevice, { sampleRate: 16000, channels: 1 }, silentLogger(), PERIOD_MS);
-    const chunks: Array<{ at: bigint; data: Buffer }> = [];
-    capture.on("data", (data: Buffer) => chunks.push({ at: process.hrtime.bigint(), data }));
-    const errors: Error[] = [];
-    capture.on("error", (e: Error) => errors.push(e));
-    try {
+    await onRig(async ({ rig, capture, chunks, errors }) => {
       capture.start();
       await once(capture, "data");
       const [recorder] = arecords();
@@ -104,21 +113,10 @@ describe("capture: a mic that is not needed", () => {
       const delivered = Buffer.concat(chunks.slice(after).map((c) => c.data));
       assert.ok(rig.micInput.subarray(offset, offset + delivered.length).equals(delivered), "what follows is the mic's audio, in order, without a gap");
       assert.deepEqual(errors, []);
-    } finally {
-      await capture.stop();
-      if (env === undefined) delete process.env.ALSA_CONFIG_PATH;
-      else process.env.ALSA_CONFIG_PATH = env;
-      await rig.close();
-    }
+    });
   });
   test("needed with a hold (push-to-talk): read a few periods at a time, catchUp() delivers at once, nothing lost or repeated", { timeout: 30_000 }, async () => {
-    const rig = await startRig({ micRate: 16000, micSeconds: 30 });
-    const env = process.env.ALSA_CONFIG_PATH;
-    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
-    const capture = new AlsaCapture(rig.micDevice, { sampleRate: 16000, channels: 1 }, silentLogger(), PERIOD_MS);
-    const chunks: Array<{ at: bigint; data: Buffer }> = [];
-    capture.on("data", (data: Buffer) => chunks.push({ at: process.hrtime.bigint(), data }));
-    try {
+    await onRig(async ({ rig, capture, chunks }) => {
       capture.start();
       await once(capture, "data");
       capture.need(false);
@@ -149,11 +147,6 @@ describe("capture: a mic that is not needed", () => {
       const offset = rig.micInput.indexOf(delivered.subarray(0, 640));
       assert.ok(offset >= 0, "the delivered audio is the mic's");
       assert.ok(rig.micInput.subarray(offset, offset + delivered.length).equals(delivered), "held and caught-up audio is the mic's, in order, without a gap or a repeat");
-    } finally {
-      await capture.stop();
-      if (env === undefined) delete process.env.ALSA_CONFIG_PATH;
-      else process.env.ALSA_CONFIG_PATH = env;
-      await rig.close();
-    }
+    });
   });
 });

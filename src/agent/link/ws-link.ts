@@ -133,11 +133,6 @@ export class WsLink {
     socket?.uncork();
   }
 
-  /** The TCP (or TLS) socket under the current link, from the handshake response; null before it. */
-  get transport(): Socket | null {
-    return this.tcp;
-  }
-
   start(): void {
     if (this.state !== "stopped") return;
     this.connect();
