@@ -1,10 +1,11 @@
 /**
  * Stops and restarts reading a child process's output (arecord's audio) without closing
  * it, and empties it or takes what waits without a wake-up per chunk. While nobody needs
- * the mic, its audio waits in the kernel's socket buffer and is thrown away a few times a second, instead of
- * waking the main thread for every capture period (25 times a second, most of an idle
- * daemon's CPU). When the mic is needed again, what waited is dropped first: only audio
- * from then on is delivered.
+ * the mic, its audio waits in the kernel's socket buffer and is thrown away a few times a
+ * second, instead of waking the main thread for every capture period (25 times a second,
+ * most of an idle daemon's CPU). When the mic is needed again, what waited is dropped
+ * first: only audio from then on is delivered. While a push-to-talk turn holds it, what
+ * waits is taken a few periods at a time.
  *
  * Node has no public API for either half. This uses the stream's libuv handle, as
  * net.Socket itself does for back-pressure: `readStop()` / `readStart()` with its `reading`
