@@ -131,17 +131,20 @@ describe("capture: a mic that is not needed", () => {
       const bytes = held.slice(1).map((c) => c.data.length);
       assert.ok(bytes.every((b) => b >= 2 * PERIOD_MS * BYTES_PER_MS), `deliveries of at least two periods each: ${bytes.join(", ")}`);
 
-      // catchUp() delivers what waits before it returns: once a period has been captured since the last delivery.
-      let synchronous = 0;
-      for (let attempt = 0; attempt < 5 && synchronous === 0; attempt++) {
-        const last = chunks.at(-1)!.at;
-        while (!rig.micTimes().some(([t]) => t > last + 5_000_000n)) await wait(5);
-        await wait(10); // arecord writes the period it read
-        const n = chunks.length;
+      // catchUp() delivers what waits, before it returns. With a hold longer than the test,
+      // nothing else can deliver: whatever arrives, arrives inside a catchUp() call.
+      capture.need(true, { holdMs: 60_000 });
+      const deadline = Date.now() + 5000;
+      let caught = 0;
+      while (caught === 0) {
+        assert.ok(Date.now() < deadline, "catchUp() delivered nothing within 5 s of held audio");
+        const before = chunks.length;
+        await wait(5);
+        assert.equal(chunks.length, before, "audio was delivered outside catchUp() during a 60 s hold");
         capture.catchUp();
-        synchronous = chunks.length - n;
+        caught = chunks.length - before;
       }
-      assert.equal(synchronous, 1, "catchUp() delivered nothing though a period had been captured");
+      assert.equal(caught, 1, "one delivery per catchUp()");
 
       const delivered = Buffer.concat(chunks.slice(from).map((c) => c.data));
       const offset = rig.micInput.indexOf(delivered.subarray(0, 640));
