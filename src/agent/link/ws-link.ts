@@ -116,14 +116,12 @@ export class WsLink {
       socket.cork();
       process.nextTick(() => this.uncork());
     }
-    if (opts) ws.send(data, opts);
-    else ws.send(data);
+    ws.send(data, opts ?? {});
   }
 
   /** Sends a message now (a commit, a cancel: someone waits for it), behind what sendSoon held. */
   send(ws: WebSocket, data: Buffer | string, opts?: { binary?: boolean }): void {
-    if (opts) ws.send(data, opts);
-    else ws.send(data);
+    ws.send(data, opts ?? {});
     this.uncork();
   }
 
