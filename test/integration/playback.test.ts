@@ -95,6 +95,30 @@ for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.na
     assert.ok(atMono <= firstPlayedMs + 1, `started ${(atMono - firstPlayedMs).toFixed(1)} ms after the card played the first sample`);
   });
 
+  // The C thread's playerFeed: with the device open and idle, a reply's first period is written
+  // to ALSA by the call that brought it, not after the thread's wake-up (under load, that
+  // wake-up was most of the way from a reply's first audio to its first sample).
+  if (p.name === "speaker, C thread")
+    test("a reply's first period reaches ALSA inside the write that brought it, and the whole reply plays", async () => {
+      for (let i = 0; i < 6; i++) {
+        const reply = tone(16000, 0.2, [300 + 100 * i]);
+        const before = rig.speakerOut().length;
+        const started = new Promise<number>((resolve) => engine.once("started", (at: number) => resolve(at)));
+        const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
+        const writeFrom = performance.now();
+        engine.write(reply);
+        const writeTo = performance.now();
+        engine.endOfReply();
+        const at = await started;
+        await drained;
+        // The first reply after the engine started may open the device: the thread does that.
+        if (i > 0) assert.ok(at >= writeFrom && at <= writeTo, `reply ${i}: first write ${(at - writeTo).toFixed(3)} ms after the write that brought it returned`);
+        while (rig.speakerOut().length < before + reply.length) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(rig.speakerOut().subarray(before).equals(reply), `reply ${i}: the played audio differs from the reply`);
+      }
+      assert.equal(engine.underruns, 0, "the playback thread ran dry");
+    });
+
   test("flush cuts the sound within one playback period and empties the ring at once", async () => {
     const before = rig.speakerOut().length;
     const started = new Promise<void>((resolve) => engine.once("started", () => resolve()));

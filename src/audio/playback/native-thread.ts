@@ -91,11 +91,13 @@ export class NativePlaybackThread implements PlaybackThread {
       opts.queueMs,
       onEvent,
     );
+    // A reply's first period goes to the device here, and a flush cuts it here, as a direct
+    // speaker.write() or speaker.close() would, not after the thread's wake-up (an addon
+    // built before playerFeed or playerFlush is woken and does it there).
     const wake = binding.playerWake!.bind(binding);
-    // A flush cuts the device here, as a direct speaker.close() would, not after the
-    // thread's wake-up (an addon built before playerFlush is woken and cuts it there).
-    const flush = binding.playerFlush?.bind(binding);
-    ring.wakeWith((flushed) => (flushed && flush ? flush(player) : wake(player)));
+    const feed = binding.playerFeed?.bind(binding) ?? wake;
+    const flush = binding.playerFlush?.bind(binding) ?? wake;
+    ring.wakeWith((flushed) => (flushed ? flush(player) : feed(player)));
   }
 
   async close(): Promise<void> {

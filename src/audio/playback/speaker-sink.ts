@@ -15,6 +15,8 @@ export interface SpeakerBinding {
   close(handle: unknown): void;
   playerStart?(...args: unknown[]): object;
   playerWake?(player: object): void;
+  /** New audio in the ring: a reply's first period is written on the calling thread when the player thread is idle and not using the device; wakes that thread. */
+  playerFeed?(player: object): boolean;
   /** Cuts the device on the calling thread if the player thread is not using it; wakes that thread. */
   playerFlush?(player: object): boolean;
   readonly MPG123_ENC_SIGNED_16: number;
