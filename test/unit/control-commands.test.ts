@@ -1,6 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { controlCommands } from "../../src/app/commands";
+import { buttonCommand } from "../../src/app/commands/button";
 
 const KNOWN_COMMANDS = controlCommands.names;
 const parseCommand = (value: unknown) => controlCommands.parse(value);
@@ -68,4 +69,31 @@ describe("control commands", () => {
     assert.match(errorOf("Status"), /got a string/);
     assert.match(errorOf(null), /got null/);
   });
+
+  // Button's hand-written check (its quick path) must say what the schema says: the same
+  // command for what both accept, nothing it accepts that the schema refuses, and the
+  // parser's answer the schema's whichever way it went.
+  test("Button's hand-written check agrees with its schema on every edge case", () => {
+    const names: unknown[] = ["talk", "", "x".repeat(64), "x".repeat(65), "🙂".repeat(32), "🙂".repeat(33), 7, null, undefined, ["talk"], { 0: "t" }];
+    const actions: unknown[] = ["down", "up", "double", "triple", "long", "press", "", "DOWN", 1, null, undefined, ["up"], "toString", "constructor"];
+    let quick = 0;
+    for (const Name of names)
+      for (const Action of actions)
+        for (const extra of [{}, { Extra: 1 }, { Command: "Button" }]) {
+          const value: Record<string, unknown> = { Command: "Button", ...extra };
+          if (Name !== undefined) value.Name = Name;
+          if (Action !== undefined) value.Action = Action;
+          const bySchema = buttonCommand.schema.safeParse(value);
+          const byHand = buttonCommand.quick!(value);
+          if (byHand) {
+            quick++;
+            assert.ok(bySchema.success, `the hand check took what the schema refuses: ${JSON.stringify(value)}`);
+            assert.deepEqual(byHand, bySchema.data);
+          }
+          assert.deepEqual(parseCommand(value), bySchema.success ? { ok: true, command: bySchema.data } : { ok: false, error: errorOf(value) });
+        }
+    // What it leaves to the schema (a name over 64 UTF-16 units: zod counts them its own way) still parses, the slow way.
+    assert.equal(quick, 3 * 5 * 3, "a valid press of a name up to 64 UTF-16 units goes the quick way");
+  });
 });
+

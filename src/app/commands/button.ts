@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { defineCommand } from "./command";
 
+const ACTIONS = ["down", "up", "double", "triple", "long"] as const;
+
 export const buttonCommand = defineCommand({
   schema: z.object({
     Command: z.literal("Button"),
@@ -11,8 +13,16 @@ export const buttonCommand = defineCommand({
       .max(64, { error: "Name must be at most 64 characters" }),
     // down/up: the push-to-talk edges, as they come (a script's quick presses are never read as
     // gestures); double/triple/long: the button's gestures, which a head unit recognises itself.
-    Action: z.enum(["down", "up", "double", "triple", "long"], { error: 'Action must be "down", "up", "double", "triple" or "long"' }),
+    Action: z.enum(ACTIONS, { error: 'Action must be "down", "up", "double", "triple" or "long"' }),
   }),
+  // A press and a release are on the barge-in's and the release's way to the wire: checked by
+  // hand (the schema's rules; anything else goes to the schema, which words the error).
+  quick(value) {
+    const { Name, Action } = value;
+    if (typeof Name !== "string" || Name.length < 1 || Name.length > 64) return undefined;
+    if (typeof Action !== "string" || !(ACTIONS as readonly string[]).includes(Action)) return undefined;
+    return { Command: "Button" as const, Name, Action: Action as (typeof ACTIONS)[number] };
+  },
   run(cmd, { inputs, conversation }) {
     const button = inputs.named(cmd.Name, "control");
     if (!button) throw new Error(`no button named '${cmd.Name}'; this board has: ${inputs.names.join(", ")}`);

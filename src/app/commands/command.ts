@@ -22,6 +22,8 @@ export interface CommandDevice {
 
 export interface Command<S extends CommandSchema> {
   schema: S;
+  /** The schema's rules by hand, for a command on a button's way to the wire (control/commands.ts, QuickCheck). */
+  quick?(value: Record<string, unknown>): z.output<S> | undefined;
   /** The reply's fields (Ok is added); throw to fail the command with that message. */
   run(cmd: z.output<S>, device: CommandDevice): Promise<Record<string, unknown>> | Record<string, unknown>;
 }

@@ -2,7 +2,7 @@
  * The control socket's commands: one file each, and one line here. Subscribe is the
  * socket's own (control/state-stream.ts).
  */
-import { commandParser, SubscribeCommand } from "../../control/commands";
+import { commandParser, SubscribeCommand, type QuickCheck } from "../../control/commands";
 import type { ControlHandler } from "../../control/server";
 import { agentCommand } from "./agent";
 import { agentsCommand } from "./agents";
@@ -17,7 +17,16 @@ import { volumeCommand } from "./volume";
 
 const COMMANDS = [buttonCommand, statusCommand, volumeCommand, announceCommand, textCommand, newConversationCommand, statsCommand, agentCommand, agentsCommand] as const;
 
-export const controlCommands = commandParser([buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema, statsCommand.schema, agentCommand.schema, agentsCommand.schema]);
+export const controlCommands = commandParser(
+  [buttonCommand.schema, statusCommand.schema, SubscribeCommand, volumeCommand.schema, announceCommand.schema, textCommand.schema, newConversationCommand.schema, statsCommand.schema, agentCommand.schema, agentsCommand.schema],
+  // The hand-written checks some commands carry (a button's edges: on the way to the wire).
+  Object.fromEntries(
+    COMMANDS.flatMap((c): [string, QuickCheck][] => {
+      const quick = c.quick?.bind(c);
+      return quick ? [[c.schema.shape.Command.value, quick]] : [];
+    }),
+  ),
+);
 
 export type ControlCommand = ReturnType<typeof controlCommands.parse> extends infer R ? (R extends { ok: true; command: infer C } ? C : never) : never;
 
