@@ -23,6 +23,7 @@ import { RealtimeSession, type RealtimePacing } from "./realtime/session";
 import { EmulatorSession } from "./coze/session";
 import { SpeechSession, type SpeechRecord } from "./coze/speech";
 import { ToolScript } from "./shared/tool-script";
+import { stampArrivals } from "./shared/arrival";
 import { PATHS as VOICE_PATHS } from "../agent/voiceapi/names";
 import { VoiceApiSession, type VoiceApiSessionView, type VoiceApiTurnRecord, type VoiceApiVersion } from "./voiceapi/session";
 
@@ -191,6 +192,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     socket.on("close", () => sockets.delete(socket));
   });
 
+  // Every client socket's reads are stamped (shared/arrival.ts): receipt times are when the bytes came.
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, serve: (ws: WebSocket) => void): void =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      stampArrivals(ws, socket);
+      serve(ws);
+    });
+
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", (err) => log.debug({ err: err.message }, "emulator: handshake socket error"));
     const url = new URL(req.url ?? "/", "http://emulator");
@@ -210,7 +218,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     if (url.pathname === REALTIME_PATH) return upgradeRealtime(req, socket, head, url, refuse);
     if (voice) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      upgrade(req, socket, head, (ws) => {
         const index = voiceSessions.length;
         served.set(ws, socket);
         const session = new VoiceApiSession(index, voice, ws, log, opts.token ?? null, {
@@ -231,7 +239,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return;
     }
     if (url.pathname === SPEECH_PATH) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      upgrade(req, socket, head, (ws) => {
         const record: SpeechRecord = { index: speeches.length, text: "", voiceId: null, sampleRate: 24000, audioBytes: 0, completed: false };
         speeches.push(record);
         served.set(ws, socket);
@@ -245,7 +253,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return;
     }
     if (serve) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      upgrade(req, socket, head, (ws) => {
         served.set(ws, socket);
         ws.once("close", () => served.delete(ws));
         log.info({ path: url.pathname }, "emulator: client connected");
@@ -257,7 +265,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!botId) return refuse(400, `missing query parameter bot_id: connect to ${PATH}?bot_id=<id>`);
     if (botId === "forbidden") return refuse(403, 'no permission for this bot (the emulator refuses bot_id "forbidden" so clients can test HTTP 403)');
 
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    upgrade(req, socket, head, (ws) => {
       const index = sessions.length;
       const query = Object.fromEntries(url.searchParams);
       const headers = flattenHeaders(req.headers);
@@ -284,7 +292,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!model) return refuse(400, `missing query parameter model: connect to ${REALTIME_PATH}?model=${REALTIME_MODEL}`);
     const flavour: Flavour = /realtime=v1/i.test(String(req.headers["openai-beta"] ?? "")) ? "openai" : "volcengine";
     const conversationId = req.headers["x-conversation-id"];
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    upgrade(req, socket, head, (ws) => {
       const index = realtimeSessions.length;
       const query = Object.fromEntries(url.searchParams);
       const headers = flattenHeaders(req.headers);

@@ -75,6 +75,23 @@ describe("emulator protocol", () => {
     await c.close();
   });
 
+  // A client that sends its last appends and the commit in one write (talkbox does, at a
+  // release) must not have the emulator's decoding of those appends counted as its time: every
+  // event of one socket read is stamped with the read's time (shared/arrival.ts).
+  test("the events of one socket write are stamped with the time of the read that brought them", async () => {
+    const c = await TestClient.ready(emu.url);
+    const socket = (c.ws as unknown as { _socket: import("node:net").Socket })._socket;
+    const turnSeen = once(emu.events, "turn");
+    socket.cork();
+    c.appendPcm(tone(16000, 0.2), 640);
+    c.send("input_audio_buffer.complete");
+    socket.uncork();
+    const [turn] = (await turnSeen) as [TurnRecord];
+    assert.equal(turn.appendAtNs.length, 10);
+    assert.deepEqual(new Set([...turn.appendAtNs, turn.completeAtNs]).size, 1, "ten appends and a commit in one write, stamped at different times");
+    await c.close();
+  });
+
   test("a turn: full event order, ids consistent, reply byte-identical at equal rates, turn recorded", async () => {
     const c = await TestClient.ready(emu.url);
     const pcm = tone(16000, 0.5);

@@ -19,6 +19,7 @@ import { encodeReply, outputPlan } from "../shared/output-encoder";
 import type { ClientEventRecord, ToolCallRecord, ToolOutputRecord, TurnRecord, VadEventRecord } from "../shared/records";
 import { AgentReply } from "./reply";
 import { SpeechDetector, type AppendInfo, type Utterance } from "../shared/speech-detector";
+import { arrivedAt } from "../shared/arrival";
 
 const ORIGIN_MESSAGE_MAX_BYTES = 1024;
 /** What the emulator's bot says first when chat.update asks for need_play_prologue. */
@@ -136,7 +137,7 @@ export class EmulatorSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const atNs = process.hrtime.bigint();
+    const atNs = arrivedAt(this.ws);
     const buf = toBuffer(data);
     const raw = buf.toString("utf8");
     const decoded = decodeEvent(buf, isBinary);

@@ -13,7 +13,7 @@ export interface RealtimeClientEventRecord {
   /** Its `type`, when it had a string one. */
   type: string | null;
   raw: string;
-  /** process.hrtime.bigint() at receipt. */
+  /** process.hrtime.bigint() of the socket read that brought it (shared/arrival.ts). */
   atNs: bigint;
 }
 

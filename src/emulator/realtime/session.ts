@@ -27,6 +27,7 @@ import type {
 } from "./records";
 import { RealtimeResponse } from "./response";
 import { DEFAULT_VAD, applySessionUpdate, audioFormat, defaultSession, isObj } from "./session-config";
+import { arrivedAt } from "../shared/arrival";
 
 type Obj = Record<string, unknown>;
 
@@ -209,7 +210,7 @@ export class RealtimeSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const atNs = process.hrtime.bigint();
+    const atNs = arrivedAt(this.ws);
     const buf = toBuffer(data);
     const raw = buf.toString("utf8");
     const parsed = parse(raw, isBinary);

@@ -5,7 +5,7 @@ export interface ClientEventRecord {
   /** null when the message could not be decoded (binary frame, not JSON, no event_type). */
   event: WireEvent<Record<string, unknown>> | null;
   raw: string;
-  /** process.hrtime.bigint() at receipt. */
+  /** process.hrtime.bigint() of the socket read that brought it (shared/arrival.ts). */
   atNs: bigint;
 }
 
@@ -74,6 +74,6 @@ export interface ToolOutputRecord {
   callId: string;
   name: string;
   output: string;
-  /** process.hrtime.bigint() at receipt. */
+  /** process.hrtime.bigint() of the socket read that brought it (shared/arrival.ts). */
   atNs: bigint;
 }

@@ -13,6 +13,7 @@ import type { Logger } from "../../log/logger";
 import { buildEchoReply } from "../shared/echo-agent";
 import { SpeechDetector } from "../shared/speech-detector";
 import { spokenText } from "../shared/speech-tone";
+import { arrivedAt } from "../shared/arrival";
 
 type Obj = Record<string, unknown>;
 export type VoiceApiVersion = "v1" | "v2";
@@ -108,7 +109,7 @@ export class VoiceApiSession {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
-    const atNs = process.hrtime.bigint();
+    const atNs = arrivedAt(this.ws);
     const frames = this.view.version === "v2" || !this.opened ? parseFrames(data, isBinary) : null;
     const kinds = frames === null ? ["binary"] : frames.ok ? frames.frames.map((f) => (typeof f[FIELD.kind.name] === "string" ? (f[FIELD.kind.name] as string) : null)) : [null];
     const record = { kinds, bytes: data.length, atNs };
