@@ -5,6 +5,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { PlaybackEngine } from "../../src/audio/playback/engine";
+import { NativePlaybackThread } from "../../src/audio/playback/native-thread";
+import { SpscRing } from "../../src/audio/playback/ring";
+import { loadSpeaker } from "../../src/audio/playback/speaker-sink";
+import { EventEmitter, once } from "node:events";
 import { silentLogger } from "../../src/log/logger";
 import { parseRigLog, startRig, type Rig } from "../rig/rig";
 import { tone } from "../support/signal";
@@ -178,6 +182,63 @@ for (const p of PATHS.filter((x) => x.driver === "speaker")) describe(`a speaker
       assert.equal(errors.length, 1, "a working device was reported as failing");
     } finally {
       await engine.close();
+      await rig.close();
+    }
+  });
+});
+
+// A speaker addon built before playerFeed and playerFlush (an older talkbox's build that npm
+// kept): the thread is woken instead and writes a reply's first period and cuts at a flush
+// itself, a wake-up later; the promises are the same.
+describe("the C thread of an addon without playerFeed and playerFlush", { timeout: 30_000 }, () => {
+  test("plays each reply whole, and a flush still cuts within one period", async () => {
+    const rig = await startRig({ micRate: 16000 });
+    process.env.ALSA_CONFIG_PATH = rig.env.ALSA_CONFIG_PATH;
+    const { playerFeed, playerFlush, ...older } = loadSpeaker().binding;
+    assert.ok(playerFeed && playerFlush, "this build has both: the test takes them away");
+    const ring = new SpscRing(SpscRing.allocate(32 * 10_000));
+    const events = new EventEmitter();
+    const thread = NativePlaybackThread.tryStart(
+      { device: rig.spkDevice, format, log: silentLogger(), periodMs: 40, queueMs: 80 },
+      ring,
+      { started: (at) => events.emit("started", at), drained: () => events.emit("drained"), underrun: () => events.emit("underrun"), error: (e) => events.emit("error", e), restarted: () => {} },
+      older,
+    );
+    assert.ok(thread, "the thread did not start");
+    let underruns = 0;
+    events.on("underrun", () => underruns++);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const reply = tone(16000, 0.3, [400 + 100 * i]);
+        const before = rig.speakerOut().length;
+        const drained = once(events, "drained");
+        ring.clearEnd();
+        ring.write(reply);
+        ring.markEnd();
+        await drained;
+        while (rig.speakerOut().length < before + reply.length) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(rig.speakerOut().subarray(before).equals(reply), `reply ${i}: the played audio differs from the reply`);
+      }
+      assert.equal(underruns, 0, "the playback thread ran dry");
+
+      // Flushes at different points of the thread's sleep (it sleeps up to a period between writes).
+      for (const waitMs of [200, 215, 230, 245]) {
+        const before = rig.speakerOut().length;
+        const started = once(events, "started");
+        ring.clearEnd();
+        ring.write(tone(16000, 1, [500]));
+        await started;
+        await new Promise((r) => setTimeout(r, waitMs));
+        const flushAt = process.hrtime.bigint();
+        ring.flush();
+        await new Promise((r) => setTimeout(r, 200));
+        const last = rig.speakerTimes().filter(([, off]) => off >= before).at(-1)!;
+        const afterMs = Number(last[0] + BigInt(Math.round((last[2] / 32) * 1e6)) - flushAt) / 1e6;
+        assert.ok(afterMs < 20, `sound went on for ${afterMs.toFixed(1)} ms after the flush`);
+      }
+    } finally {
+      ring.close();
+      await thread.close();
       await rig.close();
     }
   });

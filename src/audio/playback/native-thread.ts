@@ -28,12 +28,13 @@ export class NativePlaybackThread implements PlaybackThread {
    * The C thread for `opts.device`, or null when it does not apply: a device not played
    * through the speaker module, a module that does not load or was built without the player.
    */
-  static tryStart(opts: PlaybackThreadOptions, ring: SpscRing, events: PlaybackThreadEvents): NativePlaybackThread | null {
+  static tryStart(opts: PlaybackThreadOptions, ring: SpscRing, events: PlaybackThreadEvents, addon?: SpeakerBinding): NativePlaybackThread | null {
     const { driver, target } = playbackDriver(opts.device);
     if (driver !== "alsa") return null;
     let binding: SpeakerBinding;
     try {
-      binding = loadSpeaker().binding;
+      // `addon`: the tests' way to play through an older build of the player (without playerFeed, playerFlush).
+      binding = addon ?? loadSpeaker().binding;
     } catch {
       return null; // the worker's sink falls back to aplay and says why
     }
