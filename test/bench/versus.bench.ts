@@ -82,6 +82,8 @@ function lastHeardAt(rig: Rig, audio: Buffer, from: bigint, to: bigint): bigint 
 
 interface Rows {
   releaseWire: PairRow;
+  /** What the release itself sent before `complete`: the speech the mic held (the peer drops it). */
+  releaseSpeech: PairRow;
   firstSound: PairRow;
   bargeSound: PairRow;
   tailLost: PairRow;
@@ -120,6 +122,7 @@ async function talkTurn(c: BenchClient, rows: Record<keyof Rows, number[]>, coun
   await c.release();
   const t = await done;
   rows.releaseWire.push(ms(upAt, t.completeAtNs));
+  rows.releaseSpeech.push(t.appendAtNs.reduce((sum, at, i) => (at >= upAt ? sum + t.appendBytes[i]! / BYTES_PER_MS : sum), 0));
   if (t.firstAudioAtNs !== null) rows.firstSound.push(ms(t.firstAudioAtNs, await sounding(c.rig, t.firstAudioAtNs)));
   // Every append but the turn's last (a release ends mid-frame), against the protocol's 10–20 ms.
   for (const bytes of t.appendBytes.slice(0, -1)) {
@@ -166,7 +169,7 @@ async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: C
   await c.alive();
   const talking = new ProcessCpu(c.pid());
   const t0 = ns();
-  while (ms(t0, ns()) < CPU_S * 1000) await talkTurn(c, { ...rows, releaseWire: [], firstSound: [], appendMs: [] }, { ...counts }, 1000, false);
+  while (ms(t0, ns()) < CPU_S * 1000) await talkTurn(c, { ...rows, releaseWire: [], releaseSpeech: [], firstSound: [], appendMs: [] }, { ...counts }, 1000, false);
   rows.cpuTalk.push(talking.stop() / (ms(t0, ns()) / 1000));
   if (!rest) return;
   const resting = new ProcessCpu(c.pid());
@@ -273,6 +276,7 @@ async function main(): Promise<void> {
   const row = (metric: string, unit: string, note?: string): PairRow => ({ metric, unit, a: [], b: [], ...(note ? { note } : {}) });
   const rows: Rows = {
     releaseWire: row("release → complete on the wire", "ms"),
+    releaseSpeech: row("speech sent after the release, before complete", "ms", "what the mic held at the release; the peer drops it (speech lost, below)"),
     firstSound: row("first audio delta sent → first reply sample at the card", "ms"),
     bargeSound: row("press in a reply → last reply sample at the card", "ms"),
     tailLost: row(`speech lost at a release ${TIGHT_MS} ms after speaking`, "ms", "from the last sample the agent got to the release"),
