@@ -24,6 +24,19 @@ function busy(ms: number): void {
   }
 }
 
+/** How long the card went on after `at`: to the end of the last chunk it played from byte `from` on (16 kHz mono). */
+function soundAfterMs(rig: Rig, from: number, at: bigint): number {
+  const last = rig.speakerTimes().filter(([, off]) => off >= from).at(-1)!;
+  return Number(last[0] + BigInt(Math.round((last[2] / 32) * 1e6)) - at) / 1e6;
+}
+
+/** Waits until the card has played `reply.length` bytes from byte `from` on; they must be the reply. */
+async function assertPlayedFrom(rig: Rig, from: number, reply: Buffer, what: string): Promise<void> {
+  // The rig's card writes its output file as it plays: no event to wait on, so it is polled.
+  while (rig.speakerOut().length < from + reply.length) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(rig.speakerOut().subarray(from).equals(reply), `${what}: the played audio differs from the reply`);
+}
+
 // The same promises on the primary path (the speaker module, played by its C thread), on the
 // worker thread (a speaker module without talkbox's player) and on the fallback (aplay, when
 // speaker did not build or cannot load).
@@ -117,8 +130,7 @@ for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.na
         await drained;
         // The first reply after the engine started may open the device: the thread does that.
         if (i > 0) assert.ok(at >= writeFrom && at <= writeTo, `reply ${i}: first write ${(at - writeTo).toFixed(3)} ms after the write that brought it returned`);
-        while (rig.speakerOut().length < before + reply.length) await new Promise((r) => setTimeout(r, 5));
-        assert.ok(rig.speakerOut().subarray(before).equals(reply), `reply ${i}: the played audio differs from the reply`);
+        await assertPlayedFrom(rig, before, reply, `reply ${i}`);
       }
       assert.equal(engine.underruns, 0, "the playback thread ran dry");
     });
@@ -134,10 +146,7 @@ for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.na
     assert.equal(engine.playing, false);
     // Nothing more may come out: wait two of the card's periods and look.
     await new Promise((r) => setTimeout(r, 300));
-    const chunks = rig.speakerTimes().filter(([, off]) => off >= before);
-    const last = chunks.at(-1)!;
-    const lastEndNs = last[0] + BigInt(Math.round((last[2] / 32) * 1e6));
-    const afterMs = Number(lastEndNs - flushAt) / 1e6;
+    const afterMs = soundAfterMs(rig, before, flushAt);
     assert.ok(afterMs < 20, `sound went on for ${afterMs.toFixed(1)} ms after the flush`);
     const playedMs = (rig.speakerOut().length - before) / 32;
     assert.ok(playedMs < 700, `${playedMs} ms of a 3 s reply played though it was flushed after ~0.5 s`);
@@ -216,8 +225,7 @@ describe("the C thread of an addon without playerFeed and playerFlush", { timeou
         ring.write(reply);
         ring.markEnd();
         await drained;
-        while (rig.speakerOut().length < before + reply.length) await new Promise((r) => setTimeout(r, 5));
-        assert.ok(rig.speakerOut().subarray(before).equals(reply), `reply ${i}: the played audio differs from the reply`);
+        await assertPlayedFrom(rig, before, reply, `reply ${i}`);
       }
       assert.equal(underruns, 0, "the playback thread ran dry");
 
@@ -232,8 +240,7 @@ describe("the C thread of an addon without playerFeed and playerFlush", { timeou
         const flushAt = process.hrtime.bigint();
         ring.flush();
         await new Promise((r) => setTimeout(r, 200));
-        const last = rig.speakerTimes().filter(([, off]) => off >= before).at(-1)!;
-        const afterMs = Number(last[0] + BigInt(Math.round((last[2] / 32) * 1e6)) - flushAt) / 1e6;
+        const afterMs = soundAfterMs(rig, before, flushAt);
         assert.ok(afterMs < 20, `sound went on for ${afterMs.toFixed(1)} ms after the flush`);
       }
     } finally {
