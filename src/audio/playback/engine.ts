@@ -55,6 +55,8 @@ export class PlaybackEngine extends EventEmitter {
   threadHeap = { used: 0, total: 0 };
 
   private thread!: PlaybackThread;
+  /** A device failure reported before anyone listened for 'error' (reportError). */
+  private heldError: Error | undefined;
 
   private constructor(
     private readonly ring: SpscRing,
@@ -78,6 +80,8 @@ export class PlaybackEngine extends EventEmitter {
     engine.thread =
       ((opts.thread ?? THREAD_KIND) === "worker" ? null : NativePlaybackThread.tryStart(threadOpts, ring, events)) ??
       (await WorkerPlaybackThread.start(threadOpts, ring, events));
+    // The device is open (or said why not) before the first reply can come.
+    await engine.thread.ready();
     engine.description = engine.thread.description;
     return engine;
   }
@@ -167,6 +171,32 @@ export class PlaybackEngine extends EventEmitter {
     await this.thread.close();
   }
 
+  /**
+   * The thread opens the device as it starts, so a missing speaker can be reported before the
+   * daemon has wired the engine up: held until the first 'error' listener is added (an
+   * 'error' emitted with none would throw on the thread's callback and end the process).
+   */
+  private reportError(err: Error): void {
+    if (this.listenerCount("error") > 0) {
+      this.emit("error", err);
+      return;
+    }
+    const first = this.heldError === undefined;
+    this.heldError = err;
+    if (!first) return;
+    const deliver = (event: string | symbol): void => {
+      if (event !== "error") return;
+      this.off("newListener", deliver);
+      // 'newListener' comes before the listener is in place.
+      queueMicrotask(() => {
+        const held = this.heldError;
+        this.heldError = undefined;
+        if (held) this.reportError(held);
+      });
+    };
+    this.on("newListener", deliver);
+  }
+
   private drainOverflow(): void {
     while (this.overflow.length > 0) {
       const head = this.overflow[0]!;
@@ -196,7 +226,7 @@ export class PlaybackEngine extends EventEmitter {
         this.emit("drained");
       },
       underrun: () => this.emit("underrun"),
-      error: (err) => this.emit("error", err),
+      error: (err) => this.reportError(err),
       restarted: () => {
         this.active = false;
       },

@@ -12,8 +12,13 @@ import { loadSpeaker, speakerDescription, speakerEncoding, speakerFailure, type 
 import { atMost, type PlaybackThread, type PlaybackThreadEvents, type PlaybackThreadOptions } from "./thread";
 
 /** player.c's event numbers. */
-const EV = { started: 1, drained: 2, underrun: 3, openFailed: 4, writeFailed: 5, closed: 6 } as const;
+const EV = { started: 1, drained: 2, underrun: 3, openFailed: 4, writeFailed: 5, closed: 6, ready: 7 } as const;
 const CLOSE_WAIT_MS = 2000;
+/**
+ * The longest the engine's start waits for the thread's first open: a build from before
+ * `ready` (its sources updated without scripts/deps.sh) never says it, and plays anyway.
+ */
+const READY_WAIT_MS = 2000;
 
 /** CLOCK_MONOTONIC in ms, the clock player.c stamps with (libuv's hrtime reads the same clock). */
 const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -23,6 +28,8 @@ export class NativePlaybackThread implements PlaybackThread {
   readonly description: string;
   private closedResolve: (() => void) | undefined;
   private readonly closedP: Promise<void>;
+  private readyResolve: (() => void) | undefined;
+  private readonly readyP: Promise<void>;
 
   /**
    * The C thread for `opts.device`, or null when it does not apply: a device not played
@@ -55,6 +62,7 @@ export class NativePlaybackThread implements PlaybackThread {
     const format = opts.format;
     this.description = `${speakerDescription(device, format)}, native playback thread`;
     this.closedP = new Promise<void>((resolve) => (this.closedResolve = resolve));
+    this.readyP = new Promise<void>((resolve) => (this.readyResolve = resolve));
     const onEvent = (type: number, a: number, b: number): void => {
       switch (type) {
         case EV.started:
@@ -73,7 +81,11 @@ export class NativePlaybackThread implements PlaybackThread {
         case EV.writeFailed:
           events.error(speakerFailure(device, `wrote ${a} of ${b} bytes`));
           return;
+        case EV.ready:
+          this.readyResolve?.();
+          return;
         case EV.closed:
+          this.readyResolve?.();
           this.closedResolve?.();
           return;
       }
@@ -99,6 +111,11 @@ export class NativePlaybackThread implements PlaybackThread {
     const feed = binding.playerFeed?.bind(binding) ?? wake;
     const flush = binding.playerFlush?.bind(binding) ?? wake;
     ring.wakeWith((flushed) => (flushed ? flush(player) : feed(player)));
+  }
+
+  /** The thread has tried to open the device (it opens it as it starts); a failure was reported first. */
+  async ready(): Promise<void> {
+    await atMost(this.readyP, READY_WAIT_MS);
   }
 
   async close(): Promise<void> {

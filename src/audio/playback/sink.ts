@@ -15,6 +15,11 @@ export interface PcmSink {
    * thread and back. False when the device failed (the listeners heard why).
    */
   writeSync?(chunk: Buffer): boolean;
+  /**
+   * Opens the device now, not at the first write: the first reply after a start does not
+   * wait for the open, and a missing device is reported (onError) at start-up.
+   */
+  prepare?(): void;
   /** Discard what the device still holds, as far as the driver allows. */
   drop(): void;
   close(): Promise<void>;

@@ -60,8 +60,8 @@ export function loadSpeaker(module = "speaker"): { binding: SpeakerBinding } {
 
 /**
  * ALSA playback through the `speaker` package's addon; the device stays open across replies.
- * Opened at the first write, and again at the next write after a failure (a USB speaker
- * unplugged and plugged back in plays again without a restart).
+ * Opened when the playback thread starts (prepare), and again at the next write after a
+ * failure (a USB speaker unplugged and plugged back in plays again without a restart).
  */
 export class SpeakerSink implements PcmSink {
   readonly description: string;
@@ -104,6 +104,10 @@ export class SpeakerSink implements PcmSink {
       this.failed(`wrote ${n} of ${chunk.length} bytes`);
       return false;
     };
+  }
+
+  prepare(): void {
+    this.open();
   }
 
   drop(): void {

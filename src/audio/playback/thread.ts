@@ -31,6 +31,8 @@ export interface PlaybackThreadEvents {
 export interface PlaybackThread {
   readonly description: string;
   readonly kind: "native" | "worker";
+  /** Resolves once the thread has tried to open the device (as it starts): opened, or the failure reported. */
+  ready(): Promise<void>;
   /** Stops the thread once the ring says closed (the caller closed it); bounded. */
   close(): Promise<void>;
 }

@@ -38,6 +38,9 @@ export class WorkerPlaybackThread implements PlaybackThread {
     this.worker = this.spawn();
   }
 
+  /** Started only once the worker said ready, which it says after opening the device (worker.ts). */
+  async ready(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -49,6 +49,7 @@ const ring = new SpscRing(data.sab);
 const log = threadLog(data.logLevel, (line) => post({ type: "log", line }));
 const sink = openPlayback(data.device, data.format, log);
 sink.onError((err) => post({ type: "error", message: err.message }));
+sink.prepare?.();
 
 const frameBytes = bytesPerFrame(data.format);
 const periodBytes = bytesFor(data.format, data.periodMs);
