@@ -37,6 +37,24 @@ async function assertPlayedFrom(rig: Rig, from: number, reply: Buffer, what: str
   assert.ok(rig.speakerOut().subarray(from).equals(reply), `${what}: the played audio differs from the reply`);
 }
 
+/**
+ * Plays `reply` whole: its first period must reach ALSA inside the engine.write() that brought
+ * it ('started' is stamped at the C thread's first write), and the card must play all of it.
+ */
+async function assertFirstWriteInside(engine: PlaybackEngine, rig: Rig, reply: Buffer, what: string): Promise<void> {
+  const before = rig.speakerOut().length;
+  const started = new Promise<number>((resolve) => engine.once("started", (at: number) => resolve(at)));
+  const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
+  const writeFrom = performance.now();
+  engine.write(reply);
+  const writeTo = performance.now();
+  engine.endOfReply();
+  const at = await started;
+  await drained;
+  assert.ok(at >= writeFrom && at <= writeTo, `${what}: first write ${(at - writeTo).toFixed(3)} ms after the write that brought it returned`);
+  await assertPlayedFrom(rig, before, reply, what);
+}
+
 // The same promises on the primary path (the speaker module, played by its C thread), on the
 // worker thread (a speaker module without talkbox's player) and on the fallback (aplay, when
 // speaker did not build or cannot load).
@@ -119,17 +137,7 @@ for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.na
     test("a reply's first period reaches ALSA inside the write that brought it, and the whole reply plays", async () => {
       for (let i = 0; i < 6; i++) {
         const reply = tone(16000, 0.2, [300 + 100 * i]);
-        const before = rig.speakerOut().length;
-        const started = new Promise<number>((resolve) => engine.once("started", (at: number) => resolve(at)));
-        const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
-        const writeFrom = performance.now();
-        engine.write(reply);
-        const writeTo = performance.now();
-        engine.endOfReply();
-        const at = await started;
-        await drained;
-        assert.ok(at >= writeFrom && at <= writeTo, `reply ${i}: first write ${(at - writeTo).toFixed(3)} ms after the write that brought it returned`);
-        await assertPlayedFrom(rig, before, reply, `reply ${i}`);
+        await assertFirstWriteInside(engine, rig, reply, `reply ${i}`);
       }
       assert.equal(engine.underruns, 0, "the playback thread ran dry");
     });
@@ -161,17 +169,7 @@ describe("the C thread opens the speaker as it starts", { timeout: 30_000 }, () 
     const engine = await PlaybackEngine.start({ device: rig.spkDevice, format, log: silentLogger() });
     try {
       assert.match(engine.description, /native playback thread/);
-      const reply = tone(16000, 0.2, [500]);
-      const started = new Promise<number>((resolve) => engine.once("started", (at: number) => resolve(at)));
-      const drained = new Promise<void>((resolve) => engine.once("drained", () => resolve()));
-      const writeFrom = performance.now();
-      engine.write(reply);
-      const writeTo = performance.now();
-      engine.endOfReply();
-      const at = await started;
-      await drained;
-      assert.ok(at >= writeFrom && at <= writeTo, `first write ${(at - writeTo).toFixed(3)} ms after the write that brought it returned`);
-      await assertPlayedFrom(rig, 0, reply, "the first reply");
+      await assertFirstWriteInside(engine, rig, tone(16000, 0.2, [500]), "the first reply");
     } finally {
       await engine.close();
       await rig.close();
