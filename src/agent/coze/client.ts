@@ -12,8 +12,8 @@ import { LinkedBackend } from "../link/linked-backend";
 import { WsLink, type LinkProtocol } from "../link/ws-link";
 import type { LinkSettings } from "../link-settings";
 import { encodeAppend } from "./append";
-import { synthesizeSpeech } from "./speech";
-import { C, decodeServerEvent, encodeEvent, errorHint, linkHoldingProblem, S, str } from "./protocol";
+import { primeSpeechChecks, synthesizeSpeech } from "./speech";
+import { C, decodeServerEvent, encodeEvent, errorHint, linkHoldingProblem, primeServerChecks, S, str } from "./protocol";
 import { classifyRejection } from "./rejection";
 import { buildChatUpdate, formatsFromChatUpdated, type CozeSessionSettings } from "./session-config";
 import { translate, type ReplyTracker } from "./translate";
@@ -63,6 +63,9 @@ export class CozeBackend extends LinkedBackend implements AgentBackend {
     private readonly clock: Clock = realClock,
   ) {
     super();
+    // The event checks are compiled here, at start-up, not on the first reply's way to the speaker.
+    primeServerChecks();
+    primeSpeechChecks();
     this.user = opts.session.userId;
     this.book = opts.conversations(`coze.${opts.botId}`);
     // conversation.conversation_id is where the device user starts; a conversation saved since wins.

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { decodeJsonFrame } from "../wire/json-frame";
-import { checkFields, MAX_ID } from "../wire/fields";
+import { checkFields, MAX_ID, primeChecks } from "../wire/fields";
 import { SERVER_EVENT_DATA } from "./server-events";
 
 export { C, S } from "./names";
@@ -134,6 +134,11 @@ export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
       detail: typeof obj.detail === "object" && obj.detail !== null ? (obj.detail as WireEvent["detail"]) : undefined,
     },
   };
+}
+
+/** Compiles decodeServerEvent's checks now, not at the first reply (primeChecks). */
+export function primeServerChecks(): void {
+  primeChecks(SERVER_EVENT_DATA);
 }
 
 /**

@@ -8,7 +8,7 @@
 import WebSocket from "ws";
 import { z } from "zod";
 import { decodeEvent, decodeBase64, encodeEvent } from "./protocol";
-import { checkFields, code, text as textField } from "../wire/fields";
+import { checkFields, code, primeChecks, text as textField } from "../wire/fields";
 
 export const SPEECH = {
   update: "speech.update",
@@ -39,6 +39,11 @@ const SERVER_DATA: Record<string, z.ZodType> = {
   [SPEECH.audio]: z.looseObject({ delta: z.string() }),
   [SPEECH.error]: z.looseObject({ code: code().optional(), msg: textField().optional() }),
 };
+
+/** Compiles the speech events' checks now, not at the first announcement (primeChecks). */
+export function primeSpeechChecks(): void {
+  primeChecks(SERVER_DATA);
+}
 
 /** Speech frames are at most a few seconds of audio: 4 MiB is far beyond any. */
 const MAX_FRAME = 4 * 1024 * 1024;

@@ -27,6 +27,7 @@ import {
   MIN_COMMIT_MS,
   newEventId,
   obj,
+  primeServerChecks,
   readError,
   S,
   str,
@@ -115,6 +116,8 @@ export class RealtimeBackend extends LinkedBackend implements AgentBackend {
     private readonly clock: Clock = realClock,
   ) {
     super();
+    // The event checks are compiled here, at start-up, not on the first reply's way to the speaker.
+    primeServerChecks();
     const issues = checkFormats(opts.flavour, opts.session.input, opts.session.output);
     if (issues.length > 0) throw new ConfigError(`agent.backend realtime, agent.realtime.flavour ${opts.flavour}`, issues);
     if (opts.flavour !== "volcengine") {

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { AudioCodec } from "../../core/media";
 import { decodeJsonFrame } from "../wire/json-frame";
-import { checkFields, MAX_ID } from "../wire/fields";
+import { checkFields, MAX_ID, primeChecks } from "../wire/fields";
 import { SERVER_EVENTS } from "./server-events";
 
 export type RealtimeFlavour = "volcengine" | "openai";
@@ -52,6 +52,11 @@ export function decodeEvent(raw: Buffer | string, isBinary: boolean): Decoded {
   if (typeof obj.type !== "string" || obj.type.length === 0) return { ok: false, reason: "missing type" };
   if (obj.type.length > MAX_ID) return { ok: false, reason: `type longer than ${MAX_ID} characters` };
   return { ok: true, event: obj as WireEvent };
+}
+
+/** Compiles decodeServerEvent's checks now, not at the first reply (primeChecks). */
+export function primeServerChecks(): void {
+  primeChecks(SERVER_EVENTS);
 }
 
 /**

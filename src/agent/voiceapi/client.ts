@@ -23,6 +23,7 @@ import {
   closeFrame,
   decodeV2,
   openFrame,
+  primeServerChecks,
   sessionAudioFrame,
   sessionContextFrame,
   sessionEndFrame,
@@ -103,6 +104,8 @@ export class VoiceApiBackend extends LinkedBackend implements AgentBackend {
     private readonly clock: Clock = realClock,
   ) {
     super();
+    // The frame checks are compiled here, at start-up, not on the first reply's way to the speaker.
+    primeServerChecks();
     this.input = { codec: "pcm", sampleRate: opts.sttRate, channels: 1 };
     this.output = { codec: "pcm", sampleRate: opts.ttsRate, channels: 1 };
     this.link = new WsLink(

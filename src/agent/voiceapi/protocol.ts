@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { decodeBase64 } from "../coze/protocol";
+import { primeChecks } from "../wire/fields";
 import { FIELD, KIND } from "./names";
 
 export type Version = "v1" | "v2";
@@ -88,6 +89,11 @@ const SCHEMAS = {
   [KIND.botAudio.name]: z.looseObject({ [FIELD.userId.name]: userId.optional(), [FIELD.audio.name]: z.string() }),
   [KIND.botAttachment.name]: z.looseObject({ [FIELD.userId.name]: userId.optional(), [FIELD.attachment.name]: z.unknown() }),
 } as const;
+
+/** Compiles the frames' checks now, not at the first reply (primeChecks). */
+export function primeServerChecks(): void {
+  primeChecks(SCHEMAS);
+}
 
 /** A v2 message: a JSON array of frames (or one frame object, which the client also accepts). */
 export function decodeV2(data: Buffer, isBinary: boolean): Decoded {
