@@ -117,9 +117,13 @@ export class Button implements ButtonEdges {
 
   private accept(level: Level, at: number): void {
     this.stable = level;
-    this.locked = true;
-    this.lockUntil = at + this.debounceMs;
-    this.lockTimer = this.schedule(this.lockUntil, () => this.unlock());
+    // A source that does not bounce (debounce 0: the control socket, a serial panel) needs no
+    // window, and its press no timer on the barge-in's way.
+    if (this.debounceMs > 0) {
+      this.locked = true;
+      this.lockUntil = at + this.debounceMs;
+      this.lockTimer = this.schedule(this.lockUntil, () => this.unlock());
+    }
     if (this.suppressed) {
       if (level === 0) this.suppressed = false;
       return;
