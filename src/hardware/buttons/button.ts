@@ -117,7 +117,7 @@ export class Button implements ButtonEdges {
 
   private accept(level: Level, at: number): void {
     this.stable = level;
-    // A source that does not bounce (debounce 0: the control socket, a serial panel) needs no
+    // A source that does not bounce (debounce 0: the control socket, the keyboard) needs no
     // window, and its press no timer on the barge-in's way.
     if (this.debounceMs > 0) {
       this.locked = true;
