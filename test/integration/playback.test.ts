@@ -12,6 +12,7 @@ import { EventEmitter, once } from "node:events";
 import { silentLogger } from "../../src/log/logger";
 import { parseRigLog, startRig, type Rig } from "../rig/rig";
 import { tone } from "../support/signal";
+import { within } from "../unit/serial-pty";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -161,7 +162,7 @@ for (const p of PATHS) describe(`playback engine on the ALSA rig, through ${p.na
 });
 
 // The C thread opens the speaker as it starts, as the official client's speaker does: the
-// first reply after a start does not wait for the open (5-8 ms on a quiet machine).
+// first reply after a start is written by the main thread too, not left to the thread's open.
 describe("the C thread opens the speaker as it starts", { timeout: 30_000 }, () => {
   test("the engine's very first reply reaches ALSA inside the write that brought it", async () => {
     const rig = await startRig({ micRate: 16000 });
@@ -179,8 +180,8 @@ describe("the C thread opens the speaker as it starts", { timeout: 30_000 }, () 
 
 // A speaker that is not there yet (a USB speaker plugged in later, a card that failed): the
 // thread says which device and what to check, once, as it starts (before any reply), and
-// plays as soon as the device opens, without a restart. ALSA re-reads its configuration when a file of it changes: the device
-// appears by being added to the rig's.
+// plays as soon as the device opens, without a restart. ALSA re-reads its configuration when
+// a file of it changes: the device appears by being added to the rig's.
 for (const p of PATHS.filter((x) => x.driver === "speaker")) describe(`a speaker that appears later, through ${p.name}`, { timeout: 30_000 }, () => {
   test("one error naming the device and the key to check; plays once the device opens", async () => {
     const rig = await startRig({ micRate: 16000 });
@@ -193,9 +194,7 @@ for (const p of PATHS.filter((x) => x.driver === "speaker")) describe(`a speaker
       const firstError = new Promise<void>((resolve) => engine.once("error", () => resolve()));
       engine.on("error", (e: Error) => errors.push(e));
       // Bounded: a thread that says nothing until a write would leave this test waiting forever.
-      let timer: NodeJS.Timeout | undefined;
-      const silent = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no error within 10 s of the start: the missing speaker was not reported at start-up")), 10_000)));
-      await Promise.race([firstError, silent]).finally(() => clearTimeout(timer));
+      await within(firstError, 10_000, "the missing speaker's error at start-up, before any write");
       engine.write(tone(16000, 0.5, [440]));
       engine.endOfReply();
       // The thread keeps trying (each period); give it a few tries to say it again, which it must not.
