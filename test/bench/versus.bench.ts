@@ -185,9 +185,11 @@ async function cpu(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: C
  * that a crash neither ends the run nor leaves a half-measured sample.
  */
 async function step(c: BenchClient, rows: Record<keyof Rows, number[]>, counts: Counts, run: (rows: Record<keyof Rows, number[]>, counts: Counts) => Promise<void>): Promise<void> {
-  // The official client dies in about one barge-in in three (speaker's close racing its own
-  // thread-pool write: SIGSEGV); five deaths in a row is a broken bench, not bad luck.
-  const ATTEMPTS = 5;
+  // The official client dies in one barge-in in three on a quiet machine, and in about one in
+  // two on a slower VM (speaker's close racing its own thread-pool write: SIGSEGV), where five
+  // in a row ended a whole run after 10 crashes. Twelve in a row is a broken bench, not bad
+  // luck (0.5^12: once in 4000 steps).
+  const ATTEMPTS = 12;
   for (let attempt = 1; ; attempt++) {
     const before = c.crashes;
     const fresh = Object.fromEntries(Object.keys(rows).map((k) => [k, [] as number[]])) as unknown as Record<keyof Rows, number[]>;
