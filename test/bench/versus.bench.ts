@@ -14,6 +14,7 @@ import { audioOf, startPeer, startTalkbox } from "./peer/client";
 import { ProcessCpu, firstPlayedAfter, rssMiB, soundEndAfter } from "./measure";
 import { pairTable, type PairRow } from "./stats";
 import type { Rig } from "../rig/rig";
+import { within } from "../support/within";
 import { once } from "node:events";
 
 const ROUNDS = Number(process.env.BENCH_VERSUS_ROUNDS ?? 10);
@@ -28,16 +29,6 @@ const TIGHT_MS = 100;
 const ns = (): bigint => process.hrtime.bigint();
 const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
 const hold = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
-
-async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), timeoutMs)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const nextTurn = (c: BenchClient): Promise<TurnRecord> => once(c.emulator.events, "turn").then(([t]) => t as TurnRecord);
 

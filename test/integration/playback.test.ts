@@ -12,7 +12,7 @@ import { EventEmitter, once } from "node:events";
 import { silentLogger } from "../../src/log/logger";
 import { parseRigLog, startRig, type Rig } from "../rig/rig";
 import { tone } from "../support/signal";
-import { within } from "../unit/serial-pty";
+import { within } from "../support/within";
 import fs from "node:fs";
 import path from "node:path";
 

@@ -13,6 +13,7 @@ import { openControlConnection, sendCommand } from "../../src/control/client";
 import { controlCommands, type ControlCommand } from "../../src/app/commands";
 import { talkCommand } from "../../src/cli/talk";
 import { statusCommand } from "../../src/cli/status";
+import { within } from "../support/within";
 
 const GUARD = { timeout: 10_000 };
 
@@ -29,17 +30,8 @@ function socketPath(): string {
   return path.join(dir, `s${++counter}.sock`);
 }
 
-/**
- * Failure guard for a wait: a broken server must fail the test, not hang the run
- * (a timed-out test's body keeps awaiting and holds the process open).
- */
-function within<T>(p: Promise<T>, what: string, ms = 3000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
+/** How long a wait may take before the test fails (a broken server must not hang the run). */
+const WAIT_MS = 3000;
 
 /** Records log lines so a test can wait for the one it expects. */
 class LogCapture {
@@ -62,7 +54,7 @@ class LogCapture {
 
   waitFor(match: (l: Record<string, unknown>) => boolean): Promise<void> {
     if (this.lines.some(match)) return Promise.resolve();
-    return within(new Promise((resolve) => this.waiters.push({ match, resolve })), "expected log line");
+    return within(new Promise((resolve) => this.waiters.push({ match, resolve })), WAIT_MS, "expected log line");
   }
 }
 
@@ -98,11 +90,11 @@ class RawClient {
 
   next(): Promise<unknown> {
     if (this.frames.length > 0) return Promise.resolve(this.frames.shift());
-    return within(new Promise((resolve) => this.waiters.push(resolve)), "a reply frame");
+    return within(new Promise((resolve) => this.waiters.push(resolve)), WAIT_MS, "a reply frame");
   }
 
   waitClosed(): Promise<void> {
-    return within(this.closed, "the server closing the connection");
+    return within(this.closed, WAIT_MS, "the server closing the connection");
   }
 }
 
@@ -564,12 +556,12 @@ describe("talkbox talk", () => {
       child.stdout.on("data", (d: Buffer) => (output += d.toString()));
       child.stderr.on("data", (d: Buffer) => (output += d.toString()));
       const exited = once(child, "exit");
-      await within(downSeen, "the press");
+      await within(downSeen, WAIT_MS, "the press");
       // The reply to down may still be in flight: wait until the CLI has printed it,
       // so the signal lands during the hold.
-      while (!output.includes("talk down: ok")) await within(once(child.stdout, "data"), `"talk down: ok" (got ${output})`);
+      while (!output.includes("talk down: ok")) await within(once(child.stdout, "data"), WAIT_MS, `"talk down: ok" (got ${output})`);
       child.kill("SIGINT");
-      const [code] = await within(exited, "talk exiting after Ctrl-C");
+      const [code] = await within(exited, WAIT_MS, "talk exiting after Ctrl-C");
       assert.equal(code, 130, output);
       assert.deepEqual(actions, ["down", "up"]);
       assert.match(output, /talk up: ok/);

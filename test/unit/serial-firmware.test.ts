@@ -8,7 +8,8 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { EventEmitter } from "node:events";
 import { SerialPanel } from "../../src/hardware/serial/panel";
-import { LogCapture, next, PtyPair, within } from "./serial-pty";
+import { LogCapture, next, PtyPair } from "./serial-pty";
+import { within } from "../support/within";
 
 const FIRMWARE = resolve(__dirname, "../../../firmware/panel");
 

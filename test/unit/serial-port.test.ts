@@ -9,7 +9,8 @@ import { classifyOpenError, openProblemMessage } from "../../src/hardware/serial
 import { guardHangup } from "../../src/hardware/serial/hangup-guard";
 import { ReconnectingPort } from "../../src/hardware/serial/reconnecting-port";
 import { realClock, type Clock } from "../../src/core/clock";
-import { DeviceEnd, LogCapture, next, PtyPair, within } from "./serial-pty";
+import { DeviceEnd, LogCapture, next, PtyPair } from "./serial-pty";
+import { within } from "../support/within";
 
 /** Feeds chunks through a parser and returns the lines and the overlong reports. */
 async function parse(chunks: (string | Buffer)[], maxLength = 16): Promise<{ lines: string[]; overlong: number[] }> {

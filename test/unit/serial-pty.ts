@@ -10,15 +10,7 @@ import { createInterface } from "node:readline";
 import { SerialPort } from "serialport";
 import { ReadlineParser } from "@serialport/parser-readline";
 import { createLogger, type Logger } from "../../src/log/logger";
-
-/** Rejects with a message naming what was awaited if `p` takes longer than `ms`: a failure guard, not a sleep. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
+import { within } from "../support/within";
 
 /** The next `event` from `emitter`, with its arguments. */
 export function next<T extends unknown[]>(emitter: EventEmitter, event: string, ms = 5000): Promise<T> {
