@@ -72,7 +72,10 @@ describe("Realtime backend on the ALSA rig", { timeout: 300_000 }, () => {
       const first = nextResponse(dev);
       await talk(dev, 100);
       await dev.daemon.waitForState("speaking");
-      await until(() => daemonPlayback(dev.rig).bytes.length > 700 * BYTES_PER_MS, "0.7 s of the reply at the speaker");
+      // Early in the reply, while the server still sends it: the emulator echoes the speech it
+      // heard (750 ms in a run where this waited for 700 ms), and on a loaded machine the press
+      // came after all of it was sent, so the truncate (capped at what was received) cut nothing.
+      await until(() => daemonPlayback(dev.rig).bytes.length > 200 * BYTES_PER_MS, "0.2 s of the reply at the speaker");
       assert.equal((await dev.press()).State, "listening");
       const r1 = await first;
       assert.equal(r1.status, "cancelled");

@@ -180,7 +180,10 @@ describe("emulator protocol", () => {
     const complete = c.events.find((e) => e.event_type === "input_audio_buffer.completed")?.atNs ?? 0n;
     assert.ok(msBetween(complete, times[0] as bigint) < 200, "the first frame goes out at once");
     const span = msBetween(times[0] as bigint, times[7] as bigint);
-    assert.ok(span >= (7 * 40) / UNLIMITED_SPEED - 2, `8 frames of 40 ms span ${span.toFixed(1)} ms: a burst`);
+    // Half the synthesis-speed span, not all of it: the schedule counts from the pacer's start,
+    // and on a loaded machine the first frame's send (cold code) eats a few of its 70 ms
+    // (67.5 seen). A burst spans a few ms.
+    assert.ok(span >= (7 * 40) / UNLIMITED_SPEED / 2, `8 frames of 40 ms span ${span.toFixed(1)} ms: a burst`);
     assert.ok(span < 7 * 40, `8 frames of 40 ms span ${span.toFixed(1)} ms: real time or slower`);
     await c.close();
   });
