@@ -113,7 +113,11 @@ export class NativePlaybackThread implements PlaybackThread {
     ring.wakeWith((flushed) => (flushed ? flush(player) : feed(player)));
   }
 
-  /** The thread has tried to open the device (it opens it as it starts); a failure was reported first. */
+  /**
+   * The thread has tried to open the device (it opens it as it starts; a failure was reported
+   * first) and has let it go: audio written from now on finds it free, and its first period is
+   * written by playerFeed inside the write.
+   */
   async ready(): Promise<void> {
     await atMost(this.readyP, READY_WAIT_MS);
   }
