@@ -140,6 +140,9 @@ async function bargeIn(c: BenchClient, rows: Record<keyof Rows, number[]>): Prom
   await c.press();
   await hold(3000);
   await c.release();
+  // `first` settles when the server has sent the whole reply (the emulator's turn), which
+  // still plays: the press comes just after the reply's last events (about 2 s into a 3 s
+  // echo), and at least 400 ms into its sound.
   const t = await first;
   const started = await sounding(c.rig, t.firstAudioAtNs ?? ns());
   await hold(Math.max(0, 400 - ms(started, ns())));
