@@ -404,6 +404,38 @@ describe("agent link", () => {
     assert.equal(h.clock.pending, 0, "no timer left behind");
   });
 
+  test("a burst of the agent's messages in one read does not hold back a press that arrived with it", async () => {
+    // The press stands in for the control socket or a button: another socket whose data is
+    // ready in the same turn of the event loop as the burst. Loopback delivers each write at
+    // once, so both are in the kernel before this test yields; the burst became ready first.
+    const presses = net.createServer();
+    await new Promise<void>((resolve) => presses.listen(0, "127.0.0.1", resolve));
+    const accepted = once(presses, "connection") as Promise<[net.Socket]>;
+    const button = net.connect((presses.address() as AddressInfo).port, "127.0.0.1");
+    const [pressSide] = await accepted;
+    const h = makeLink(server.url);
+    try {
+      pressSide.on("data", () => h.hooks.push("press"));
+      const conn = (async () => server.conn(server.conns.length + 1))();
+      h.link.start();
+      const c = await conn;
+      c.ws.send("ready");
+      await h.message("ready");
+      const last = h.message("burst 20");
+      for (let i = 1; i <= 20; i++) c.ws.send(`burst ${i}`);
+      button.write("down");
+      await last;
+      const order = h.hooks.filter((x) => x === "press" || x.startsWith("message burst"));
+      const press = order.indexOf("press");
+      assert.ok(press >= 0, "the press was not seen by the time the burst had been handled");
+      assert.ok(press < order.length - 1, `the press waited for the whole burst: ${order.join(", ")}`);
+    } finally {
+      button.destroy();
+      await h.link.stop();
+      await new Promise<void>((resolve) => presses.close(() => resolve()));
+    }
+  });
+
   test("a refused TCP connection and an invalid URL are reported in words, and retried", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, "127.0.0.1", () => {

@@ -235,7 +235,11 @@ export class WsLink {
     this.log.debug({ url: `${url.origin}${url.pathname}`, attempt: this.attempt, ...log }, "connecting to agent");
 
     const timeoutMs = this.settings.connectTimeoutMs;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: this.protocol.maxFrame.bytes });
+    // allowSynchronousEvents false: ws hands over one message per turn of the event loop, not a
+    // whole TCP read's worth in one go. A press that arrives with a burst of the agent's events
+    // (a reply's last audio and its completion: 1–2 ms of work on the test VM) is served between
+    // two of them, not after all of them; a message waits at most for the I/O ready beside it.
+    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: this.protocol.maxFrame.bytes, allowSynchronousEvents: false });
     this.ws = ws;
     this.tcp = null;
     // The session must be set up within the connect timeout too, not just the handshake.
