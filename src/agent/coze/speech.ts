@@ -8,6 +8,7 @@
 import WebSocket from "ws";
 import { z } from "zod";
 import { decodeEvent, decodeBase64, encodeEvent } from "./protocol";
+import { AGENT_SOCKET } from "../link/ws-link";
 import { checkFields, code, primeChecks, text as textField } from "../wire/fields";
 
 export const SPEECH = {
@@ -61,7 +62,7 @@ export function speechUrl(chatUrl: string): string {
  */
 export async function* synthesizeSpeech(o: CozeSpeechOptions, text: string, rate: number, signal: AbortSignal): AsyncGenerator<Buffer> {
   if (!SPEECH_PCM_RATES.includes(rate)) throw new Error(`Coze speech has no ${rate} Hz PCM`);
-  const ws = new WebSocket(speechUrl(o.chatUrl), { headers: { Authorization: `Bearer ${o.token}` }, handshakeTimeout: o.timeoutMs, perMessageDeflate: false, maxPayload: MAX_FRAME });
+  const ws = new WebSocket(speechUrl(o.chatUrl), { ...AGENT_SOCKET, headers: { Authorization: `Bearer ${o.token}` }, handshakeTimeout: o.timeoutMs, maxPayload: MAX_FRAME });
   const queue: Buffer[] = [];
   let failure: Error | null = null;
   let finished = false;

@@ -18,6 +18,15 @@ import { CONFIG_PROBLEMS, HELD_PROBLEMS, type AgentEvent, type LinkProblem } fro
 import { describeSocketError } from "./socket-error";
 import type { LinkSettings } from "../link-settings";
 
+/**
+ * Options every socket to an agent's service shares. allowSynchronousEvents false: ws hands
+ * over one message per turn of the event loop, not a whole TCP read's worth in one go. A press
+ * that arrives with a burst of the agent's events (a reply's last audio and its completion:
+ * 1–2 ms of work on the test VM) is served between two of them, not after all of them; a
+ * message waits at most for the I/O ready beside it.
+ */
+export const AGENT_SOCKET = { perMessageDeflate: false, allowSynchronousEvents: false } as const;
+
 /** Where the agent is and how patient to be with it; the backends' options carry these. */
 export interface LinkFailure {
   problem: LinkProblem;
@@ -235,11 +244,7 @@ export class WsLink {
     this.log.debug({ url: `${url.origin}${url.pathname}`, attempt: this.attempt, ...log }, "connecting to agent");
 
     const timeoutMs = this.settings.connectTimeoutMs;
-    // allowSynchronousEvents false: ws hands over one message per turn of the event loop, not a
-    // whole TCP read's worth in one go. A press that arrives with a burst of the agent's events
-    // (a reply's last audio and its completion: 1–2 ms of work on the test VM) is served between
-    // two of them, not after all of them; a message waits at most for the I/O ready beside it.
-    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: this.protocol.maxFrame.bytes, allowSynchronousEvents: false });
+    const ws = new WebSocket(url, { ...AGENT_SOCKET, headers, handshakeTimeout: timeoutMs, maxPayload: this.protocol.maxFrame.bytes });
     this.ws = ws;
     this.tcp = null;
     // The session must be set up within the connect timeout too, not just the handshake.
