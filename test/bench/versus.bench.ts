@@ -25,6 +25,17 @@ const BYTES_PER_MS = 32; // 16 kHz mono S16_LE, both ways
 const APPEND_MS = { min: 10, max: 20 };
 /** A tight release: the user lets go this long after the last word. */
 const TIGHT_MS = 100;
+/**
+ * How long the emulator thinks before it answers a turn (its transcript still comes at
+ * once). A real agent takes hundreds of ms; a fast one tens. Answering at once (0) put the
+ * reply's first audio on the wire while the client was still finishing its release: on a
+ * 2-core machine the emulator, woken by the client's `complete`, ran in its place until it
+ * had sent the reply's start (about 1.3 ms), and the delta then waited for the rest of the
+ * release (talkbox: its state change, log line and the command's answer, 0.5 ms at p50).
+ * The first-sound row then timed the release and the machine's scheduling, not the way
+ * from a delta to the card that it names.
+ */
+const REPLY_DELAY_MS = Number(process.env.BENCH_VERSUS_REPLY_DELAY_MS ?? 100);
 
 const ns = (): bigint => process.hrtime.bigint();
 const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
@@ -215,9 +226,9 @@ let silences = 0;
 let audio: ReturnType<typeof audioOf> | null = null;
 
 async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, number]> {
-  const talkbox = await startTalkbox();
+  const talkbox = await startTalkbox({ replyDelayMs: REPLY_DELAY_MS });
   audio = audioOf(talkbox);
-  const peer = await startPeer(audio);
+  const peer = await startPeer(audio, { replyDelayMs: REPLY_DELAY_MS });
   const clients: [BenchClient, BenchClient] = [talkbox, peer];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -243,7 +254,7 @@ async function run(rows: Rows, counts: [Counts, Counts]): Promise<[number, numbe
 
 /** The same CPU windows for talkbox with Opus on the wire (encoding every 20 ms append, decoding the reply). */
 async function opusCpu(rows: Rows): Promise<void> {
-  const talkbox = await startTalkbox({ opus: true });
+  const talkbox = await startTalkbox({ opus: true, replyDelayMs: REPLY_DELAY_MS });
   try {
     const r = side(rows, 0);
     await cpu(talkbox, { ...r, cpuTalk: r.cpuTalkOpus, cpuIdle: r.cpuIdleOpus, rss: [] }, { keptWhole: 0, tight: 0, violations: 0, appends: 0 });
@@ -258,7 +269,7 @@ async function opusCpu(rows: Rows): Promise<void> {
  * messages a second as talkbox, so the row compares the rest of the work.
  */
 async function peer20Cpu(rows: Rows): Promise<void> {
-  const peer = await startPeer(audio!, { appendMs: 20 });
+  const peer = await startPeer(audio!, { appendMs: 20, replyDelayMs: REPLY_DELAY_MS });
   try {
     const r = side(rows, 1);
     const counts: Counts = { keptWhole: 0, tight: 0, violations: 0, appends: 0 };

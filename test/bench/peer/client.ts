@@ -44,11 +44,17 @@ const BOT = "7000000000000000001";
 
 /**
  * talkbox at its default log level (the tests run at debug); `opus`: Opus both ways on the
- * wire; `env`: added to the daemon's environment (TALKBOX_PLAYBACK_THREAD=worker).
+ * wire; `env`: added to the daemon's environment (TALKBOX_PLAYBACK_THREAD=worker);
+ * `replyDelayMs`: how long its emulator thinks before a reply (default at once).
  */
-export async function startTalkbox(o: { opus?: boolean; env?: NodeJS.ProcessEnv; name?: string } = {}): Promise<BenchClient & { device: Device }> {
+export async function startTalkbox(o: { opus?: boolean; env?: NodeJS.ProcessEnv; name?: string; replyDelayMs?: number } = {}): Promise<BenchClient & { device: Device }> {
   const audio = o.opus ? { uplink_codec: "opus", downlink_codec: "opus", uplink_rate: 16000, downlink_rate: 16000 } : {};
-  const device = await startDevice({ rig: { micSeconds: MIC_SECONDS }, config: { log: { level: "info" }, audio }, ...(o.env ? { env: o.env } : {}) });
+  const device = await startDevice({
+    rig: { micSeconds: MIC_SECONDS },
+    config: { log: { level: "info" }, audio },
+    emulator: { replyDelayMs: o.replyDelayMs ?? 0 },
+    ...(o.env ? { env: o.env } : {}),
+  });
   return {
     name: o.name ?? (o.opus ? "talkbox (Opus)" : "talkbox"),
     device,
@@ -74,9 +80,9 @@ export function audioOf(talkbox: BenchClient): { inputAudio: Record<string, unkn
   return { inputAudio: data.input_audio as Record<string, unknown>, outputAudio: data.output_audio as Record<string, unknown> };
 }
 
-/** `appendMs`: the peer cuts its chunks into appends of that length (see PeerConfig). */
-export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs?: number } = {}): Promise<BenchClient> {
-  const emulator = await startEmulator({});
+/** `appendMs`: the peer cuts its chunks into appends of that length (see PeerConfig); `replyDelayMs` as for startTalkbox. */
+export async function startPeer(audio: ReturnType<typeof audioOf>, o: { appendMs?: number; replyDelayMs?: number } = {}): Promise<BenchClient> {
+  const emulator = await startEmulator({ replyDelayMs: o.replyDelayMs ?? 0 });
   const rig = await startRig({ micRate: 16000, micSeconds: MIC_SECONDS });
   const config: PeerConfig = { port: emulator.port, token: TOKEN, botId: BOT, micDevice: rig.micDevice, spkDevice: rig.spkDevice, rate: 16000, ...audio, ...(o.appendMs ? { appendMs: o.appendMs } : {}) };
   let child: ChildProcess;
