@@ -415,9 +415,8 @@ describe("agent link", () => {
     const h = makeLink(server.url);
     try {
       pressSide.on("data", () => h.hooks.push("press"));
-      const conn = (async () => server.conn(server.conns.length + 1))();
       h.link.start();
-      const c = await conn;
+      const c = await server.conn(server.conns.length + 1);
       c.ws.send("ready");
       await h.message("ready");
       const last = h.message("burst 20");
